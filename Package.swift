@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TributaryNATS", targets: ["TributaryNATS"]),
+        .library(name: "TributaryNATSProtocol", targets: ["TributaryNATSProtocol"]),
+        .library(name: "TributaryTransport", targets: ["TributaryTransport"]),
+        .executable(name: "nats-pub", targets: ["nats-pub"]),
+        .executable(name: "nats-sub", targets: ["nats-sub"]),
+        .executable(name: "nats-req", targets: ["nats-req"]),
+        .executable(name: "nats-reply", targets: ["nats-reply"]),
+        .executable(name: "nats-bench", targets: ["nats-bench"]),
+        .executable(name: "tributary-gen", targets: ["tributary-gen"]),
+    ],
+    targets: [
+        // MARK: Libraries
+        .target(name: "TributaryWire", swiftSettings: strict),
+        .target(name: "TributaryTransport", swiftSettings: strict),
+        .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
+        .target(
+            name: "TributaryNATS",
+            dependencies: ["TributaryNATSProtocol", "TributaryTransport"],
+            swiftSettings: strict
+        ),
+
+        // MARK: Tools
+        .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
+        .executableTarget(name: "tributary-gen", dependencies: ["TributaryGenKit"], path: "Tools/tributary-gen", swiftSettings: strict),
+        .target(name: "ToolSupport", dependencies: ["TributaryNATS"], path: "Tools/ToolSupport", swiftSettings: strict),
+        .executableTarget(name: "nats-pub", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-pub", swiftSettings: strict),
+        .executableTarget(name: "nats-sub", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-sub", swiftSettings: strict),
+        .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
+        .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
+        .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
+
+        // MARK: Tests
+        .target(
+            name: "TributaryTestSupport",
+            dependencies: ["TributaryNATS", "TributaryNATSProtocol", "TributaryTransport"],
+            path: "Tests/Support/TributaryTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "TributaryNATSProtocolTests", dependencies: ["TributaryNATSProtocol", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
+    ]
+)
