@@ -22,7 +22,7 @@ let package = Package(
     targets: [
         // MARK: Libraries
         .target(name: "TributaryWire", swiftSettings: strict),
-        .target(name: "TributaryTransport", swiftSettings: strict),
+        .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(
             name: "TributaryNATS",

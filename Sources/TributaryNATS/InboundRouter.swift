@@ -1,0 +1,147 @@
+import Foundation
+import TributaryNATSProtocol
+
+/// Routes parsed server frames to subscriptions, requests and flush waiters.
+///
+/// All state changes happen in one lock section per batch; continuations are resumed and
+/// subscriptions fed after the lock is released.
+struct InboundRouter {
+    private var targets: [NATSSubscription] = []
+    private var messages: [NATSMessage] = []
+    private var responses: [(CheckedContinuation<Result<NATSMessage, NATSError>, Never>, Result<NATSMessage, NATSError>)] = []
+    private var flushes: [CheckedContinuation<Result<Void, NATSError>, Never>] = []
+    private var finished: [(NATSSubscription, NATSError?)] = []
+    private var events: [NATSEvent] = []
+
+    mutating func route(_ ops: [NATSServerOp], core: ConnectionCore, endpoint: String) -> DisconnectReason? {
+        var reason: DisconnectReason?
+        var wake = false
+        core.state.withLock { s in
+            for op in ops {
+                switch op {
+                case .msg(let message):
+                    guard let record = s.subs[message.sid] else { continue }
+                    guard let subscription = record.subscription else {
+                        routeResponse(message, state: &s, endpoint: endpoint)
+                        continue
+                    }
+                    let delivered = record.delivered + 1
+                    if let max = record.max, delivered >= max {
+                        s.subs[message.sid] = nil
+                        if delivered > max { continue }
+                        finished.append((subscription, nil))
+                    } else {
+                        s.subs[message.sid]?.delivered = delivered
+                    }
+                    targets.append(subscription)
+                    messages.append(message)
+                case .ping:
+                    NATSEncoder.appendPong(into: &s.outbound)
+                    s.appended += 6
+                    wake = true
+                case .pong:
+                    if let waiter = s.pongReceived() { flushes.append(waiter) }
+                case .ok:
+                    break
+                case .info(let info):
+                    s.info = info
+                    s.maxPayload = info.maxPayload
+                    let learned = ConnectionCore.learn(urls: info.connectURLs, into: &s.pool)
+                    if !learned.isEmpty { events.append(.discoveredServers(learned)) }
+                    if info.lameDuckMode { reason = .lameDuck }
+                case .err(let text):
+                    let error = NATSError.from(serverError: text, server: endpoint)
+                    if error.code == .permissionViolation {
+                        handlePermissionViolation(error, text: text, state: &s)
+                    } else if NATSServerErrorTable.classify(text).closesConnection {
+                        reason = .lost(error)
+                    } else {
+                        events.append(.error(error))
+                    }
+                }
+            }
+        }
+        // Deliver runs of messages for the same subscription in one call.
+        var runStart = 0
+        var dropped: [(NATSSubscription, Int)] = []
+        for index in 0..<targets.count where index + 1 == targets.count || targets[index + 1] !== targets[runStart] {
+            let count = targets[runStart].enqueue(messages[runStart...index])
+            if count > 0 { dropped.append((targets[runStart], count)) }
+            runStart = index + 1
+        }
+        targets.removeAll(keepingCapacity: true)
+        messages.removeAll(keepingCapacity: true)
+        for (sub, count) in dropped {
+            core.emit(.error(NATSError(.slowConsumer,
+                                       "subscription '\(sub.subject)' dropped \(count) messages: pending limit of \(sub.maxPendingMessages) messages / \(sub.maxPendingBytes) bytes reached (\(sub.droppedCount) dropped in total); consume faster or raise maxPendingMessages/maxPendingBytes",
+                                       server: endpoint, subject: sub.subject)))
+        }
+        for (continuation, result) in responses { continuation.resume(returning: result) }
+        responses.removeAll(keepingCapacity: true)
+        for waiter in flushes { waiter.resume(returning: .success(())) }
+        flushes.removeAll(keepingCapacity: true)
+        for (sub, error) in finished { sub.finish(error: error) }
+        finished.removeAll(keepingCapacity: true)
+        for event in events { core.emit(event) }
+        events.removeAll(keepingCapacity: true)
+        _ = wake  // PONG replies are written by the I/O loop right after routing.
+        return reason
+    }
+
+    private mutating func routeResponse(_ message: NATSMessage, state s: inout CoreState, endpoint: String) {
+        let prefixLength = s.inboxPrefix.utf8.count + 1
+        guard message.subject.utf8.count > prefixLength else { return }
+        let token = String(message.subject.dropFirst(prefixLength))
+        guard let pending = s.pendingRequests.removeValue(forKey: token) else { return }
+        if message.status == NATSStatusCode.noResponders {
+            responses.append((pending.continuation, .failure(NATSError(.noResponders,
+                "no responders for request to '\(pending.subject)': nothing subscribes to that subject; start a responder or check the subject",
+                server: endpoint, subject: pending.subject))))
+        } else {
+            responses.append((pending.continuation, .success(message)))
+        }
+    }
+
+    /// 'Permissions Violation for Publish to "x"' fails requests to x;
+    /// 'Permissions Violation for Subscription to "x"' ends subscriptions on x (all requests when x is the inbox).
+    private mutating func handlePermissionViolation(_ error: NATSError, text: String, state s: inout CoreState) {
+        events.append(.error(error))
+        let subject = Self.quotedSubject(in: text)
+        let lower = text.lowercased()
+        var failure = error
+        failure.subject = subject
+        if lower.contains("for publish") {
+            guard let subject else { return }
+            for (token, pending) in s.pendingRequests where pending.subject == subject {
+                s.pendingRequests[token] = nil
+                var requestError = failure
+                requestError.message = "request to '\(subject)' refused: the server denies publish permission on it (\(text)); grant the permission or use another subject"
+                responses.append((pending.continuation, .failure(requestError)))
+            }
+        } else if lower.contains("for subscription") {
+            guard let subject else { return }
+            if let mux = s.muxSID, s.subs[mux]?.subject == subject {
+                s.subs[mux] = nil
+                s.muxSID = nil
+                for (_, pending) in s.pendingRequests {
+                    var requestError = failure
+                    requestError.message = "request to '\(pending.subject)' failed: the server denies subscribing to the reply inbox '\(subject)' (\(text)); allow subscribe on the inbox prefix or set inboxPrefix"
+                    responses.append((pending.continuation, .failure(requestError)))
+                }
+                s.pendingRequests = [:]
+                return
+            }
+            for (sid, record) in s.subs where record.subject == subject {
+                s.subs[sid] = nil
+                if let subscription = record.subscription { finished.append((subscription, failure)) }
+            }
+        }
+    }
+
+    static func quotedSubject(in text: String) -> String? {
+        guard let open = text.firstIndex(of: "\"") else { return nil }
+        let rest = text[text.index(after: open)...]
+        guard let close = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<close])
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import TributaryNATSProtocol
+
+/// Connection settings. `init()` gives a working setup; each default is a named constant.
+///
+/// Validation happens at `NATSClient.connect`, which throws `.invalidConfiguration` naming the field.
+public struct NATSOptions: Sendable {
+    /// Default server when neither `servers` nor `NATS_URL` is set.
+    public static let defaultServer = "nats://127.0.0.1:4222"
+    /// Default connect timeout per address: 2 s (like nats.go `Timeout`).
+    public static let defaultConnectTimeout: Duration = .seconds(2)
+    /// Default keep-alive PING interval: 2 min (like nats.go `PingInterval`).
+    public static let defaultPingInterval: Duration = .seconds(120)
+    /// Default PINGs without PONG before the connection is stale: 2 (like nats.go `MaxPingsOut`).
+    public static let defaultMaxPingsOutstanding = 2
+    /// Default reconnect attempts per server: 60 (like nats.go `MaxReconnect`); -1 means forever.
+    public static let defaultMaxReconnectAttempts = 60
+    /// Default wait before retrying the same server: 2 s (like nats.go `ReconnectWait`).
+    public static let defaultReconnectWait: Duration = .seconds(2)
+    /// Default random extra wait: up to 100 ms (like nats.go `ReconnectJitter`).
+    public static let defaultReconnectJitter: Duration = .milliseconds(100)
+    /// Default bound of outbound bytes not yet confirmed by the server: 8 MiB (like nats.go `ReconnectBufSize`).
+    public static let defaultReconnectBufferSize = 8 * 1024 * 1024
+    /// Default per-subscription pending message limit: 524,288 (like nats.go `DefaultSubPendingMsgsLimit`).
+    public static let defaultMaxPendingMessages = 512 * 1024
+    /// Default per-subscription pending byte limit: 64 MiB (like nats.go `DefaultSubPendingBytesLimit`).
+    public static let defaultMaxPendingBytes = 64 * 1024 * 1024
+    /// Default request timeout: 5 s.
+    public static let defaultRequestTimeout: Duration = .seconds(5)
+    /// Default flush timeout: 10 s.
+    public static let defaultFlushTimeout: Duration = .seconds(10)
+    /// Default drain timeout: 30 s (like nats.go `DrainTimeout`).
+    public static let defaultDrainTimeout: Duration = .seconds(30)
+    /// Default time `publish` waits for room in a full outbound buffer while connected: 5 s.
+    public static let defaultPublishWaitTimeout: Duration = .seconds(5)
+    /// Default inbox prefix: `_INBOX`.
+    public static let defaultInboxPrefix = "_INBOX"
+
+    /// Server URLs (`nats://[user:pass@|token@]host[:port]`, comma-separated entries allowed).
+    /// Default: the `NATS_URL` environment variable, else `nats://127.0.0.1:4222`.
+    public var servers: [String]
+    /// Connection name shown in server monitoring (like nats.go `Name`).
+    public var name: String?
+    /// User for user/password authentication (a URL's user info takes precedence).
+    public var user: String?
+    /// Password for user/password authentication.
+    public var password: String?
+    /// Authentication token.
+    public var token: String?
+    /// Ask the server for strict checking of subjects (like nats.go `Pedantic`). Default false.
+    public var pedantic = false
+    /// Receive this connection's own publishes on matching subscriptions (like nats.go `NoEcho` inverted). Default true.
+    public var echo = true
+    /// Timeout of each TCP connect plus handshake. Default `defaultConnectTimeout`.
+    public var connectTimeout = NATSOptions.defaultConnectTimeout
+    /// Keep-alive PING interval. Default `defaultPingInterval`.
+    public var pingInterval = NATSOptions.defaultPingInterval
+    /// Unanswered keep-alive PINGs before the connection counts as stale. Default `defaultMaxPingsOutstanding`.
+    public var maxPingsOutstanding = NATSOptions.defaultMaxPingsOutstanding
+    /// Reconnect after a lost connection. Default true.
+    public var allowReconnect = true
+    /// Reconnect attempts per server before it is dropped; -1 for no limit. Default `defaultMaxReconnectAttempts`.
+    public var maxReconnectAttempts = NATSOptions.defaultMaxReconnectAttempts
+    /// Wait before the same server is tried again. Default `defaultReconnectWait`.
+    public var reconnectWait = NATSOptions.defaultReconnectWait
+    /// Random extra wait added to `reconnectWait`. Default `defaultReconnectJitter`.
+    public var reconnectJitter = NATSOptions.defaultReconnectJitter
+    /// Bound on outbound bytes the server has not confirmed, including publishes made while disconnected.
+    /// Default `defaultReconnectBufferSize`. While disconnected, a publish over the bound throws
+    /// `.reconnectBufferExceeded`; while connected it waits up to `publishWaitTimeout`.
+    public var reconnectBufferSize = NATSOptions.defaultReconnectBufferSize
+    /// Pending message limit of each new subscription. Default `defaultMaxPendingMessages`.
+    public var maxPendingMessages = NATSOptions.defaultMaxPendingMessages
+    /// Pending byte limit of each new subscription. Default `defaultMaxPendingBytes`.
+    public var maxPendingBytes = NATSOptions.defaultMaxPendingBytes
+    /// Default timeout of `request`. Default `defaultRequestTimeout`.
+    public var requestTimeout = NATSOptions.defaultRequestTimeout
+    /// Timeout of `flush`. Default `defaultFlushTimeout`.
+    public var flushTimeout = NATSOptions.defaultFlushTimeout
+    /// Timeout of `drain`. Default `defaultDrainTimeout`.
+    public var drainTimeout = NATSOptions.defaultDrainTimeout
+    /// How long `publish` waits for room when the outbound buffer is full while connected. Default `defaultPublishWaitTimeout`.
+    public var publishWaitTimeout = NATSOptions.defaultPublishWaitTimeout
+    /// Do not shuffle the server list (like nats.go `DontRandomize`). Default false.
+    public var noRandomize = false
+    /// Prefix of reply subjects created for requests. Default `defaultInboxPrefix`.
+    public var inboxPrefix = NATSOptions.defaultInboxPrefix
+    /// Longest control line accepted from the server. Default 4096.
+    public var maxControlLine = NATSProtocolConstants.maxControlLineBytes
+
+    /// Creates options with the defaults; `servers` comes from `NATS_URL` when set.
+    public init() {
+        if let env = ProcessInfo.processInfo.environment["NATS_URL"], !env.isEmpty {
+            servers = [env]
+        } else {
+            servers = [NATSOptions.defaultServer]
+        }
+    }
+
+    /// Creates options for the given server URL(s) (comma-separated lists allowed).
+    public init(url: String) {
+        self.init()
+        servers = [url]
+    }
+
+    /// Validates the settings and parses the server list.
+    func validatedServers() throws(NATSError) -> [NATSServerAddress] {
+        func bad(_ field: String, _ why: String) -> NATSError {
+            NATSError(.invalidConfiguration, "invalid NATSOptions.\(field): \(why)")
+        }
+        if connectTimeout <= .zero { throw bad("connectTimeout", "must be positive") }
+        if pingInterval <= .zero { throw bad("pingInterval", "must be positive") }
+        if maxPingsOutstanding < 1 { throw bad("maxPingsOutstanding", "must be at least 1") }
+        if reconnectBufferSize < 1024 { throw bad("reconnectBufferSize", "must be at least 1024 bytes") }
+        if maxPendingMessages < 1 { throw bad("maxPendingMessages", "must be at least 1") }
+        if maxPendingBytes < 1 { throw bad("maxPendingBytes", "must be at least 1") }
+        if maxReconnectAttempts < -1 { throw bad("maxReconnectAttempts", "must be -1 (forever) or more") }
+        if maxControlLine < 64 { throw bad("maxControlLine", "must be at least 64") }
+        if inboxPrefix.isEmpty || NATSValidation.subjectProblem(inboxPrefix) != nil {
+            throw bad("inboxPrefix", "'\(inboxPrefix)' is not a valid subject prefix")
+        }
+        var result: [NATSServerAddress] = []
+        for entry in servers {
+            for part in entry.split(separator: ",") {
+                let text = part.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { continue }
+                do {
+                    result.append(try NATSServerAddress(parsing: text))
+                } catch {
+                    throw bad("servers", error.message)
+                }
+            }
+        }
+        if result.isEmpty { throw bad("servers", "no server URL given; set NATS_URL or NATSOptions.servers") }
+        return result
+    }
+}
+
+/// A parsed server URL: `nats://[user:pass@|token@]host[:port]`.
+public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or address.
+    public var host: String
+    /// Port (default 4222).
+    public var port: Int
+    /// User from the URL.
+    public var user: String?
+    /// Password from the URL.
+    public var password: String?
+    /// Token from the URL (user info without a colon).
+    public var token: String?
+    /// True when the URL asked for TLS (`tls://`).
+    public var tls: Bool
+
+    /// Parses a URL; a bare `host[:port]` is accepted too.
+    public init(parsing text: String) throws(NATSError) {
+        var rest = Substring(text)
+        tls = false
+        if let range = rest.range(of: "://") {
+            let scheme = rest[..<range.lowerBound].lowercased()
+            switch scheme {
+            case "nats": break
+            case "tls": tls = true
+            default:
+                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has scheme '\(scheme)'; use nats:// (or tls://)")
+            }
+            rest = rest[range.upperBound...]
+        }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        user = nil; password = nil; token = nil
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                user = String(userInfo[..<colon]).removingPercentEncoding ?? String(userInfo[..<colon])
+                let pass = userInfo[userInfo.index(after: colon)...]
+                password = String(pass).removingPercentEncoding ?? String(pass)
+            } else if !userInfo.isEmpty {
+                token = String(userInfo).removingPercentEncoding ?? String(userInfo)
+            }
+        }
+        var hostPart = rest
+        var portValue = NATSProtocolConstants.defaultPort
+        if hostPart.hasPrefix("[") {
+            guard let close = hostPart.firstIndex(of: "]") else {
+                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an unclosed '[' in the IPv6 host")
+            }
+            let after = hostPart[hostPart.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                    throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an invalid port")
+                }
+                portValue = p
+            }
+            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
+        } else if let colon = hostPart.lastIndex(of: ":") {
+            guard let p = Int(hostPart[hostPart.index(after: colon)...]), (1...65535).contains(p) else {
+                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an invalid port")
+            }
+            portValue = p
+            hostPart = hostPart[..<colon]
+        }
+        guard !hostPart.isEmpty else {
+            throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has no host")
+        }
+        host = String(hostPart)
+        port = portValue
+    }
+
+    /// `host:port`.
+    public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// The URL without credentials.
+    public var description: String { "\(tls ? "tls" : "nats")://\(endpoint)" }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let start = url.range(of: "://")?.upperBound ?? url.startIndex
+        return String(url[..<start]) + "***" + String(url[at...])
+    }
+}

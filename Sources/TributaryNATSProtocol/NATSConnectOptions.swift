@@ -1,0 +1,55 @@
+import Foundation
+
+/// The CONNECT options the client sends after INFO.
+public struct NATSConnectOptions: Sendable, Hashable, Encodable {
+    /// Ask the server to acknowledge every frame with +OK (the client always sends false).
+    public var verbose = false
+    /// Ask the server for strict subject checking.
+    public var pedantic = false
+    /// Whether this connection uses TLS.
+    public var tlsRequired = false
+    /// Connection name shown in the server's monitoring.
+    public var name: String?
+    /// Client language.
+    public var lang = "swift"
+    /// Client version.
+    public var version = NATSClientVersion.string
+    /// Protocol level: 1 enables dynamic cluster reconfiguration (connect_urls in INFO).
+    public var `protocol` = NATSProtocolConstants.protocolVersion
+    /// Whether this connection receives its own publishes.
+    public var echo = true
+    /// Whether the client understands headers (HMSG).
+    public var headers = true
+    /// Whether the server should send a 503 status when a request has no responders.
+    public var noResponders = true
+    /// User name.
+    public var user: String?
+    /// Password.
+    public var pass: String?
+    /// Authentication token.
+    public var authToken: String?
+
+    enum CodingKeys: String, CodingKey {
+        case verbose, pedantic, tlsRequired = "tls_required", name, lang, version, `protocol`, echo, headers
+        case noResponders = "no_responders", user, pass, authToken = "auth_token"
+    }
+
+    public init() {}
+
+    /// Appends `CONNECT {json}\r\n` to `buffer`.
+    public func encode(into buffer: inout [UInt8]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a struct of strings, bools and ints cannot fail.
+        let json = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        buffer.append(contentsOf: "CONNECT ".utf8)
+        buffer.append(contentsOf: json)
+        buffer.append(contentsOf: [13, 10])
+    }
+}
+
+/// This library's version, sent in CONNECT.
+public enum NATSClientVersion {
+    /// The version string.
+    public static let string = "0.1.0"
+}

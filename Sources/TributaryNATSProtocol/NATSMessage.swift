@@ -1,0 +1,46 @@
+/// A message delivered by the server (MSG or HMSG).
+public struct NATSMessage: Sendable, Hashable {
+    /// The subject it was published to.
+    public var subject: String
+    /// The reply subject the publisher asked for, if any.
+    public var replyTo: String?
+    /// Headers, for HMSG; nil for MSG.
+    public var headers: NATSHeaders?
+    /// The payload bytes.
+    public var payload: [UInt8]
+    /// The subscription id it was delivered for.
+    public var sid: UInt64
+
+    public init(subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil, payload: [UInt8], sid: UInt64 = 0) {
+        self.subject = subject
+        self.replyTo = replyTo
+        self.headers = headers
+        self.payload = payload
+        self.sid = sid
+    }
+
+    /// The status code carried in the headers (for example 503 "no responders"), if any.
+    public var status: Int? { headers?.status }
+
+    /// The payload decoded as UTF-8 (invalid sequences are repaired).
+    public var string: String { String(decoding: payload, as: UTF8.self) }
+
+    /// Size of payload plus headers in bytes, as counted for pending limits.
+    public var byteCount: Int { payload.count + (headers == nil ? 0 : 64) }
+}
+
+/// One frame from the server.
+public enum NATSServerOp: Sendable, Hashable {
+    /// INFO with the server's details.
+    case info(NATSServerInfo)
+    /// MSG or HMSG.
+    case msg(NATSMessage)
+    /// PING: the client must answer PONG.
+    case ping
+    /// PONG: answer to the oldest outstanding PING.
+    case pong
+    /// +OK (verbose mode only).
+    case ok
+    /// -ERR with the server's text (quotes stripped).
+    case err(String)
+}
