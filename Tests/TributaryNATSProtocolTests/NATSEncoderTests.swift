@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import TributaryNATSProtocol
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+@Suite("NATS encoder: byte-exact client frames")
+struct NATSEncoderTests {
+    @Test func publish() {
+        var out: [UInt8] = []
+        Array("hello".utf8).withUnsafeBytes { NATSEncoder.appendPublish(subject: "foo.bar", replyTo: nil, payload: $0, into: &out) }
+        #expect(text(out) == "PUB foo.bar 5\r\nhello\r\n")
+        out.removeAll()
+        [UInt8]().withUnsafeBytes { NATSEncoder.appendPublish(subject: "a", replyTo: "_INBOX.x.1", payload: $0, into: &out) }
+        #expect(text(out) == "PUB a _INBOX.x.1 0\r\n\r\n")
+    }
+
+    @Test func headerPublish() {
+        var headers = NATSHeaders()
+        headers.append("1", for: "X-Seq")
+        headers.append("a", for: "X-Multi")
+        headers.append("b", for: "X-Multi")
+        let block = headers.encoded
+        #expect(text(block) == "NATS/1.0\r\nX-Seq: 1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n")
+        var out: [UInt8] = []
+        Array("hi".utf8).withUnsafeBytes {
+            NATSEncoder.appendHeaderPublish(subject: "orders.1", replyTo: "r", headerBlock: block, payload: $0, into: &out)
+        }
+        #expect(text(out) == "HPUB orders.1 r 46 48\r\nNATS/1.0\r\nX-Seq: 1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\nhi\r\n")
+    }
+
+    @Test func subscribeUnsubscribePingPong() {
+        var out: [UInt8] = []
+        NATSEncoder.appendSubscribe(subject: "orders.>", queue: nil, sid: 1, into: &out)
+        NATSEncoder.appendSubscribe(subject: "work", queue: "workers", sid: 22, into: &out)
+        NATSEncoder.appendUnsubscribe(sid: 1, max: nil, into: &out)
+        NATSEncoder.appendUnsubscribe(sid: 22, max: 10, into: &out)
+        NATSEncoder.appendPing(into: &out)
+        NATSEncoder.appendPong(into: &out)
+        #expect(text(out) == "SUB orders.> 1\r\nSUB work workers 22\r\nUNSUB 1\r\nUNSUB 22 10\r\nPING\r\nPONG\r\n")
+    }
+
+    @Test func connectCarriesOptionsAsJSON() throws {
+        var options = NATSConnectOptions()
+        options.name = "svc"
+        options.user = "u"
+        options.pass = "p"
+        options.echo = false
+        var out: [UInt8] = []
+        options.encode(into: &out)
+        let line = text(out)
+        #expect(line.hasPrefix("CONNECT {"))
+        #expect(line.hasSuffix("}\r\n"))
+        let json = try JSONSerialization.jsonObject(with: Data(out.dropFirst(8).dropLast(2))) as? [String: Any]
+        #expect(json?["verbose"] as? Bool == false)
+        #expect(json?["pedantic"] as? Bool == false)
+        #expect(json?["echo"] as? Bool == false)
+        #expect(json?["headers"] as? Bool == true)
+        #expect(json?["no_responders"] as? Bool == true)
+        #expect(json?["protocol"] as? Int == 1)
+        #expect(json?["lang"] as? String == "swift")
+        #expect(json?["name"] as? String == "svc")
+        #expect(json?["user"] as? String == "u")
+        #expect(json?["pass"] as? String == "p")
+        #expect(json?["auth_token"] == nil)
+    }
+
+    @Test func publishFrameSizeIsAnUpperBound() {
+        for size in [0, 1, 9, 10, 99, 100, 65535, 1_000_000] {
+            let payload = [UInt8](repeating: 1, count: size)
+            var out: [UInt8] = []
+            payload.withUnsafeBytes { NATSEncoder.appendPublish(subject: "s.t", replyTo: "r", payload: $0, into: &out) }
+            #expect(out.count <= NATSEncoder.publishFrameSize(subject: "s.t", replyTo: "r", headerBytes: 0, payloadBytes: size))
+        }
+    }
+}
+
+@Suite("NATS headers and name validation")
+struct NATSHeadersValidationTests {
+    @Test func headersRoundTrip() throws {
+        var headers = NATSHeaders()
+        headers.append("v1", for: "K")
+        headers.append("v2", for: "K")
+        headers["Other"] = "x y"
+        let block = headers.encoded
+        let parsed = try block.withUnsafeBytes { raw in try NATSHeaders.parse(raw) }
+        #expect(parsed == headers)
+        #expect(parsed.values(for: "K") == ["v1", "v2"])
+        #expect(parsed["Other"] == "x y")
+    }
+
+    @Test func headerProblems() {
+        #expect(NATSHeaders([("Bad Name", "v")]).problem() != nil)
+        #expect(NATSHeaders([("K", "line\r\nbreak")]).problem() != nil)
+        #expect(NATSHeaders([("", "v")]).problem() != nil)
+        #expect(NATSHeaders([("Good-Name", "any value: with colon")]).problem() == nil)
+    }
+
+    @Test func subjects() {
+        #expect(NATSValidation.subjectProblem("") == .empty)
+        #expect(NATSValidation.subjectProblem("a b") == .whitespace(offset: 1))
+        #expect(NATSValidation.subjectProblem("a\tb") == .whitespace(offset: 1))
+        #expect(NATSValidation.subjectProblem(".a") == .emptyToken)
+        #expect(NATSValidation.subjectProblem("a.") == .emptyToken)
+        #expect(NATSValidation.subjectProblem("a..b") == .emptyToken)
+        #expect(NATSValidation.subjectProblem("orders.created.eu") == nil)
+        #expect(NATSValidation.subjectProblem("a.*.>", forSubscription: true) == nil)
+        #expect(NATSValidation.subjectProblem(">", forSubscription: true) == nil)
+        #expect(NATSValidation.subjectProblem("a.>.b", forSubscription: true) == .misplacedWildcard)
+        #expect(NATSValidation.subjectProblem("a.b*", forSubscription: true) == .misplacedWildcard)
+        #expect(NATSValidation.queueProblem("") == .empty)
+        #expect(NATSValidation.queueProblem("q 1") == .whitespace(offset: 1))
+        #expect(NATSValidation.queueProblem("workers") == nil)
+    }
+}
+
+@Suite("NATS handshake state machine")
+struct NATSHandshakeTests {
+    func info(_ json: String) throws -> NATSServerInfo {
+        try Array(json.utf8).withUnsafeBytes { try NATSServerInfo.decode(json: $0, offset: 0) }
+    }
+
+    @Test func infoThenPongCompletes() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions())
+        let serverInfo = try info(#"{"server_id":"S","headers":true,"max_payload":1024}"#)
+        guard case .write(let bytes) = machine.received(.info(serverInfo)) else { Issue.record("expected write"); return }
+        let sent = String(decoding: bytes, as: UTF8.self)
+        #expect(sent.hasPrefix("CONNECT {"))
+        #expect(sent.hasSuffix("}\r\nPING\r\n"))
+        #expect(machine.received(.ping) == .write(Array("PONG\r\n".utf8)))
+        #expect(machine.received(.pong) == .completed(serverInfo))
+        #expect(machine.state == .completed(serverInfo))
+    }
+
+    @Test func serverWithoutHeadersGetsNoHeadersInConnect() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions())
+        guard case .write(let bytes) = machine.received(.info(try info(#"{"headers":false}"#))) else { Issue.record("expected write"); return }
+        let sent = String(decoding: bytes, as: UTF8.self)
+        #expect(sent.contains(#""headers":false"#))
+        #expect(sent.contains(#""no_responders":false"#))
+    }
+
+    @Test func authorizationViolationFails() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions())
+        _ = machine.received(.info(try info("{}")))
+        #expect(machine.received(.err("Authorization Violation")) == .fail(.serverError("Authorization Violation")))
+        #expect(machine.state == .failed)
+    }
+
+    @Test func tlsRequiredFails() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions())
+        #expect(machine.received(.info(try info(#"{"tls_required":true}"#))) == .fail(.tlsRequired))
+    }
+
+    @Test func messageBeforeHandshakeIsAProtocolError() {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions())
+        guard case .fail(.unexpected(let error)) = machine.received(.msg(NATSMessage(subject: "x", payload: []))) else {
+            Issue.record("expected unexpected-frame failure")
+            return
+        }
+        #expect(error.code == .unexpectedFrame)
+    }
+
+    @Test func serverErrorsAreClassified() {
+        #expect(NATSServerErrorTable.classify("Authorization Violation").kind == .authorizationViolation)
+        #expect(NATSServerErrorTable.classify("'Authorization Violation'").kind == .authorizationViolation)
+        let permission = NATSServerErrorTable.classify("Permissions Violation for Publish to \"secret\"")
+        #expect(permission.kind == .permissionsViolation)
+        #expect(!permission.closesConnection)
+        #expect(NATSServerErrorTable.classify("Maximum Payload Violation").closesConnection)
+        let unknown = NATSServerErrorTable.classify("Something New")
+        #expect(unknown.kind == .unknown)
+        #expect(unknown.closesConnection)
+    }
+}
