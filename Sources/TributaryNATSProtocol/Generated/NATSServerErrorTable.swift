@@ -86,8 +86,8 @@ public struct NATSServerErrorKind: Hashable, Sendable, CustomStringConvertible {
     /// - Match: `invalid subject` (prefix, any case)
     /// - Closes the connection: no
     /// - Example: `Invalid Subject`
-    /// - What to do: Use dot-separated, non-empty tokens, with `*` and `>` only as whole tokens and
-    ///   `>` only last.
+    /// - What to do: Subscribe to a valid subject: dot-separated, non-empty tokens, with `*` and
+    ///   `>` only as whole tokens and `>` only last.
     public static let invalidSubject = NATSServerErrorKind(name: "invalidSubject")
 
     /// The account already has as many active connections as its limit allows.
@@ -296,7 +296,7 @@ public enum NATSServerErrorTable: Sendable {
             kind: .invalidSubject,
             match: "invalid subject",
             closesConnection: false,
-            hint: "Use dot-separated, non-empty tokens, with `*` and `>` only as whole tokens and `>` only last."
+            hint: "Subscribe to a valid subject: dot-separated, non-empty tokens, with `*` and `>` only as whole tokens and `>` only last."
         ),
         NATSServerErrorRule(
             kind: .maximumAccountConnectionsExceeded,

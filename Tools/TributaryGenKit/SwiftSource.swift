@@ -1,0 +1,131 @@
+/// Builds Swift source text with consistent indentation (four spaces) and `\n` line endings.
+///
+/// Renderers use it so every generated file has the same shape; nothing in it depends on the
+/// time, the machine or the order of dictionary iteration.
+public struct SwiftSource: Sendable {
+    /// The text so far.
+    public private(set) var text = ""
+    private var indentation = 0
+
+    /// Creates an empty source.
+    public init() {}
+
+    /// Appends one line at the current indentation; an empty line has no trailing spaces.
+    public mutating func line(_ content: String = "") {
+        if content.isEmpty {
+            text += "\n"
+        } else {
+            text += String(repeating: "    ", count: indentation) + content + "\n"
+        }
+    }
+
+    /// Appends `text` as is (it should end with a newline).
+    public mutating func raw(_ text: String) {
+        self.text += text
+    }
+
+    /// The column limit doc comments are wrapped at.
+    public static let docColumnLimit = 100
+
+    /// Appends `///` documentation lines for `doc`.
+    ///
+    /// Lines are split at `\n`, trailing spaces removed, and long lines wrapped at spaces so that
+    /// no line exceeds ``docColumnLimit`` unless a single word (or code span) is longer. Code spans
+    /// in backticks are kept on one line; continuation lines of a `- ` list item are indented by
+    /// two spaces so they stay in the item.
+    public mutating func doc(_ doc: String) {
+        let indent = String(repeating: "    ", count: indentation)
+        for rawLine in doc.split(separator: "\n", omittingEmptySubsequences: false) {
+            var docLine = Substring(rawLine)
+            while docLine.last?.isWhitespace == true { docLine = docLine.dropLast() }
+            if docLine.isEmpty {
+                text += indent + "///\n"
+                continue
+            }
+            let continuation = docLine.hasPrefix("- ") ? "///   " : "/// "
+            var current = "/// "
+            var currentHasWord = false
+            for word in Self.wrappableWords(docLine) {
+                if currentHasWord, indent.count + current.count + 1 + word.count > Self.docColumnLimit {
+                    text += indent + current + "\n"
+                    current = continuation + word
+                } else {
+                    current += (currentHasWord ? " " : "") + word
+                }
+                currentHasWord = true
+            }
+            text += indent + current + "\n"
+        }
+    }
+
+    /// Splits a line at spaces, keeping each backtick code span in one piece.
+    static func wrappableWords(_ line: Substring) -> [String] {
+        var words: [String] = []
+        var insideCode = false
+        for piece in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if insideCode, let last = words.popLast() {
+                words.append(last + " " + piece)
+            } else {
+                words.append(String(piece))
+            }
+            if piece.filter({ $0 == "`" }).count % 2 == 1 { insideCode.toggle() }
+        }
+        return words
+    }
+
+    /// Appends `opener {`, the lines `body` adds one level deeper, and `}` (followed by `closer`).
+    public mutating func block(_ opener: String, closer: String = "", _ body: (inout SwiftSource) -> Void) {
+        line(opener + " {")
+        indentation += 1
+        body(&self)
+        indentation -= 1
+        line("}" + closer)
+    }
+
+    /// Appends `switch subject {`, the cases `body` adds at the same indentation, and `}`.
+    public mutating func switchBlock(_ subject: String, _ body: (inout SwiftSource) -> Void) {
+        line("switch \(subject) {")
+        body(&self)
+        line("}")
+    }
+
+    /// Runs `body` one indentation level deeper, without braces.
+    public mutating func indented(_ body: (inout SwiftSource) -> Void) {
+        indentation += 1
+        body(&self)
+        indentation -= 1
+    }
+
+    /// A Swift string literal for `value`, escaping backslashes, quotes and control characters.
+    public static func stringLiteral(_ value: String) -> String {
+        var literal = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": literal += "\\\\"
+            case "\"": literal += "\\\""
+            case "\n": literal += "\\n"
+            case "\r": literal += "\\r"
+            case "\t": literal += "\\t"
+            case "\0": literal += "\\0"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    literal += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                } else {
+                    literal.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return literal + "\""
+    }
+
+    /// The comment every generated file starts with: generator, spec file, provenance and
+    /// "do not edit".
+    public static func header(specFile: String, source: SpecSource) -> String {
+        """
+        // Generated by tributary-gen (Tools/TributaryGenKit) from ProtocolSpecs/\(specFile).
+        // Source: \(source.summary).
+        // Do not edit: change the spec and run `swift run tributary-gen` from the package root.
+
+        """
+    }
+}
