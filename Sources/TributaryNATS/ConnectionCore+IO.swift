@@ -83,12 +83,13 @@ extension ConnectionCore {
 
     /// Moves to reconnecting; returns false (after finalizing) when reconnecting is not allowed.
     private func handleLoss(error: NATSError?, endpoint: String) -> Bool {
-        let closing = state.withLock { s -> Bool in
-            if s.status == .closing { return true }
+        let (closing, waiters) = state.withLock { s -> (Bool, Int) in
+            if s.status == .closing { return (true, 0) }
             if s.status != .draining { s.status = .reconnecting }
             s.lastError = error
-            return false
+            return (false, s.takeSpaceWaiters())
         }
+        releaseSpaceWaiters(waiters)
         if closing {
             finalize(error: nil)
             return false
@@ -434,9 +435,11 @@ extension ConnectionCore {
             s.unconfirmed = []
             s.unconfirmedBytes = 0
             s.spareBuffers = []
+            work.spaceWaiters = s.takeSpaceWaiters()
             return work
         }
         guard let taken else { return }
+        releaseSpaceWaiters(taken.spaceWaiters)
         let lostError = taken.lost > 0
             ? NATSError(.messagesLost, "\(taken.lost) published messages were accepted but never confirmed by a server before the connection closed; they may not have been delivered")
             : nil
@@ -457,4 +460,5 @@ struct FinalizeWork {
     var flushes: [CheckedContinuation<Result<Void, NATSError>, Never>] = []
     var closers: [CheckedContinuation<Void, Never>] = []
     var subs: [NATSSubscription] = []
+    var spaceWaiters = 0
 }

@@ -21,6 +21,8 @@ final class ConnectionCore: Sendable {
     let eventStream: AsyncStream<NATSEvent>
     let eventContinuation: AsyncStream<NATSEvent>.Continuation
     let startInstant = ContinuousClock.now
+    /// Signalled when outbound space is released; publishers blocked on a full buffer wait on it.
+    let spaceAvailable = DispatchSemaphore(value: 0)
 
     /// Outbound data is sent in chunks; a PING is added after this many unconfirmed bytes so
     /// that the server's PONG confirms them and their retained copies can be released.
@@ -44,6 +46,11 @@ final class ConnectionCore: Sendable {
         return MonotonicInstant(nanoseconds: UInt64(max(0, elapsed.nanosecondsClamped)))
     }
 
+    /// Wakes publishers waiting for outbound space (after the lock is released).
+    func releaseSpaceWaiters(_ count: Int) {
+        for _ in 0..<count { spaceAvailable.signal() }
+    }
+
     func emit(_ event: NATSEvent) {
         eventContinuation.yield(event)
     }
@@ -64,7 +71,9 @@ final class ConnectionCore: Sendable {
                 if payloadSize > s.maxPayload { return .tooLarge(s.maxPayload) }
                 if s.outbound.count + s.unconfirmedBytes + size > options.reconnectBufferSize,
                    s.outbound.count + s.unconfirmedBytes > 0 {
-                    return s.status == .connected ? .full : .reconnectBufferFull
+                    guard s.status == .connected || s.status == .draining else { return .reconnectBufferFull }
+                    s.spaceWaiters += 1
+                    return .full
                 }
                 let before = s.outbound.count
                 encode(&s.outbound)
@@ -98,8 +107,9 @@ final class ConnectionCore: Sendable {
                                     "outbound buffer of \(options.reconnectBufferSize) bytes stayed full for \(options.publishWaitTimeout) while publishing to '\(subject)'; the server or network is slower than the publisher",
                                     subject: subject)
                 }
+                // Wait for the I/O thread to release confirmed bytes (signalled on PONG, loss or close).
                 wakeup.wake()
-                usleep(50)
+                _ = spaceAvailable.wait(timeout: .now() + .milliseconds(50))
             }
         }
     }
@@ -383,6 +393,8 @@ struct CoreState {
     var pingHead = 0
     var writerSignaled = false
     var outstandingKeepalives = 0
+    /// Publishers blocked on a full outbound buffer.
+    var spaceWaiters = 0
 
     var subs: [UInt64: SubRecord] = [:]
     var nextSID: UInt64 = 0
@@ -450,6 +462,13 @@ struct CoreState {
         releaseConfirmed()
         if case .flush(let id) = ping.kind { return flushWaiters.removeValue(forKey: id) }
         return nil
+    }
+
+    /// Takes the count of blocked publishers so the caller can wake them outside the lock.
+    mutating func takeSpaceWaiters() -> Int {
+        let count = spaceWaiters
+        spaceWaiters = 0
+        return count
     }
 
     mutating func releaseConfirmed() {

@@ -16,7 +16,9 @@ struct InboundRouter {
     mutating func route(_ ops: [NATSServerOp], core: ConnectionCore, endpoint: String) -> DisconnectReason? {
         var reason: DisconnectReason?
         var wake = false
+        var spaceWaiters = 0
         core.state.withLock { s in
+            defer { spaceWaiters = s.takeSpaceWaiters() }
             for op in ops {
                 switch op {
                 case .msg(let message):
@@ -61,6 +63,7 @@ struct InboundRouter {
                 }
             }
         }
+        core.releaseSpaceWaiters(spaceWaiters)
         // Deliver runs of messages for the same subscription in one call.
         var runStart = 0
         var dropped: [(NATSSubscription, Int)] = []

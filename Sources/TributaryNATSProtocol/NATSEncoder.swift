@@ -5,19 +5,56 @@ public enum NATSEncoder {
     @usableFromInline static let crlf: [UInt8] = [13, 10]
 
     /// Appends `PUB subject [reply] size\r\npayload\r\n`.
+    ///
+    /// The control line is assembled on the stack and appended with one copy; no heap allocation
+    /// happens unless `buffer` must grow.
     @inlinable
     public static func appendPublish(subject: String, replyTo: String?, payload: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: [UInt8(ascii: "P"), UInt8(ascii: "U"), UInt8(ascii: "B"), UInt8(ascii: " ")])
-        buffer.append(contentsOf: subject.utf8)
-        buffer.append(UInt8(ascii: " "))
-        if let replyTo {
-            buffer.append(contentsOf: replyTo.utf8)
-            buffer.append(UInt8(ascii: " "))
+        var subject = subject
+        subject.withUTF8 { subjectBytes in
+            var reply = replyTo ?? ""
+            reply.withUTF8 { replyBytes in
+                let lineCapacity = 4 + subjectBytes.count + 1 + replyBytes.count + 1 + 20 + 2
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: lineCapacity) { line in
+                    var n = 0
+                    line[0] = 0x50; line[1] = 0x55; line[2] = 0x42; line[3] = 0x20  // "PUB "
+                    n = 4
+                    for byte in subjectBytes { line[n] = byte; n += 1 }
+                    line[n] = 0x20; n += 1
+                    if replyTo != nil {
+                        for byte in replyBytes { line[n] = byte; n += 1 }
+                        line[n] = 0x20; n += 1
+                    }
+                    n = writeDecimal(UInt64(payload.count), into: line, at: n)
+                    line[n] = 13; line[n + 1] = 10; n += 2
+                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<n]))
+                }
+            }
         }
-        ASCII.appendDecimal(UInt64(payload.count), to: &buffer)
-        buffer.append(13); buffer.append(10)
         buffer.append(contentsOf: payload)
-        buffer.append(13); buffer.append(10)
+        buffer.append(13)
+        buffer.append(10)
+    }
+
+    /// Writes the decimal digits of `value` at `index`; returns the index after them.
+    @inlinable
+    static func writeDecimal(_ value: UInt64, into line: UnsafeMutableBufferPointer<UInt8>, at index: Int) -> Int {
+        if value < 10 {
+            line[index] = UInt8(truncatingIfNeeded: value) &+ 48
+            return index + 1
+        }
+        var digits = 0
+        var probe = value
+        while probe > 0 { probe /= 10; digits += 1 }
+        var remaining = value
+        var position = index + digits - 1
+        while remaining > 0 {
+            let (quotient, remainder) = remaining.quotientAndRemainder(dividingBy: 10)
+            line[position] = UInt8(truncatingIfNeeded: remainder) &+ 48
+            remaining = quotient
+            position -= 1
+        }
+        return index + digits
     }
 
     /// Appends `HPUB subject [reply] hdrsize totalsize\r\nheaders payload\r\n`.

@@ -37,6 +37,11 @@ public enum NATSValidation {
             var sawFullWildcard = false
             for index in 0..<bytes.count {
                 let byte = bytes[index]
+                // Fast path: ordinary subject characters (wildcards are checked per token below).
+                if byte > 0x20 && byte != 0x2E {
+                    tokenLength += 1
+                    continue
+                }
                 switch byte {
                 case 0x20, 0x09, 0x0D, 0x0A:
                     return .whitespace(offset: index)
