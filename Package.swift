@@ -40,6 +40,9 @@ let package = Package(
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
 
+        // MARK: Examples (mirrors of the README's code, built by CI)
+        .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
+
         // MARK: Tests
         .target(
             name: "TributaryTestSupport",

@@ -1,0 +1,6 @@
+// Messages, headers and server info are protocol-module types; users of the client see them
+// without a second import.
+@_exported import struct TributaryNATSProtocol.NATSMessage
+@_exported import struct TributaryNATSProtocol.NATSHeaders
+@_exported import struct TributaryNATSProtocol.NATSServerInfo
+@_exported import struct TributaryNATSProtocol.NATSProtocolError
