@@ -288,8 +288,6 @@ extension ConnectionCore {
         var written = 0
         var nextKeepalive = now().advanced(by: options.pingInterval)
         var closingDeadline: MonotonicInstant?
-        var ops: [NATSServerOp] = []
-        ops.reserveCapacity(256)
         var router = InboundRouter()
         let socket = live.socket
 
@@ -361,10 +359,10 @@ extension ConnectionCore {
                         if blocked { break readLoop }
                     } catch {
                         // Handle frames that arrived before the close first.
-                        _ = drainFrames(&live, ops: &ops, router: &router)
+                        _ = drainFrames(&live, router: &router)
                         return .lost(NATSError.from(transport: error))
                     }
-                    if let reason = drainFrames(&live, ops: &ops, router: &router) { return reason }
+                    if let reason = drainFrames(&live, router: &router) { return reason }
                 }
             }
 
@@ -387,30 +385,14 @@ extension ConnectionCore {
         }
     }
 
-    /// Parses every complete frame in the parser and routes them. Returns a reason to disconnect, if any.
-    private func drainFrames(_ live: inout LiveConnection, ops: inout [NATSServerOp], router: inout InboundRouter) -> DisconnectReason? {
-        var protocolError: NATSError?
+    /// Parses and routes every complete frame in the parser. Returns a reason to disconnect, if any.
+    private func drainFrames(_ live: inout LiveConnection, router: inout InboundRouter) -> DisconnectReason? {
         while true {
-            do {
-                guard let op = try live.parser.next() else { break }
-                ops.append(op)
-                if ops.count >= 4096 { break }
-            } catch {
-                protocolError = NATSError(.protocolError, error.description, server: live.endpoint, underlying: error)
-                break
-            }
+            let before = live.parser.bufferedCount
+            if let reason = router.route(parser: &live.parser, core: self, endpoint: live.endpoint) { return reason }
+            // Stop when nothing was consumed (a partial frame remains) or the buffer is empty.
+            if live.parser.bufferedCount == 0 || live.parser.bufferedCount == before { return nil }
         }
-        var reason: DisconnectReason?
-        if !ops.isEmpty {
-            reason = router.route(ops, core: self, endpoint: live.endpoint)
-            ops.removeAll(keepingCapacity: true)
-            if reason == nil, live.parser.bufferedCount > 0, protocolError == nil {
-                // More complete frames may remain (batch limit reached).
-                return drainFrames(&live, ops: &ops, router: &router)
-            }
-        }
-        if let protocolError { return .lost(protocolError) }
-        return reason
     }
 
     // MARK: Finalize

@@ -13,14 +13,28 @@ struct InboundRouter {
     private var finished: [(NATSSubscription, NATSError?)] = []
     private var events: [NATSEvent] = []
 
-    mutating func route(_ ops: [NATSServerOp], core: ConnectionCore, endpoint: String) -> DisconnectReason? {
+    /// Parses every complete frame in `parser` and routes it, in one lock section.
+    ///
+    /// Parsing happens under the lock so that frames move straight from the read buffer to
+    /// their subscription without intermediate copies.
+    mutating func route(parser: inout NATSParser, core: ConnectionCore, endpoint: String) -> DisconnectReason? {
         var reason: DisconnectReason?
         var wake = false
         var spaceWaiters = 0
         core.state.withLock { s in
             defer { spaceWaiters = s.takeSpaceWaiters() }
-            for op in ops {
-                switch op {
+            var parsed = 0
+            while reason == nil, parsed < 8192 {
+                let op: NATSServerOp
+                do throws(NATSProtocolError) {
+                    guard let next = try parser.next() else { break }
+                    op = next
+                } catch {
+                    reason = .lost(NATSError(.protocolError, error.description, server: endpoint, underlying: error))
+                    break
+                }
+                parsed += 1
+                switch consume op {
                 case .msg(let message):
                     guard let record = s.subs[message.sid] else { continue }
                     guard let subscription = record.subscription else {

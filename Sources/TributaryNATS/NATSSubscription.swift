@@ -37,7 +37,14 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
         var pendingCount: Int { queue.count - head }
 
+        /// Moves queued messages to the consumer's local batch: the whole queue by swapping
+        /// storage when possible (no per-message copies), else up to `max` of them.
         mutating func popBatch(into local: inout [NATSMessage], max: Int) {
+            if head == 0, local.isEmpty, max > 1 {
+                swap(&queue, &local)
+                pendingBytes = 0
+                return
+            }
             let end = Swift.min(queue.count, head + max)
             local.append(contentsOf: queue[head..<end])
             for message in queue[head..<end] { pendingBytes -= message.byteCount }
@@ -105,6 +112,16 @@ public final class NATSSubscription: AsyncSequence, Sendable {
                 toQueue = toQueue.dropFirst()
             }
             var droppedNow = 0
+            // Fast path: the whole batch fits within both limits.
+            if s.pendingCount + toQueue.count <= maxPendingMessages {
+                var bytes = 0
+                for index in toQueue.indices { bytes += toQueue[index].byteCount }
+                if s.pendingBytes + bytes <= maxPendingBytes {
+                    s.queue.append(contentsOf: toQueue)
+                    s.pendingBytes += bytes
+                    return (w, handOff, 0)
+                }
+            }
             for message in toQueue {
                 if s.pendingCount >= maxPendingMessages || s.pendingBytes + message.byteCount > maxPendingBytes {
                     droppedNow += 1
