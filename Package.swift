@@ -33,7 +33,7 @@ let package = Package(
         // MARK: Tools
         .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
         .executableTarget(name: "tributary-gen", dependencies: ["TributaryGenKit"], path: "Tools/tributary-gen", swiftSettings: strict),
-        .target(name: "ToolSupport", dependencies: ["TributaryNATS"], path: "Tools/ToolSupport", swiftSettings: strict),
+        .target(name: "ToolSupport", dependencies: ["TributaryNATS", "TributaryNATSProtocol"], path: "Tools/ToolSupport", swiftSettings: strict),
         .executableTarget(name: "nats-pub", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-pub", swiftSettings: strict),
         .executableTarget(name: "nats-sub", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-sub", swiftSettings: strict),
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),

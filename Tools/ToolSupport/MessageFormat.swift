@@ -1,0 +1,128 @@
+import TributaryNATSProtocol
+
+/// Text the tools print, in the nats CLI's formats. Pure: returns strings and bytes, writes nothing.
+public enum MessageFormat {
+    /// How `nats-sub` and `nats-reply` show each message.
+    public struct Style: Sendable, Equatable {
+        /// Payload only, one message per line (`--raw`).
+        public var raw: Bool
+        /// Headers only, no payload (`--headers-only`).
+        public var headersOnly: Bool
+        /// Add ` with reply "…"` to the `[#N] Received on` line.
+        public var showReply: Bool
+
+        /// Creates a style; the default is the full nats CLI layout with the reply subject.
+        public init(raw: Bool = false, headersOnly: Bool = false, showReply: Bool = true) {
+            self.raw = raw
+            self.headersOnly = headersOnly
+            self.showReply = showReply
+        }
+    }
+
+    /// A string quoted like Go's `%q`: `"orders.new"`, with `"`, `\` and control characters escaped.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\x" + (hex.count < 2 ? "0" : "") + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// `[#3] Received on "orders.new"`, plus ` with reply "_INBOX.x"` when `replyTo` is given.
+    public static func receivedLine(number: Int, subject: String, replyTo: String?) -> String {
+        var line = "[#\(number)] Received on \(quoted(subject))"
+        if let replyTo, !replyTo.isEmpty { line += " with reply \(quoted(replyTo))" }
+        return line
+    }
+
+    /// `Key: Value` lines in wire order; a status line becomes `Status: 503` and
+    /// `Description: No Responders`, as nats.go presents it.
+    public static func headerLines(_ headers: NATSHeaders?) -> [String] {
+        guard let headers else { return [] }
+        var lines: [String] = []
+        if let status = headers.status {
+            lines.append("Status: \(status)")
+            if let description = headers.statusDescription, !description.isEmpty {
+                lines.append("Description: \(description)")
+            }
+        }
+        for entry in headers {
+            lines.append("\(entry.name): \(entry.value)")
+        }
+        return lines
+    }
+
+    /// Header lines, an empty line if there were any, then the payload and a newline
+    /// (`nats-req` output). With `headersOnly`, the payload is left out.
+    public static func body(_ message: NATSMessage, headersOnly: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        let lines = headerLines(message.headers)
+        for line in lines {
+            out.append(contentsOf: line.utf8)
+            out.append(newline)
+        }
+        if headersOnly { return out }
+        if !lines.isEmpty { out.append(newline) }
+        out.append(contentsOf: message.payload)
+        out.append(newline)
+        return out
+    }
+
+    /// One received message as `nats-sub` prints it.
+    ///
+    /// Full: `[#N] Received on "subject"[ with reply "r"]`, header lines, an empty line if there
+    /// were headers, the payload, an empty line. `headersOnly` drops the payload (one empty line
+    /// ends the block). `raw`: the payload and a newline (with `headersOnly`: the header lines and
+    /// an empty line).
+    public static func message(_ message: NATSMessage, number: Int, style: Style) -> [UInt8] {
+        var out: [UInt8] = []
+        if style.raw {
+            if style.headersOnly {
+                out = body(message, headersOnly: true)
+                out.append(newline)
+            } else {
+                out.append(contentsOf: message.payload)
+                out.append(newline)
+            }
+            return out
+        }
+        out.append(contentsOf: receivedLine(number: number, subject: message.subject,
+                                            replyTo: style.showReply ? message.replyTo : nil).utf8)
+        out.append(newline)
+        out.append(contentsOf: body(message, headersOnly: style.headersOnly))
+        out.append(newline)
+        return out
+    }
+
+    /// `Published 5 bytes to "orders.new"`.
+    public static func published(bytes: Int, subject: String) -> String {
+        "Published \(bytes) bytes to \(quoted(subject))"
+    }
+
+    /// `Published 10 messages (50 bytes) to "orders.new"`, the summary for `--count` > 1.
+    public static func publishedSummary(messages: Int, bytes: Int, subject: String) -> String {
+        "Published \(messages) messages (\(bytes) bytes) to \(quoted(subject))"
+    }
+
+    /// `Subscribing on a, b` plus ` in queue group "q"` when a queue is used.
+    public static func subscribing(to subjects: [String], queue: String?) -> String {
+        var line = "Subscribing on " + subjects.joined(separator: ", ")
+        if let queue { line += " in queue group \(quoted(queue))" }
+        return line
+    }
+
+    private static let newline = UInt8(ascii: "\n")
+}
