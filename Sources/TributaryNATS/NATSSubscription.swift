@@ -164,12 +164,24 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         var local: [NATSMessage] = []
         var index = 0
 
+        /// Moves the next message out of the local batch, leaving an empty placeholder, so handing
+        /// a message to the caller costs no reference counting.
+        @inline(__always)
+        private mutating func takeLocal() -> NATSMessage {
+            let position = index
+            index += 1
+            return local.withUnsafeMutableBufferPointer { buffer in
+                let slot = buffer.baseAddress! + position
+                let message = slot.move()
+                slot.initialize(to: NATSMessage.placeholder)
+                return message
+            }
+        }
+
         /// The next message, nil when the subscription ended, or the error that ended it.
         public mutating func next() async throws(NATSError) -> NATSMessage? {
             if index < local.count {
-                let message = local[index]
-                index += 1
-                return message
+                return takeLocal()
             }
             local.removeAll(keepingCapacity: true)
             index = 0
@@ -189,8 +201,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
             }
             switch step {
             case .batch:
-                index = 1
-                return local[0]
+                return takeLocal()
             case .done(let failure):
                 if let failure { throw failure }
                 return nil

@@ -19,6 +19,9 @@ public struct NATSMessage: Sendable, Hashable {
         self.sid = sid
     }
 
+    /// An empty message (no heap storage) used to fill slots a message was moved out of.
+    public static let placeholder = NATSMessage(subject: "", payload: [])
+
     /// The status code carried in the headers (for example 503 "no responders"), if any.
     public var status: Int? { headers?.status }
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Tools/test.sh — the project's test command (README and .ci/run call it).
+#
+#   Tools/test.sh [swift test arguments...]      e.g. Tools/test.sh --filter NATSServerProcessTests
+#
+# Installs the pinned brokers and peer clients (Tools/brokers.sh install), starts them on
+# 127.0.0.1 and free ports, builds every target with tests, runs `swift test` and exits
+# with its status. Brokers started here are stopped on exit; brokers that were already
+# running (Tools/brokers.sh start by hand) are left running.
+#
+# Environment:
+#   NATS_URL=nats://host:port   run the suite against that server instead of starting one
+#   SWIFT_SCRATCH_PATH=DIR      passed to swift as --scratch-path (default .build)
+#   CI=true                     non-interactive run on a fresh machine (missing apt packages
+#                               are installed; needs root or passwordless sudo)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd -P)"
+BROKERS="$SCRIPT_DIR/brokers.sh"
+cd "$REPO_ROOT"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+die() { printf 'test.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages the build and the broker scripts need, installed only when missing.
+ensure_system_packages() {
+    local missing=()
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        missing+=(python3-pip python3-venv)
+    fi
+    # The zlib system-library target (STYLE.md §2), once it exists.
+    if [[ -d Sources/CZlib ]]; then
+        command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+        pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+    fi
+    ((${#missing[@]} == 0)) && return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get: install them by hand"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            die "missing ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'"
+        fi
+    fi
+    say "apt-get install ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+command -v swift >/dev/null 2>&1 ||
+    die "swift not found on PATH: install a Swift 6.3 toolchain (https://www.swift.org/install/linux/)"
+ensure_system_packages
+
+"$BROKERS" install
+
+# Stop on exit only what this run started.
+started_here=0
+"$BROKERS" status >/dev/null 2>&1 || started_here=1
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+    local status=$?
+    if ((started_here)); then
+        "$BROKERS" stop || true
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$BROKERS" start
+# shellcheck disable=SC1091
+. "$REPO_ROOT/.brokers/env"
+
+scratch=()
+[[ -n "${SWIFT_SCRATCH_PATH:-}" ]] && scratch=(--scratch-path "$SWIFT_SCRATCH_PATH")
+
+echo "== Tributary tests =="
+echo "swift:       $(swift --version 2>&1 | head -n 1)"
+echo "nats-server: $("$NATS_SERVER_BIN" --version 2>&1) ($NATS_SERVER_BIN)"
+echo "nats-py:     $("$TRIBUTARY_PYTHON" -c 'from importlib import metadata; print(metadata.version("nats-py"))') ($TRIBUTARY_PYTHON)"
+echo "NATS_URL:    $(sed -E 's#(://)[^@/,]*@#\1***@#g' <<<"$NATS_URL")"
+# shellcheck disable=SC1091
+echo "machine:     $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}") $(uname -m), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cores${CI:+, CI=$CI}"
+echo
+
+echo "+ swift build --build-tests ${scratch[*]}"
+swift build --build-tests "${scratch[@]}"
+
+echo "+ swift test ${scratch[*]} $*"
+status=0
+swift test "${scratch[@]}" "$@" || status=$?
+exit "$status"
