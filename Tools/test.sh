@@ -80,7 +80,8 @@ scratch=()
 
 echo "== Tributary tests =="
 echo "swift:       $(swift --version 2>&1 | head -n 1)"
-echo "nats-server: $("$NATS_SERVER_BIN" --version 2>&1) ($NATS_SERVER_BIN)"
+nats_version="$("$NATS_SERVER_BIN" --version 2>&1)"
+echo "nats-server: ${nats_version#nats-server: } ($NATS_SERVER_BIN)"
 echo "nats-py:     $("$TRIBUTARY_PYTHON" -c 'from importlib import metadata; print(metadata.version("nats-py"))') ($TRIBUTARY_PYTHON)"
 echo "NATS_URL:    $(sed -E 's#(://)[^@/,]*@#\1***@#g' <<<"$NATS_URL")"
 # shellcheck disable=SC1091

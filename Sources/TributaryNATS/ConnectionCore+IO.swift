@@ -313,8 +313,13 @@ extension ConnectionCore {
             }
             let writePending = written < current.count
 
-            // 2. Closing: finish writing and wait (bounded) for the server to confirm everything.
-            let (status, unconfirmed) = state.withLock { ($0.status, $0.unconfirmedBytes + $0.outbound.count) }
+            // 2. Before sleeping: clear the writer signal when there is nothing left to write,
+            //    so the next publish wakes us; otherwise only peek at the socket (timeout 0).
+            let (status, unconfirmed, moreToWrite) = state.withLock { s -> (ConnectionStatus, Int, Bool) in
+                let more = !s.outbound.isEmpty
+                if !more && !writePending { s.writerSignaled = false }
+                return (s.status, s.unconfirmedBytes + s.outbound.count, more)
+            }
             if status == .closing {
                 if closingDeadline == nil {
                     closingDeadline = now().advanced(by: .seconds(2))
@@ -333,6 +338,7 @@ extension ConnectionCore {
             let current0 = now()
             var timeout = nextKeepalive.duration(since: current0)
             if let closingDeadline { timeout = min(timeout, closingDeadline.duration(since: current0)) }
+            if moreToWrite && !writePending { timeout = .zero }
             var fds = (pollfd(fd: socket.fd, events: Int16(POLLIN) | (writePending ? Int16(POLLOUT) : 0), revents: 0),
                        pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0))
             let ready = withUnsafeMutablePointer(to: &fds) { pointer in

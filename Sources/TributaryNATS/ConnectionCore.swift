@@ -78,11 +78,7 @@ final class ConnectionCore: Sendable {
                 let before = s.outbound.count
                 encode(&s.outbound)
                 s.appended += s.outbound.count - before
-                if s.status == .connected, !s.writerSignaled {
-                    s.writerSignaled = true
-                    return .wake
-                }
-                return .appended
+                return s.signalWriterIfNeeded() ? .wake : .appended
             }
             switch outcome {
             case .appended: return
@@ -431,8 +427,10 @@ struct CoreState {
     }
 
     /// Takes the outbound buffer for writing, adding a confirming PING when due.
+    ///
+    /// `writerSignaled` stays set while the I/O thread keeps finding data, so publishers do not
+    /// write to the wake-up pipe; it is cleared only when the thread is about to sleep.
     mutating func takeChunk() -> [UInt8]? {
-        writerSignaled = false
         guard !outbound.isEmpty else { return nil }
         if outstandingPings == 0 || appended - lastPingEnd >= ConnectionCore.confirmInterval {
             appendPing(.confirm)

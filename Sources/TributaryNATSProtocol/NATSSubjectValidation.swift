@@ -24,53 +24,46 @@ public enum NATSNameProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// Client-side checks run before a frame is written.
 public enum NATSValidation {
-    /// Checks a subject for publishing (`allowWildcards: false` also rejects misplaced wildcards only for subscriptions).
+    /// Checks a subject: non-empty, no whitespace, no empty tokens.
     ///
-    /// - Parameter forSubscription: when true, `*` and `>` must be whole tokens and `>` must be last.
+    /// - Parameter forSubscription: when true, `*` and `>` must also be whole tokens and `>` must be last.
     @inlinable
     public static func subjectProblem(_ subject: String, forSubscription: Bool = false) -> NATSNameProblem? {
-        var subject = subject
-        return subject.withUTF8 { bytes -> NATSNameProblem? in
-            if bytes.isEmpty { return .empty }
-            var tokenStart = 0
-            var tokenLength = 0
-            var sawFullWildcard = false
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                // Fast path: ordinary subject characters (wildcards are checked per token below).
-                if byte > 0x20 && byte != 0x2E {
-                    tokenLength += 1
-                    continue
-                }
-                switch byte {
-                case 0x20, 0x09, 0x0D, 0x0A:
-                    return .whitespace(offset: index)
-                case UInt8(ascii: "."):
-                    if tokenLength == 0 { return .emptyToken }
-                    if forSubscription {
-                        if sawFullWildcard { return .misplacedWildcard }
-                        if let problem = wildcardProblem(bytes, start: tokenStart, length: tokenLength, sawFull: &sawFullWildcard) { return problem }
-                    }
-                    tokenStart = index + 1
-                    tokenLength = 0
-                default:
-                    tokenLength += 1
-                }
+        // One pass over the UTF-8 bytes; the common case touches each byte once with one compare.
+        var tokenLength = 0
+        var offset = 0
+        var sawWildcard = false
+        for byte in subject.utf8 {
+            if byte > 0x2E || (byte > 0x20 && byte != 0x2E && byte != 0x2A) {
+                tokenLength += 1
+            } else if byte == 0x2E {
+                if tokenLength == 0 { return .emptyToken }
+                tokenLength = 0
+            } else if byte == 0x2A {
+                tokenLength += 1
+                sawWildcard = true
+            } else if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A {
+                return .whitespace(offset: offset)
+            } else {
+                tokenLength += 1
             }
-            if tokenLength == 0 { return .emptyToken }
-            if forSubscription {
-                if sawFullWildcard { return .misplacedWildcard }
-                return wildcardProblem(bytes, start: tokenStart, length: tokenLength, sawFull: &sawFullWildcard)
-            }
-            return nil
+            if byte == 0x3E { sawWildcard = true }
+            offset += 1
         }
+        if offset == 0 { return .empty }
+        if tokenLength == 0 { return .emptyToken }
+        if forSubscription && sawWildcard { return wildcardPlacementProblem(subject) }
+        return nil
     }
 
+    /// Checks that wildcards are whole tokens and `>` is the last token.
     @usableFromInline
-    static func wildcardProblem(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int, sawFull: inout Bool) -> NATSNameProblem? {
-        for index in start..<(start + length) where bytes[index] == UInt8(ascii: "*") || bytes[index] == UInt8(ascii: ">") {
-            if length != 1 { return .misplacedWildcard }
-            if bytes[index] == UInt8(ascii: ">") { sawFull = true }
+    static func wildcardPlacementProblem(_ subject: String) -> NATSNameProblem? {
+        let tokens = subject.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        for (index, token) in tokens.enumerated() {
+            let hasWildcard = token.contains(UInt8(ascii: "*")) || token.contains(UInt8(ascii: ">"))
+            if hasWildcard && token.count != 1 { return .misplacedWildcard }
+            if token.first == UInt8(ascii: ">") && index != tokens.count - 1 { return .misplacedWildcard }
         }
         return nil
     }

@@ -2,14 +2,18 @@ extension Array where Element == UInt8 {
     /// `withUnsafeBytes` that keeps the body's typed error.
     @inlinable
     public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result = withUnsafeBytes { raw -> Result<R, E> in
+        var failure: E?
+        let value: R? = withUnsafeBytes { raw -> R? in
             do throws(E) {
-                return .success(try body(raw))
+                return try body(raw)
             } catch {
-                return .failure(error)
+                failure = error
+                return nil
             }
         }
-        return try result.get()
+        if let failure { throw failure }
+        // `value` is nil only when `body` threw, handled above.
+        return value.unsafelyUnwrapped
     }
 }
 
@@ -17,13 +21,16 @@ extension String {
     /// `withUTF8` that keeps the body's typed error.
     @inlinable
     public mutating func withUTF8Bytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result = withUTF8 { bytes -> Result<R, E> in
+        var failure: E?
+        let value: R? = withUTF8 { bytes -> R? in
             do throws(E) {
-                return .success(try body(UnsafeRawBufferPointer(bytes)))
+                return try body(UnsafeRawBufferPointer(bytes))
             } catch {
-                return .failure(error)
+                failure = error
+                return nil
             }
         }
-        return try result.get()
+        if let failure { throw failure }
+        return value.unsafelyUnwrapped
     }
 }

@@ -22,6 +22,12 @@ Run it with the Python recorded as TRIBUTARY_PYTHON in .brokers/env (it has nats
              "payload_hex": "..."}
         Exits 0 after COUNT messages, 3 when TIMEOUT_SECONDS pass first.
 
+    nats_py_peer.py req URL SUBJECT BODY TIMEOUT_SECONDS
+        Sends one request with nats-py's `request` (its own "new style" inbox scheme: one
+        wildcard inbox subscription, a token per request), prints the reply payload decoded
+        as UTF-8 on one line and exits 0; 3 when no reply comes within TIMEOUT_SECONDS,
+        4 when the server reports no responders.
+
 Exit codes: 0 success, 2 usage, 3 timeout, 4 connection or protocol error.
 
 Multi-value headers in nats-py 2.16.0 (read from nats/aio/client.py):
@@ -46,11 +52,13 @@ import json
 import sys
 
 import nats
+import nats.errors
 from nats.protocol import command as prot_command
 
 USAGE = (
     "usage: nats_py_peer.py pub URL SUBJECT COUNT\n"
     "       nats_py_peer.py sub URL SUBJECT COUNT TIMEOUT_SECONDS\n"
+    "       nats_py_peer.py req URL SUBJECT BODY TIMEOUT_SECONDS\n"
 )
 
 EXIT_USAGE = 2
@@ -185,12 +193,32 @@ async def run_sub(url, subject, count, timeout):
         await nc.close()
 
 
+async def run_req(url, subject, body, timeout):
+    nc = await connect(url)
+    try:
+        try:
+            reply = await nc.request(subject, body.encode(), timeout=timeout)
+        except nats.errors.NoRespondersError:
+            sys.stderr.write("nats_py_peer: no responders on %s\n" % subject)
+            return EXIT_ERROR
+        except nats.errors.TimeoutError:
+            sys.stderr.write("nats_py_peer: no reply on %s within %ss\n" % (subject, timeout))
+            return EXIT_TIMEOUT
+        sys.stdout.write(reply.data.decode("utf-8", "replace") + "\n")
+        sys.stdout.flush()
+        return 0
+    finally:
+        await nc.close()
+
+
 def main(argv):
     try:
         if len(argv) == 4 and argv[0] == "pub":
             return asyncio.run(run_pub(argv[1], argv[2], int(argv[3])))
         if len(argv) == 5 and argv[0] == "sub":
             return asyncio.run(run_sub(argv[1], argv[2], int(argv[3]), float(argv[4])))
+        if len(argv) == 5 and argv[0] == "req":
+            return asyncio.run(run_req(argv[1], argv[2], argv[3], float(argv[4])))
     except ValueError as error:
         sys.stderr.write("nats_py_peer: %s\n%s" % (error, USAGE))
         return EXIT_USAGE
