@@ -36,18 +36,18 @@ struct InboundRouter {
                 parsed += 1
                 switch consume op {
                 case .msg(let message):
-                    guard let record = s.subs[message.sid] else { continue }
-                    guard let subscription = record.subscription else {
+                    // One hash lookup per message: find the slot, then update it in place.
+                    guard let slot = s.subs.index(forKey: message.sid) else { continue }
+                    guard let subscription = s.subs.values[slot].subscription else {
                         routeResponse(message, state: &s, endpoint: endpoint)
                         continue
                     }
-                    let delivered = record.delivered + 1
-                    if let max = record.max, delivered >= max {
-                        s.subs[message.sid] = nil
+                    s.subs.values[slot].delivered += 1
+                    let delivered = s.subs.values[slot].delivered
+                    if let max = s.subs.values[slot].max, delivered >= max {
+                        s.subs.remove(at: slot)
                         if delivered > max { continue }
                         finished.append((subscription, nil))
-                    } else {
-                        s.subs[message.sid]?.delivered = delivered
                     }
                     targets.append(subscription)
                     messages.append(message)

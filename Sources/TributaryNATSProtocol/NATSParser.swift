@@ -21,6 +21,8 @@ public struct NATSParser: Sendable {
     private var writeIndex = 0
     /// Bytes consumed before `readIndex`, for error offsets.
     private var consumedBase = 0
+    /// The last long subject seen, reused while messages keep arriving on it.
+    private let lastSubjectCache = SubjectCache()
 
     /// Creates a parser with the protocol's default limits.
     public init(maxControlLine: Int = NATSProtocolConstants.maxControlLineBytes,
@@ -192,6 +194,17 @@ public struct NATSParser: Sendable {
         }
     }
 
+    /// Returns the previous message's subject `String` when the bytes are the same, so a stream
+    /// on one subject does not allocate a new string per message.
+    private func internedSubject(_ bytes: UnsafeRawBufferPointer) -> String {
+        if let cached = lastSubjectCache.lookup(bytes) { return cached }
+        let subject = String(decoding: bytes, as: UTF8.self)
+        if bytes.count > 15 && bytes.count <= 256 {
+            lastSubjectCache.update(bytes: bytes, subject: subject)
+        }
+        return subject
+    }
+
     private func parseMsg(args: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer, headerLength: Bool,
                           afterLine: Int, streamOffset: Int) throws(NATSProtocolError) -> (NATSServerOp?, Int) {
         // Split arguments on runs of spaces/tabs into at most 5 ranges, without allocating.
@@ -258,7 +271,7 @@ public struct NATSParser: Sendable {
                                     offset: streamOffset + afterLine + total,
                                     excerpt: ASCII.hexExcerpt(UnsafeRawBufferPointer(rebasing: bytes[(afterLine + total)..<frameEnd])))
         }
-        let subject = String(decoding: slice(ranges.0), as: UTF8.self)
+        let subject = internedSubject(slice(ranges.0))
         let reply = replyRange.map { String(decoding: slice($0), as: UTF8.self) }
         var headers: NATSHeaders?
         if headerLength {
@@ -274,4 +287,25 @@ public struct NATSParser: Sendable {
 private func memmoveBytes(_ dst: UnsafeMutableRawPointer, _ src: UnsafeMutableRawPointer, _ count: Int) {
     // Regions overlap when compacting: memmove, not memcpy.
     _ = memmove(dst, src, count)
+}
+
+/// Remembers one subject string and its bytes.
+///
+/// `@unchecked Sendable`: a parser (and so its cache) is driven by one thread at a time — the
+/// connection's I/O thread — and the cache only ever holds immutable values.
+final class SubjectCache: @unchecked Sendable {
+    private var bytes: [UInt8] = []
+    private var subject = ""
+
+    func lookup(_ candidate: UnsafeRawBufferPointer) -> String? {
+        guard candidate.count == bytes.count, !bytes.isEmpty else { return nil }
+        guard let other = candidate.baseAddress else { return nil }
+        let same = bytes.withUnsafeBytes { own in own.baseAddress.map { memcmp($0, other, candidate.count) == 0 } ?? false }
+        return same ? subject : nil
+    }
+
+    func update(bytes newBytes: UnsafeRawBufferPointer, subject newSubject: String) {
+        bytes = Array(newBytes)
+        subject = newSubject
+    }
 }
