@@ -60,14 +60,14 @@ extension ConnectionCore {
             let reason = runConnected(&live)
             switch reason {
             case .closing:
-                live.socket.close()
+                retire(live.socket)
                 finalize(error: nil)
                 return
             case .lost(let error):
-                live.socket.close()
+                retire(live.socket)
                 if !handleLoss(error: error, endpoint: live.endpoint) { return }
             case .lameDuck:
-                live.socket.close()
+                retire(live.socket)
                 emit(.lameDuckMode(server: live.endpoint))
                 if !handleLoss(error: nil, endpoint: live.endpoint) { return }
             }
@@ -75,6 +75,21 @@ extension ConnectionCore {
             live = next
             emit(.reconnected(server: live.endpoint))
         }
+    }
+
+    /// Closes a socket once no publisher can be writing to it directly.
+    private func retire(_ socket: TCPSocket) {
+        while true {
+            let busy = state.withLock { s -> Bool in
+                s.socketFD = -1
+                s.handoff = nil
+                s.ioChunkBusy = false
+                return s.directWriteBusy
+            }
+            if !busy { break }
+            usleep(100)
+        }
+        socket.close()
     }
 
     private func isClosing() -> Bool {
@@ -193,6 +208,7 @@ extension ConnectionCore {
             s.info = info
             s.maxPayload = info.maxPayload
             s.currentEndpoint = endpoint
+            s.socketFD = socket.fd
             s.current = serverIndex
             s.pool[serverIndex].failures = 0
             let learned = Self.learn(urls: info.connectURLs, into: &s.pool)
@@ -287,6 +303,7 @@ extension ConnectionCore {
         var current: [UInt8] = []
         var written = 0
         var nextKeepalive = now().advanced(by: options.pingInterval)
+        var nextConfirm = now().advanced(by: Self.confirmDelay)
         var closingDeadline: MonotonicInstant?
         var router = InboundRouter()
         let socket = live.socket
@@ -297,8 +314,24 @@ extension ConnectionCore {
                 if written >= current.count {
                     current = []
                     written = 0
-                    guard let chunk = state.withLock({ $0.takeChunk() }) else { break }
-                    current = chunk
+                    let now = now().nanoseconds
+                    let next = state.withLock { s -> ([UInt8], Int)? in
+                        s.ioChunkBusy = false
+                        // Never write while a publisher writes directly: bytes would interleave.
+                        if s.directWriteBusy { return nil }
+                        if let handoff = s.handoff {
+                            s.handoff = nil
+                            s.ioChunkBusy = true
+                            return handoff
+                        }
+                        guard let chunk = s.takeChunk() else { return nil }
+                        s.lastChunkNanos = now
+                        s.ioChunkBusy = true
+                        return (chunk, 0)
+                    }
+                    guard let next else { break }
+                    current = next.0
+                    written = next.1
                 }
                 let result: TCPSocket.IOResult
                 do {
@@ -316,8 +349,9 @@ extension ConnectionCore {
             // 2. Before sleeping: clear the writer signal when there is nothing left to write,
             //    so the next publish wakes us; otherwise only peek at the socket (timeout 0).
             let (status, unconfirmed, moreToWrite) = state.withLock { s -> (ConnectionStatus, Int, Bool) in
-                let more = !s.outbound.isEmpty
-                if !more && !writePending { s.writerSignaled = false }
+                // While a publisher writes directly, it owns the signal and wakes us when done.
+                let more = !s.directWriteBusy && (!s.outbound.isEmpty || s.handoff != nil)
+                if !more && !writePending && !s.directWriteBusy { s.writerSignaled = false }
                 return (s.status, s.unconfirmedBytes + s.outbound.count, more)
             }
             if status == .closing {
@@ -336,7 +370,7 @@ extension ConnectionCore {
 
             // 3. Wait for input, writability, a wake-up or the keep-alive timer.
             let current0 = now()
-            var timeout = nextKeepalive.duration(since: current0)
+            var timeout = min(nextKeepalive, nextConfirm).duration(since: current0)
             if let closingDeadline { timeout = min(timeout, closingDeadline.duration(since: current0)) }
             if moreToWrite && !writePending { timeout = .zero }
             var fds = (pollfd(fd: socket.fd, events: Int16(POLLIN) | (writePending ? Int16(POLLOUT) : 0), revents: 0),
@@ -372,8 +406,17 @@ extension ConnectionCore {
                 }
             }
 
-            // 5. Keep-alive.
+            // 5. Confirm small unconfirmed tails (a PING once they waited `confirmDelay`), keep-alive.
             let current1 = now()
+            if current1 >= nextConfirm {
+                nextConfirm = current1.advanced(by: Self.confirmDelay)
+                let ping = state.withLock { s -> Bool in
+                    guard s.unconfirmedBytes > 0 || !s.outbound.isEmpty, s.lastPingEnd < s.appended, s.outstandingPings == 0 else { return false }
+                    s.appendPing(.confirm)
+                    return true
+                }
+                if ping { continue }
+            }
             if current1 >= nextKeepalive {
                 nextKeepalive = current1.advanced(by: options.pingInterval)
                 let stale = state.withLock { s -> Bool in

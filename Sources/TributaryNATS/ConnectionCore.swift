@@ -27,6 +27,8 @@ final class ConnectionCore: Sendable {
     /// Outbound data is sent in chunks; a PING is added after this many unconfirmed bytes so
     /// that the server's PONG confirms them and their retained copies can be released.
     static let confirmInterval = 64 * 1024
+    /// Smaller amounts are confirmed by a PING once they have waited this long.
+    static let confirmDelay: Duration = .milliseconds(200)
 
     init(options: NATSOptions, servers: [NATSServerAddress]) throws(NATSError) {
         self.options = options
@@ -78,12 +80,26 @@ final class ConnectionCore: Sendable {
                 let before = s.outbound.count
                 encode(&s.outbound)
                 s.appended += s.outbound.count - before
-                return s.signalWriterIfNeeded() ? .wake : .appended
+                guard s.signalWriterIfNeeded() else { return .appended }
+                // Idle connection (no write for a while, nobody writing): write from this thread,
+                // saving the hand-off to the I/O thread. Under load the I/O thread batches instead.
+                if s.status == .connected, s.socketFD >= 0, !s.ioChunkBusy, !s.directWriteBusy, s.handoff == nil {
+                    let nowNanos = now().nanoseconds
+                    if nowNanos &- s.lastChunkNanos > Self.directWriteIdleNanos, let chunk = s.takeChunk() {
+                        s.lastChunkNanos = nowNanos
+                        s.directWriteBusy = true
+                        return .direct(chunk, s.socketFD)
+                    }
+                }
+                return .wake
             }
             switch outcome {
             case .appended: return
             case .wake:
                 wakeup.wake()
+                return
+            case .direct(let chunk, let fd):
+                writeDirect(chunk, fd: fd)
                 return
             case .closed:
                 throw NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closed; create a new client", subject: subject)
@@ -110,7 +126,40 @@ final class ConnectionCore: Sendable {
         }
     }
 
-    enum AppendOutcome { case appended, wake, closed, tooLarge(Int), reconnectBufferFull, full }
+    enum AppendOutcome { case appended, wake, direct([UInt8], Int32), closed, tooLarge(Int), reconnectBufferFull, full }
+
+    /// A publish goes straight to the socket only when nothing was written for this long.
+    static let directWriteIdleNanos: UInt64 = 50_000
+
+    /// Writes a chunk from the publishing thread (non-blocking). Whatever does not fit is handed
+    /// to the I/O thread; errors are left for the I/O thread to find (the chunk is already kept
+    /// as unconfirmed, so a lost connection re-sends it).
+    private func writeDirect(_ chunk: [UInt8], fd: Int32) {
+        var offset = 0
+        chunk.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+        }
+        let wake = state.withLock { s -> Bool in
+            s.directWriteBusy = false
+            if offset < chunk.count {
+                s.handoff = (chunk, offset)
+                s.writerSignaled = true
+                return true
+            }
+            if s.outbound.isEmpty {
+                s.writerSignaled = false
+                return false
+            }
+            s.writerSignaled = true
+            return true
+        }
+        if wake { wakeup.wake() }
+    }
 
     // MARK: - Subscriptions
 
@@ -391,6 +440,16 @@ struct CoreState {
     var outstandingKeepalives = 0
     /// Publishers blocked on a full outbound buffer.
     var spaceWaiters = 0
+    /// The connected socket's descriptor, for direct writes by publishers (-1 when none).
+    var socketFD: Int32 = -1
+    /// A publisher is writing a chunk to the socket itself.
+    var directWriteBusy = false
+    /// The I/O thread holds a chunk it has not finished writing.
+    var ioChunkBusy = false
+    /// Bytes a direct writer could not finish (socket full); the I/O thread writes them first.
+    var handoff: (bytes: [UInt8], offset: Int)?
+    /// When a chunk was last taken for writing (nanoseconds since the core started).
+    var lastChunkNanos: UInt64 = 0
 
     var subs: [UInt64: SubRecord] = [:]
     var nextSID: UInt64 = 0
@@ -432,7 +491,7 @@ struct CoreState {
     /// write to the wake-up pipe; it is cleared only when the thread is about to sleep.
     mutating func takeChunk() -> [UInt8]? {
         guard !outbound.isEmpty else { return nil }
-        if outstandingPings == 0 || appended - lastPingEnd >= ConnectionCore.confirmInterval {
+        if appended - lastPingEnd >= ConnectionCore.confirmInterval {
             appendPing(.confirm)
         }
         let chunk = OutboundChunk(bytes: outbound, start: appended - outbound.count)
@@ -505,6 +564,7 @@ struct CoreState {
         confirmed = appended - resend.count
         _ = subsLength
         outbound = resend
+        handoff = nil
         writerSignaled = false
         outstandingKeepalives = 0
     }
