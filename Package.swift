@@ -22,6 +22,9 @@ let package = Package(
     targets: [
         // MARK: Libraries
         .target(name: "TributaryWire", swiftSettings: strict),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
+        .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(
@@ -51,6 +54,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "TributaryNATSProtocolTests", dependencies: ["TributaryNATSProtocol", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryWireTests", dependencies: ["TributaryWire", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryCompressionTests", dependencies: ["TributaryCompression", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),

@@ -1,0 +1,1 @@
+// Placeholder: codecs arrive in this module.

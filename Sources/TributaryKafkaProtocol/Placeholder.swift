@@ -1,0 +1,1 @@
+// Placeholder: Kafka protocol types arrive in this module.
