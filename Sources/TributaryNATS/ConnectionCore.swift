@@ -70,6 +70,10 @@ final class ConnectionCore: Sendable {
                 case .closed, .closing: return .closed
                 case .connected, .reconnecting, .connecting, .draining: break
                 }
+                if subject != s.lastValidSubject {
+                    if let problem = NATSValidation.subjectProblem(subject) { return .invalidSubject(problem) }
+                    s.lastValidSubject = subject
+                }
                 if payloadSize > s.maxPayload { return .tooLarge(s.maxPayload) }
                 if s.outbound.count + s.unconfirmedBytes + size > options.reconnectBufferSize,
                    s.outbound.count + s.unconfirmedBytes > 0 {
@@ -101,6 +105,8 @@ final class ConnectionCore: Sendable {
             case .direct(let chunk, let fd):
                 writeDirect(chunk, fd: fd)
                 return
+            case .invalidSubject(let problem):
+                throw .invalidName("subject", subject, problem)
             case .closed:
                 throw NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closed; create a new client", subject: subject)
             case .tooLarge(let max):
@@ -126,7 +132,7 @@ final class ConnectionCore: Sendable {
         }
     }
 
-    enum AppendOutcome { case appended, wake, direct([UInt8], Int32), closed, tooLarge(Int), reconnectBufferFull, full }
+    enum AppendOutcome { case appended, wake, direct([UInt8], Int32), invalidSubject(NATSNameProblem), closed, tooLarge(Int), reconnectBufferFull, full }
 
     /// A publish goes straight to the socket only when nothing was written for this long.
     static let directWriteIdleNanos: UInt64 = 50_000
@@ -440,6 +446,8 @@ struct CoreState {
     var outstandingKeepalives = 0
     /// Publishers blocked on a full outbound buffer.
     var spaceWaiters = 0
+    /// The last subject that passed validation: publishing a stream to one subject checks it once.
+    var lastValidSubject = ""
     /// The connected socket's descriptor, for direct writes by publishers (-1 when none).
     var socketFD: Int32 = -1
     /// A publisher is writing a chunk to the socket itself.
@@ -533,7 +541,7 @@ struct CoreState {
         while released < unconfirmed.count, unconfirmed[released].end <= confirmed {
             var bytes = unconfirmed[released].bytes
             unconfirmedBytes -= bytes.count
-            if spareBuffers.count < 4, bytes.capacity <= 4 * 1024 * 1024 {
+            if spareBuffers.count < 3, bytes.capacity <= 8 * 1024 * 1024 {
                 bytes.removeAll(keepingCapacity: true)
                 spareBuffers.append(bytes)
             }

@@ -84,7 +84,7 @@ public final class NATSClient: Sendable {
     ///   (connected, and the buffer stayed full for `publishWaitTimeout`).
     public func publish(_ payload: UnsafeRawBufferPointer, to subject: String, replyTo: String? = nil,
                         headers: NATSHeaders? = nil) throws(NATSError) {
-        if let problem = NATSValidation.subjectProblem(subject) { throw .invalidName("subject", subject, problem) }
+        // The subject is validated under the client lock, where the last valid subject is cached.
         if let replyTo, let problem = NATSValidation.subjectProblem(replyTo) { throw .invalidName("reply subject", replyTo, problem) }
         if let headers, !headers.isEmpty {
             if let problem = headers.problem() {

@@ -29,31 +29,32 @@ public enum NATSValidation {
     /// - Parameter forSubscription: when true, `*` and `>` must also be whole tokens and `>` must be last.
     @inlinable
     public static func subjectProblem(_ subject: String, forSubscription: Bool = false) -> NATSNameProblem? {
-        // One pass over the UTF-8 bytes; the common case touches each byte once with one compare.
-        var tokenLength = 0
-        var offset = 0
-        var sawWildcard = false
-        for byte in subject.utf8 {
-            if byte > 0x2E || (byte > 0x20 && byte != 0x2E && byte != 0x2A) {
-                tokenLength += 1
-            } else if byte == 0x2E {
-                if tokenLength == 0 { return .emptyToken }
-                tokenLength = 0
-            } else if byte == 0x2A {
-                tokenLength += 1
-                sawWildcard = true
-            } else if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A {
-                return .whitespace(offset: offset)
-            } else {
-                tokenLength += 1
+        var copy = subject
+        return copy.withUTF8 { bytes -> NATSNameProblem? in
+            guard !bytes.isEmpty else { return .empty }
+            var tokenLength = 0
+            var sawWildcard = false
+            for offset in 0..<bytes.count {
+                let byte = bytes[offset]
+                // Common case first: an ordinary character (wildcards count as ordinary here).
+                if byte > 0x2E || (byte > 0x20 && byte != 0x2E) {
+                    tokenLength &+= 1
+                    if byte == 0x2A || byte == 0x3E { sawWildcard = true }
+                    continue
+                }
+                if byte == 0x2E {
+                    if tokenLength == 0 { return .emptyToken }
+                    tokenLength = 0
+                } else if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A {
+                    return .whitespace(offset: offset)
+                } else {
+                    tokenLength &+= 1
+                }
             }
-            if byte == 0x3E { sawWildcard = true }
-            offset += 1
+            if tokenLength == 0 { return .emptyToken }
+            if forSubscription && sawWildcard { return wildcardPlacementProblem(subject) }
+            return nil
         }
-        if offset == 0 { return .empty }
-        if tokenLength == 0 { return .emptyToken }
-        if forSubscription && sawWildcard { return wildcardPlacementProblem(subject) }
-        return nil
     }
 
     /// Checks that wildcards are whole tokens and `>` is the last token.
