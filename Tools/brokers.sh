@@ -32,8 +32,11 @@ INSTALL_ENV="$STATE_DIR/install.env"
 
 NATS_SERVER_VERSION="2.15.1"
 NATS_PY_VERSION="2.16.0"
-# Order matters only for output. Later: BROKER_KINDS=(nats kafka)
-BROKER_KINDS=(nats)
+# Order matters only for output. Later: add kafka.
+#   nats          one server with JetStream: NATS_URL, NATS_MONITOR_URL
+#   nats_auth     one server requiring user/password: NATS_AUTH_URL (credentials in the URL)
+#   nats_cluster  three routed servers: NATS_CLUSTER_URL (comma-separated client URLs)
+BROKER_KINDS=(nats nats_auth nats_cluster)
 START_TIMEOUT_SECONDS=20
 STOP_GRACE_SECONDS=5
 
@@ -393,6 +396,65 @@ start_nats() {
         say "---- end of $log ----"
         die "nats-server did not start"
     done
+}
+
+# Starts one nats-server with ARGS on a free client port; prints "PID PORT". Retries on a port race.
+launch_nats() { # kind log args...
+    local kind="$1" log="$2" bin attempt port pid status
+    shift 2
+    bin="$(nats_server_bin)"
+    for attempt in 1 2 3; do
+        port="$(free_port)"
+        : >"$log"
+        "$bin" -a 127.0.0.1 -p "$port" "$@" </dev/null >>"$log" 2>&1 &
+        pid=$!
+        write_pid_file "$kind" "$pid"
+        status=0
+        wait_for_port 127.0.0.1 "$port" "$pid" "nats-server ($kind)" || status=$?
+        if ((status == 0)); then
+            printf '%s %s\n' "$pid" "$port"
+            return 0
+        fi
+        stop_pid "$pid" "$(proc_starttime "$pid")" "nats-server ($kind)"
+        rm -f "$STATE_DIR/$kind.pid"
+        if ((status == 1)) && grep -qi 'address already in use' "$log" && ((attempt < 3)); then
+            continue
+        fi
+        cat "$log" >&2
+        die "nats-server ($kind) did not start"
+    done
+}
+
+# A server that requires user/password (the credentials are test-only and in the URL).
+start_nats_auth() {
+    local fragment="$STATE_DIR/nats_auth.env" running pid port
+    if running="$(running_pid nats_auth)"; then
+        say "nats-server (auth) already running (pid ${running%% *})"
+        return 0
+    fi
+    read -r pid port < <(launch_nats nats_auth "$STATE_DIR/nats_auth.log" --user tributary --pass tributary-secret)
+    write_env_file "$fragment" NATS_AUTH_URL "nats://tributary:tributary-secret@127.0.0.1:$port"
+    say "nats-server $NATS_SERVER_VERSION with user/password (pid $pid) at nats://***@127.0.0.1:$port"
+}
+
+# Three servers routed into one cluster; NATS_CLUSTER_URL lists their client URLs.
+start_nats_cluster() {
+    local fragment="$STATE_DIR/nats_cluster.env" running i pid port urls=() cports=() kinds=(nats_cluster nats_cluster_2 nats_cluster_3)
+    if running="$(running_pid nats_cluster)"; then
+        say "nats-server cluster already running (pid ${running%% *})"
+        return 0
+    fi
+    for i in 0 1 2; do cports+=("$(free_port)"); done
+    for i in 0 1 2; do
+        local routes=() j
+        for j in 0 1 2; do ((j == i)) || routes+=("nats://127.0.0.1:${cports[$j]}"); done
+        read -r pid port < <(launch_nats "${kinds[$i]}" "$STATE_DIR/${kinds[$i]}.log" \
+            --server_name "tributary-c$((i + 1))" --cluster_name tributary-dev \
+            --cluster "nats://127.0.0.1:${cports[$i]}" --routes "$(IFS=,; echo "${routes[*]}")")
+        urls+=("nats://127.0.0.1:$port")
+    done
+    write_env_file "$fragment" NATS_CLUSTER_URL "$(IFS=,; echo "${urls[*]}")"
+    say "nats-server cluster of 3 at $(IFS=,; echo "${urls[*]}")"
 }
 
 # MARK: - Kafka (later)

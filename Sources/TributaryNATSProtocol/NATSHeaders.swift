@@ -4,19 +4,54 @@ import TributaryWire
 ///
 /// Names are case-sensitive, as nats-server and nats.go treat them; a name may carry several values.
 public struct NATSHeaders: Sendable, Hashable, Sequence {
+    /// Copy-on-write storage: one reference, so a message carrying headers stays small.
+    ///
+    /// `@unchecked Sendable`: an instance is mutated only while uniquely referenced
+    /// (`makeUnique()`), so an instance shared between values or threads is never written.
+    final class Storage: @unchecked Sendable {
+        var entries: [(name: String, value: String)]
+        var status: Int?
+        var statusDescription: String?
+
+        init(entries: [(name: String, value: String)] = [], status: Int? = nil, statusDescription: String? = nil) {
+            self.entries = entries
+            self.status = status
+            self.statusDescription = statusDescription
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = Storage(entries: storage.entries, status: storage.status, statusDescription: storage.statusDescription)
+        }
+    }
+
     /// The entries in wire order.
-    public private(set) var entries: [(name: String, value: String)] = []
+    public private(set) var entries: [(name: String, value: String)] {
+        get { storage.entries }
+        set { makeUnique(); storage.entries = newValue }
+    }
     /// Status code from the version line (`NATS/1.0 503`), if any.
-    public var status: Int?
+    public var status: Int? {
+        get { storage.status }
+        set { makeUnique(); storage.status = newValue }
+    }
     /// Status description from the version line (`NATS/1.0 408 Request Timeout`), if any.
-    public var statusDescription: String?
+    public var statusDescription: String? {
+        get { storage.statusDescription }
+        set { makeUnique(); storage.statusDescription = newValue }
+    }
 
     /// Creates empty headers.
-    public init() {}
+    public init() {
+        storage = Storage()
+    }
 
     /// Creates headers from name/value pairs, keeping their order.
     public init(_ pairs: [(String, String)]) {
-        entries = pairs.map { (name: $0.0, value: $0.1) }
+        storage = Storage(entries: pairs.map { (name: $0.0, value: $0.1) })
     }
 
     /// True when there are no entries and no status.

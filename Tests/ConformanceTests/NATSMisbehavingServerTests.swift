@@ -109,15 +109,18 @@ struct NATSMisbehavingServerTests {
 
     @Test func maxReconnectAttemptsEndsInClosedWithAnError() async throws {
         let server = try FakeNATSServer { connection, index in
-            if index == 0 { connection.handshake() }   // later connections are dropped at once
+            guard index == 0 else { return }   // later connections are dropped at once
+            connection.handshake()
+            // Take the publish without ever confirming it (no PONG), then drop the connection.
+            connection.read(until: "orders.x", timeout: .seconds(5))
         }
+        defer { server.stop() }
         var options = testOptions(server.url)
         options.maxReconnectAttempts = 2
         options.reconnectWait = .milliseconds(50)
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)
         try client.publish("kept until confirmed", to: "orders.x")
-        server.stop()
         try await eventually("closed after the reconnect attempts") { client.isClosed }
         let closed = events.all.compactMap { event -> NATSError?? in
             if case .closed(let error) = event { return .some(error) } else { return nil }

@@ -111,6 +111,17 @@ public enum BrokerEnvironment {
         )
     }
 
+    /// A value the broker harness recorded: `$NAME`, else `NAME` in `.brokers/env`.
+    /// - Throws: `BrokerEnvironmentError` naming the variable when neither is set.
+    public static func recorded(_ name: String) throws -> String {
+        if let value = environmentValue(name) { return value }
+        let envFile = brokersEnvFile()
+        if let value = recordedValue(name, in: envFile), !value.isEmpty { return value }
+        throw BrokerEnvironmentError(
+            "\(name) is not set and \(envFile.path) records none: run Tools/brokers.sh install && Tools/brokers.sh start (or Tools/test.sh)"
+        )
+    }
+
     /// The Python interpreter that has the peer clients (nats-py) installed.
     ///
     /// `$TRIBUTARY_PYTHON`, else `TRIBUTARY_PYTHON` in `.brokers/env`.
