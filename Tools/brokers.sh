@@ -474,7 +474,10 @@ cmd_install() {
     py="$(tool_python)"
     NEW_INSTALL_ENV=(TRIBUTARY_PYTHON "$py")
     for kind in "${BROKER_KINDS[@]}"; do
-        "install_$kind" "$py"
+        # Kinds that reuse another kind's binary (nats_auth, nats_cluster) have no installer.
+        if declare -F "install_$kind" >/dev/null; then
+            "install_$kind" "$py"
+        fi
     done
     write_env_file "$INSTALL_ENV" "${NEW_INSTALL_ENV[@]}"
     assemble_env
