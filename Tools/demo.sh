@@ -17,7 +17,7 @@ BROKERS="$SCRIPT_DIR/brokers.sh"
 cd "$REPO_ROOT"
 
 # Products the demo runs. Kafka part: add kafka-cat here.
-DEMO_PRODUCTS=(nats-pub nats-sub nats-req nats-reply)
+DEMO_PRODUCTS=(nats-pub nats-sub nats-req nats-reply nats-quickstart nats-bench)
 WAIT_SECONDS=10
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tributary-demo.XXXXXX")"
@@ -178,6 +178,16 @@ demo_nats() {
     ((status == 0)) || die "nats-reply exited with status $status"
 }
 
+demo_nats_library() {
+    section "NATS: the library (Examples/NATSQuickStart, the README's quick start)"
+    run nats-quickstart
+
+    section "NATS: a short benchmark (nats-bench, 200k × 16 B)"
+    run nats-bench pub --msgs 200000 --size 16
+    run nats-bench pubsub --msgs 200000 --size 16
+    run nats-bench req --msgs 2000
+}
+
 # ---------------------------------------------------------------------------------------
 # MARK: Kafka (to be added)
 # Once Tools/brokers.sh has the kafka kind (tansu), `.brokers/env` also exports
@@ -192,6 +202,7 @@ demo_kafka() {
 main() {
     setup
     demo_nats
+    demo_nats_library
     demo_kafka
     section "Done"
 }
