@@ -190,7 +190,7 @@ final class ConnectionCore: Sendable {
 
     func unsubscribe(_ sub: NATSSubscription, after max: Int?) {
         let (wake, finish) = state.withLock { s -> (Bool, Bool) in
-            guard var record = s.subs[sub.sid], s.status != .closed else { return (false, false) }
+            guard let record = s.subs[sub.sid], s.status != .closed else { return (false, false) }
             let before = s.outbound.count
             if let max {
                 if record.delivered >= max {
@@ -200,7 +200,6 @@ final class ConnectionCore: Sendable {
                     return (s.signalWriterIfNeeded(), true)
                 }
                 record.max = max
-                s.subs[sub.sid] = record
                 NATSEncoder.appendUnsubscribe(sid: sub.sid, max: max, into: &s.outbound)
                 s.appended += s.outbound.count - before
                 return (s.signalWriterIfNeeded(), false)
@@ -396,13 +395,21 @@ struct ServerEntry {
     var lastAttempt: MonotonicInstant?
 }
 
-struct SubRecord {
+/// A live subscription's wire state. A class so the inbound path reads and updates it through
+/// one reference; only ever touched under `ConnectionCore.state`'s lock.
+final class SubRecord {
     /// nil for the request multiplexer's inbox subscription.
-    var subscription: NATSSubscription?
-    var subject: String
-    var queue: String?
+    let subscription: NATSSubscription?
+    let subject: String
+    let queue: String?
     var max: Int?
     var delivered = 0
+
+    init(subscription: NATSSubscription?, subject: String, queue: String?) {
+        self.subscription = subscription
+        self.subject = subject
+        self.queue = queue
+    }
 }
 
 struct PendingRequest {

@@ -6,7 +6,8 @@ import TributaryNATSProtocol
 /// All state changes happen in one lock section per batch; continuations are resumed and
 /// subscriptions fed after the lock is released.
 struct InboundRouter {
-    private var targets: [NATSSubscription] = []
+    /// Runs of consecutive messages for one subscription: (subscription, index of the run's first message).
+    private var runs: [(subscription: NATSSubscription, start: Int)] = []
     private var messages: [NATSMessage] = []
     private var responses: [(CheckedContinuation<Result<NATSMessage, NATSError>, Never>, Result<NATSMessage, NATSError>)] = []
     private var flushes: [CheckedContinuation<Result<Void, NATSError>, Never>] = []
@@ -24,6 +25,8 @@ struct InboundRouter {
         core.state.withLock { s in
             defer { spaceWaiters = s.takeSpaceWaiters() }
             var parsed = 0
+            var lastSID: UInt64 = 0
+            var lastRecord: SubRecord?
             while reason == nil, parsed < 8192 {
                 let op: NATSServerOp
                 do throws(NATSProtocolError) {
@@ -36,20 +39,30 @@ struct InboundRouter {
                 parsed += 1
                 switch consume op {
                 case .msg(let message):
-                    // One hash lookup per message: find the slot, then update it in place.
-                    guard let slot = s.subs.index(forKey: message.sid) else { continue }
-                    guard let subscription = s.subs.values[slot].subscription else {
+                    // Consecutive messages for one sid (the usual case) skip the hash lookup.
+                    let record: SubRecord
+                    if let cached = lastRecord, lastSID == message.sid {
+                        record = cached
+                    } else {
+                        guard let found = s.subs[message.sid] else { continue }
+                        record = found
+                        lastSID = message.sid
+                        lastRecord = found
+                    }
+                    guard let subscription = record.subscription else {
                         routeResponse(message, state: &s, endpoint: endpoint)
                         continue
                     }
-                    s.subs.values[slot].delivered += 1
-                    let delivered = s.subs.values[slot].delivered
-                    if let max = s.subs.values[slot].max, delivered >= max {
-                        s.subs.remove(at: slot)
-                        if delivered > max { continue }
+                    record.delivered += 1
+                    if let max = record.max, record.delivered >= max {
+                        s.subs[message.sid] = nil
+                        lastRecord = nil
+                        if record.delivered > max { continue }
                         finished.append((subscription, nil))
                     }
-                    targets.append(subscription)
+                    if runs.last?.subscription !== subscription {
+                        runs.append((subscription, messages.count))
+                    }
                     messages.append(message)
                 case .ping:
                     NATSEncoder.appendPong(into: &s.outbound)
@@ -66,6 +79,7 @@ struct InboundRouter {
                     if !learned.isEmpty { events.append(.discoveredServers(learned)) }
                     if info.lameDuckMode { reason = .lameDuck }
                 case .err(let text):
+                    lastRecord = nil   // a permission error may remove subscriptions
                     let error = NATSError.from(serverError: text, server: endpoint)
                     if error.code == .permissionViolation {
                         handlePermissionViolation(error, text: text, state: &s)
@@ -78,15 +92,21 @@ struct InboundRouter {
             }
         }
         core.releaseSpaceWaiters(spaceWaiters)
-        // Deliver runs of messages for the same subscription in one call.
-        var runStart = 0
+        // Deliver runs of messages for the same subscription in one call; a single run (the
+        // usual case) hands its whole array over without copying messages.
         var dropped: [(NATSSubscription, Int)] = []
-        for index in 0..<targets.count where index + 1 == targets.count || targets[index + 1] !== targets[runStart] {
-            let count = targets[runStart].enqueue(messages[runStart...index])
-            if count > 0 { dropped.append((targets[runStart], count)) }
-            runStart = index + 1
+        if runs.count == 1 {
+            let sub = runs[0].subscription
+            let count = sub.enqueue(moving: &messages)
+            if count > 0 { dropped.append((sub, count)) }
+        } else {
+            for (index, run) in runs.enumerated() {
+                let end = index + 1 < runs.count ? runs[index + 1].start : messages.count
+                let count = run.subscription.enqueue(messages[run.start..<end])
+                if count > 0 { dropped.append((run.subscription, count)) }
+            }
         }
-        targets.removeAll(keepingCapacity: true)
+        runs.removeAll(keepingCapacity: true)
         messages.removeAll(keepingCapacity: true)
         for (sub, count) in dropped {
             core.emit(.error(NATSError(.slowConsumer,

@@ -39,11 +39,15 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
         /// Moves queued messages to the consumer's local batch: the whole queue by swapping
         /// storage when possible (no per-message copies), else up to `max` of them.
-        mutating func popBatch(into local: inout [NATSMessage], max: Int) {
-            if head == 0, local.isEmpty, max > 1 {
+        /// Returns the index in `local` of the first message not yet consumed.
+        @discardableResult
+        mutating func popBatch(into local: inout [NATSMessage], max: Int) -> Int {
+            if local.isEmpty, max > 1 {
+                let start = head
                 swap(&queue, &local)
+                head = 0
                 pendingBytes = 0
-                return
+                return start
             }
             let end = Swift.min(queue.count, head + max)
             local.append(contentsOf: queue[head..<end])
@@ -56,6 +60,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
+            return 0
         }
     }
 
@@ -137,6 +142,33 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         return dropped
     }
 
+    /// Enqueues all of `messages`, taking over the array's storage when the queue is empty;
+    /// `messages` is left empty (possibly with the queue's old storage). Returns the drop count.
+    func enqueue(moving messages: inout [NATSMessage]) -> Int {
+        guard !messages.isEmpty else { return 0 }
+        var bytes = 0
+        for index in messages.indices { bytes += messages[index].byteCount }
+        let (swapped, waiter, first) = state.withLock { s -> (Bool, CheckedContinuation<Result<NATSMessage?, NATSError>, Never>?, NATSMessage?) in
+            guard !s.finished, s.head == 0, s.queue.isEmpty,
+                  messages.count <= maxPendingMessages, bytes <= maxPendingBytes else { return (false, nil, nil) }
+            swap(&s.queue, &messages)
+            s.pendingBytes = bytes
+            // A waiting consumer gets the first message at once; the rest stay queued.
+            guard let waiter = s.waiter else { return (true, nil, nil) }
+            s.waiter = nil
+            let head = s.queue[0]
+            s.head = 1
+            s.pendingBytes -= head.byteCount
+            return (true, waiter, head)
+        }
+        if swapped {
+            messages.removeAll(keepingCapacity: true)
+            waiter?.resume(returning: .success(first))
+            return 0
+        }
+        return enqueue(messages[...])
+    }
+
     /// Ends the sequence after queued messages; with `error`, the consumer sees it after them.
     func finish(error: NATSError?) {
         let waiter = state.withLock { s -> CheckedContinuation<Result<NATSMessage?, NATSError>, Never>? in
@@ -189,7 +221,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
             enum Step { case batch, done(NATSError?), wait }
             let step = sub.state.withLock { s -> Step in
                 if s.pendingCount > 0 {
-                    s.popBatch(into: &local, max: 1024)
+                    index = s.popBatch(into: &local, max: 1024)
                     return .batch
                 }
                 if s.finished {

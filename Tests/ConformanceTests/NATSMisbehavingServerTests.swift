@@ -121,7 +121,9 @@ struct NATSMisbehavingServerTests {
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)
         try client.publish("kept until confirmed", to: "orders.x")
-        try await eventually("closed after the reconnect attempts") { client.isClosed }
+        try await eventually("closed after the reconnect attempts") {
+            client.isClosed && events.count { if case .closed = $0 { return true } else { return false } } > 0
+        }
         let closed = events.all.compactMap { event -> NATSError?? in
             if case .closed(let error) = event { return .some(error) } else { return nil }
         }
