@@ -84,18 +84,11 @@ final class ConnectionCore: Sendable {
                 let before = s.outbound.count
                 encode(&s.outbound)
                 s.appended += s.outbound.count - before
-                guard s.signalWriterIfNeeded() else { return .appended }
-                // Idle connection (no write for a while, nobody writing): write from this thread,
-                // saving the hand-off to the I/O thread. Under load the I/O thread batches instead.
-                if s.status == .connected, s.socketFD >= 0, !s.ioChunkBusy, !s.directWriteBusy, s.handoff == nil {
-                    let nowNanos = now().nanoseconds
-                    if nowNanos &- s.lastChunkNanos > Self.directWriteIdleNanos, let chunk = s.takeChunk() {
-                        s.lastChunkNanos = nowNanos
-                        s.directWriteBusy = true
-                        return .direct(chunk, s.socketFD)
-                    }
+                switch writerStep(&s) {
+                case .none: return .appended
+                case .wake: return .wake
+                case .direct(let chunk, let fd): return .direct(chunk, fd)
                 }
-                return .wake
             }
             switch outcome {
             case .appended: return
@@ -132,6 +125,34 @@ final class ConnectionCore: Sendable {
         }
     }
 
+    enum WriterStep { case none, wake, direct([UInt8], Int32) }
+
+    /// After bytes were appended (under the lock): nothing to do when the writer is already
+    /// signalled; on an idle connection (no write for a while, nobody writing) take the chunk and
+    /// let the caller write it directly, saving the hand-off to the I/O thread; else wake the
+    /// I/O thread, which batches under load.
+    func writerStep(_ s: inout CoreState) -> WriterStep {
+        guard s.signalWriterIfNeeded() else { return .none }
+        if s.status == .connected, s.socketFD >= 0, !s.ioChunkBusy, !s.directWriteBusy, s.handoff == nil {
+            let nowNanos = now().nanoseconds
+            if nowNanos &- s.lastChunkNanos > Self.directWriteIdleNanos, let chunk = s.takeChunk() {
+                s.lastChunkNanos = nowNanos
+                s.directWriteBusy = true
+                return .direct(chunk, s.socketFD)
+            }
+        }
+        return .wake
+    }
+
+    /// Performs a `WriterStep` outside the lock.
+    func perform(_ step: WriterStep) {
+        switch step {
+        case .none: break
+        case .wake: wakeup.wake()
+        case .direct(let chunk, let fd): writeDirect(chunk, fd: fd)
+        }
+    }
+
     enum AppendOutcome { case appended, wake, direct([UInt8], Int32), invalidSubject(NATSNameProblem), closed, tooLarge(Int), reconnectBufferFull, full }
 
     /// A publish goes straight to the socket only when nothing was written for this long.
@@ -140,7 +161,7 @@ final class ConnectionCore: Sendable {
     /// Writes a chunk from the publishing thread (non-blocking). Whatever does not fit is handed
     /// to the I/O thread; errors are left for the I/O thread to find (the chunk is already kept
     /// as unconfirmed, so a lost connection re-sends it).
-    private func writeDirect(_ chunk: [UInt8], fd: Int32) {
+    func writeDirect(_ chunk: [UInt8], fd: Int32) {
         var offset = 0
         chunk.withUnsafeBytes { raw in
             while offset < raw.count {
@@ -169,14 +190,16 @@ final class ConnectionCore: Sendable {
 
     // MARK: - Subscriptions
 
-    func subscribe(subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int) throws(NATSError) -> NATSSubscription {
+    func subscribe(subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int,
+                   handler: (@Sendable (NATSMessage) -> Void)? = nil) throws(NATSError) -> NATSSubscription {
         let result = state.withLock { s -> Result<(NATSSubscription, Bool), NATSError> in
             if s.status == .closed || s.status == .closing || s.status == .draining {
                 return .failure(NATSError(.connectionClosed, "cannot subscribe to '\(subject)': the connection is closed or draining", subject: subject))
             }
             s.nextSID += 1
             let sub = NATSSubscription(sid: s.nextSID, subject: subject, queue: queue,
-                                       maxPendingMessages: maxPendingMessages, maxPendingBytes: maxPendingBytes, core: self)
+                                       maxPendingMessages: maxPendingMessages, maxPendingBytes: maxPendingBytes, core: self,
+                                       handler: handler)
             s.subs[sub.sid] = SubRecord(subscription: sub, subject: subject, queue: queue)
             let before = s.outbound.count
             NATSEncoder.appendSubscribe(subject: subject, queue: queue, sid: sub.sid, into: &s.outbound)
@@ -274,7 +297,7 @@ final class ConnectionCore: Sendable {
 
     func request(subject: String, headerBlock: [UInt8]?, payload payloadCopy: [UInt8], timeout: Duration) async throws(NATSError) -> NATSMessage {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<NATSMessage, NATSError>, Never>) in
-            let outcome = state.withLock { s -> Result<(String, Bool), NATSError> in
+            let outcome = state.withLock { s -> Result<(String, WriterStep), NATSError> in
                 switch s.status {
                 case .closed, .closing, .draining:
                     return .failure(NATSError(.connectionClosed, "cannot send request to '\(subject)': the connection is closed", subject: subject))
@@ -310,13 +333,13 @@ final class ConnectionCore: Sendable {
                     }
                 }
                 s.appended += s.outbound.count - before
-                return .success((token, s.signalWriterIfNeeded()))
+                return .success((token, writerStep(&s)))
             }
             switch outcome {
             case .failure(let error):
                 continuation.resume(returning: .failure(error))
-            case .success(let (token, wake)):
-                if wake { wakeup.wake() }
+            case .success(let (token, step)):
+                perform(step)
                 scheduleTimeout(after: timeout) { [self] in
                     let pending = state.withLock { s in s.pendingRequests.removeValue(forKey: token) }
                     pending?.continuation.resume(returning: .failure(

@@ -95,13 +95,18 @@ struct InboundRouter {
         // Deliver runs of messages for the same subscription in one call; a single run (the
         // usual case) hands its whole array over without copying messages.
         var dropped: [(NATSSubscription, Int)] = []
-        if runs.count == 1 {
+        if runs.count == 1, runs[0].subscription.handler == nil {
             let sub = runs[0].subscription
             let count = sub.enqueue(moving: &messages)
             if count > 0 { dropped.append((sub, count)) }
         } else {
             for (index, run) in runs.enumerated() {
                 let end = index + 1 < runs.count ? runs[index + 1].start : messages.count
+                if let handler = run.subscription.handler {
+                    // Handler subscriptions run on this (the I/O) thread, in order.
+                    for position in run.start..<end { handler(messages[position]) }
+                    continue
+                }
                 let count = run.subscription.enqueue(messages[run.start..<end])
                 if count > 0 { dropped.append((run.subscription, count)) }
             }

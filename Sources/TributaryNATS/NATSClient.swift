@@ -153,6 +153,21 @@ public final class NATSClient: Sendable {
         return try core.subscribe(subject: subject, queue: queue, maxPendingMessages: messages, maxPendingBytes: bytes)
     }
 
+    /// Subscribes with a handler that runs on the connection's I/O thread for each message, in
+    /// order, like nats.go's `Subscribe(subject, handler)`.
+    ///
+    /// The handler must return quickly and must not block (it holds up all traffic of this
+    /// connection while it runs); it may publish or respond. There is no pending queue, so no
+    /// slow-consumer drops. The returned subscription unsubscribes and drains as usual; iterating
+    /// it yields nothing and ends when it is unsubscribed.
+    /// - Throws: `.invalidSubject`, `.invalidQueue`, `.connectionClosed`.
+    public func subscribe(to subject: String, queue: String? = nil,
+                          handler: @escaping @Sendable (NATSMessage) -> Void) throws(NATSError) -> NATSSubscription {
+        if let problem = NATSValidation.subjectProblem(subject, forSubscription: true) { throw .invalidName("subject", subject, problem) }
+        if let queue, let problem = NATSValidation.queueProblem(queue) { throw .invalidName("queue group", queue, problem, code: .invalidQueue) }
+        return try core.subscribe(subject: subject, queue: queue, maxPendingMessages: 1, maxPendingBytes: 1, handler: handler)
+    }
+
     // MARK: Request/reply
 
     /// Sends a request and waits for the first reply, over one shared inbox subscription.

@@ -64,7 +64,12 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         }
     }
 
-    init(sid: UInt64, subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int, core: ConnectionCore) {
+    /// When set, messages go to this handler on the connection's I/O thread instead of the sequence.
+    let handler: (@Sendable (NATSMessage) -> Void)?
+
+    init(sid: UInt64, subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int, core: ConnectionCore,
+         handler: (@Sendable (NATSMessage) -> Void)? = nil) {
+        self.handler = handler
         self.sid = sid
         self.subject = subject
         self.queue = queue

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TributaryNATS
 import TributaryTestSupport
@@ -119,6 +120,28 @@ struct NATSCoreConformanceTests {
         serving.cancel()
         await responder.close()
         await requester.close()
+    }
+
+    @Test func handlerSubscriptionDeliversInOrderAndCanRespond() async throws {
+        let client = try await connectShared()
+        let subject = uniqueSubject("conf.handler")
+        let seen = Mutex<[String]>([])
+        let sub = try client.subscribe(to: subject) { message in
+            seen.withLock { $0.append(message.string) }
+            if message.replyTo != nil { try? client.respond(to: message, with: Array("ack:\(message.string)".utf8)) }
+        }
+        try await client.flush()
+        for i in 0..<200 { try client.publish("\(i)", to: subject) }
+        try await client.flush()
+        try await eventually("200 messages through the handler") { seen.withLock { $0.count } == 200 }
+        #expect(seen.withLock { $0 } == (0..<200).map(String.init))
+        let reply = try await client.request("q", to: subject, timeout: .seconds(2))
+        #expect(reply.string == "ack:q")
+        sub.unsubscribe()
+        try client.publish("after", to: subject)
+        try await client.flush()
+        #expect(seen.withLock { $0.last } == "q")
+        await client.close()
     }
 
     @Test func noRespondersIsItsOwnErrorAndFast() async throws {

@@ -135,12 +135,10 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         result["dropped"] = sub.droppedCount
         await subscriber.close()
     case "req":
+        // The responder answers from a handler on its I/O thread (like the peers' callback responders).
         let responder = try await NATSClient.connect(options(config))
-        let sub = try responder.subscribe(to: config.subject)
-        let serve = Task {
-            do {
-                for try await message in sub { try responder.respond(to: message, with: message.payload) }
-            } catch {}
+        _ = try responder.subscribe(to: config.subject) { message in
+            try? responder.respond(to: message, with: message.payload)
         }
         try await responder.flush()
         for _ in 0..<200 { _ = try await client.request(payload, to: config.subject, timeout: .seconds(5)) }
@@ -157,7 +155,6 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         latencies.sort()
         result["p50_us"] = (percentile(latencies, 0.5) * 10).rounded() / 10
         result["p99_us"] = (percentile(latencies, 0.99) * 10).rounded() / 10
-        serve.cancel()
         await responder.close()
     default: break
     }
