@@ -315,6 +315,7 @@ extension ConnectionCore {
                     current = []
                     written = 0
                     let now = now().nanoseconds
+                    var waiters = 0
                     let next = state.withLock { s -> ([UInt8], Int)? in
                         s.ioChunkBusy = false
                         // Never write while a publisher writes directly: bytes would interleave.
@@ -327,8 +328,10 @@ extension ConnectionCore {
                         guard let chunk = s.takeChunk() else { return nil }
                         s.lastChunkNanos = now
                         s.ioChunkBusy = true
+                        waiters = s.takeSpaceWaiters()
                         return (chunk, 0)
                     }
+                    releaseSpaceWaiters(waiters)
                     guard let next else { break }
                     current = next.0
                     written = next.1

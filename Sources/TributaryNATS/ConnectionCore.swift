@@ -27,6 +27,8 @@ final class ConnectionCore: Sendable {
     /// Outbound data is sent in chunks; a PING is added after this many unconfirmed bytes so
     /// that the server's PONG confirms them and their retained copies can be released.
     static let confirmInterval = 64 * 1024
+    /// While connected, publishers wait when this many bytes are not yet taken by the writer.
+    static let connectedWriteAhead = 1 << 20
     /// Smaller amounts are confirmed by a PING once they have waited this long.
     static let confirmDelay: Duration = .milliseconds(200)
 
@@ -78,6 +80,12 @@ final class ConnectionCore: Sendable {
                 if s.outbound.count + s.unconfirmedBytes + size > options.reconnectBufferSize,
                    s.outbound.count + s.unconfirmedBytes > 0 {
                     guard s.status == .connected || s.status == .draining else { return .reconnectBufferFull }
+                    s.spaceWaiters += 1
+                    return .full
+                }
+                // Connected: a publisher more than `connectedWriteAhead` bytes ahead of the socket
+                // waits for the I/O thread, which keeps memory small without limiting batching.
+                if s.status == .connected, s.outbound.count > Self.connectedWriteAhead {
                     s.spaceWaiters += 1
                     return .full
                 }
