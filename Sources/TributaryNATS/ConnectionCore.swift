@@ -577,9 +577,12 @@ struct CoreState {
     mutating func releaseConfirmed() {
         var released = 0
         while released < unconfirmed.count, unconfirmed[released].end <= confirmed {
-            var bytes = unconfirmed[released].bytes
+            // Move the storage out so it is uniquely referenced and can be reused in place
+            // (a copy would make removeAll(keepingCapacity:) allocate fresh memory).
+            var bytes: [UInt8] = []
+            swap(&bytes, &unconfirmed[released].bytes)
             unconfirmedBytes -= bytes.count
-            if spareBuffers.count < 3, bytes.capacity <= 8 * 1024 * 1024 {
+            if spareBuffers.count < 4, bytes.capacity <= 4 * 1024 * 1024 {
                 bytes.removeAll(keepingCapacity: true)
                 spareBuffers.append(bytes)
             }
