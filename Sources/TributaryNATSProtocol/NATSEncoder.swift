@@ -25,7 +25,7 @@ public enum NATSEncoder {
                         for byte in replyBytes { line[n] = byte; n += 1 }
                         line[n] = 0x20; n += 1
                     }
-                    n = writeDecimal(UInt64(payload.count), into: line, at: n)
+                    n = ASCII.writeDecimal(UInt64(payload.count), into: line, at: n)
                     line[n] = 13; line[n + 1] = 10; n += 2
                     buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<n]))
                 }
@@ -34,27 +34,6 @@ public enum NATSEncoder {
         buffer.append(contentsOf: payload)
         buffer.append(13)
         buffer.append(10)
-    }
-
-    /// Writes the decimal digits of `value` at `index`; returns the index after them.
-    @inlinable
-    static func writeDecimal(_ value: UInt64, into line: UnsafeMutableBufferPointer<UInt8>, at index: Int) -> Int {
-        if value < 10 {
-            line[index] = UInt8(truncatingIfNeeded: value) &+ 48
-            return index + 1
-        }
-        var digits = 0
-        var probe = value
-        while probe > 0 { probe /= 10; digits += 1 }
-        var remaining = value
-        var position = index + digits - 1
-        while remaining > 0 {
-            let (quotient, remainder) = remaining.quotientAndRemainder(dividingBy: 10)
-            line[position] = UInt8(truncatingIfNeeded: remainder) &+ 48
-            remaining = quotient
-            position -= 1
-        }
-        return index + digits
     }
 
     /// Appends `HPUB subject [reply] hdrsize totalsize\r\nheaders payload\r\n`.

@@ -16,23 +16,32 @@ public enum ASCII {
     /// Appends the decimal digits of `value` to `buffer`.
     @inlinable
     public static func appendDecimal(_ value: UInt64, to buffer: inout [UInt8]) {
-        if value < 10 {
-            buffer.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            let count = writeDecimal(value, into: digits, at: 0)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<count]))
         }
-        var count = 0
+    }
+
+    /// Writes the decimal digits of `value` into `line` at `index`; returns the index after them.
+    /// `line` must have room for 20 more bytes.
+    @inlinable
+    public static func writeDecimal(_ value: UInt64, into line: UnsafeMutableBufferPointer<UInt8>, at index: Int) -> Int {
+        if value < 10 {
+            line[index] = UInt8(truncatingIfNeeded: value) &+ 48
+            return index + 1
+        }
+        var digits = 0
         var probe = value
-        while probe > 0 { probe /= 10; count += 1 }
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(UInt8(48), count: count))
+        while probe > 0 { probe /= 10; digits += 1 }
         var remaining = value
-        var index = start + count - 1
+        var position = index + digits - 1
         while remaining > 0 {
             let (quotient, remainder) = remaining.quotientAndRemainder(dividingBy: 10)
-            buffer[index] = UInt8(truncatingIfNeeded: remainder) &+ 48
+            line[position] = UInt8(truncatingIfNeeded: remainder) &+ 48
             remaining = quotient
-            index -= 1
+            position -= 1
         }
+        return index + digits
     }
 
     /// Parses an unsigned decimal number from `bytes`.

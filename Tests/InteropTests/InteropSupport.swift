@@ -59,11 +59,6 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
 /// The directory holding the built executables (next to the test bundle).
 func builtProductsDirectory() -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -86,27 +81,3 @@ func peerScript() -> String {
     BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/nats_py_peer.py").path
 }
 
-func uniqueSubject(_ prefix: String) -> String {
-    "\(prefix).\(UInt32.random(in: 0...UInt32.max))"
-}
-
-func collect(_ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(15)) async throws -> [NATSMessage] {
-    try await withThrowingTaskGroup(of: [NATSMessage]?.self) { group in
-        group.addTask {
-            var messages: [NATSMessage] = []
-            for try await message in subscription {
-                messages.append(message)
-                if messages.count == count { break }
-            }
-            return messages
-        }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = try await group.next() ?? nil
-        group.cancelAll()
-        guard let first else { throw TimedOut(what: "\(count) messages on '\(subscription.subject)'") }
-        return first
-    }
-}

@@ -1,0 +1,47 @@
+import Foundation
+import TributaryNATS
+
+/// A subject unique to one test run, so parallel tests never see each other's messages.
+public func uniqueSubject(_ prefix: String) -> String {
+    "\(prefix).\(UInt32.random(in: 0...UInt32.max))\(UInt32.random(in: 0...UInt32.max))"
+}
+
+/// A wait that ran out of time.
+public struct TimedOut: Error, CustomStringConvertible {
+    /// What was awaited.
+    public let what: String
+    public init(what: String) { self.what = what }
+    public var description: String { "timed out waiting for \(what)" }
+}
+
+/// Collects `count` messages from `subscription`, failing after `timeout`.
+public func collect(_ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(10)) async throws -> [NATSMessage] {
+    try await withThrowingTaskGroup(of: [NATSMessage]?.self) { group in
+        group.addTask {
+            var messages: [NATSMessage] = []
+            for try await message in subscription {
+                messages.append(message)
+                if messages.count == count { break }
+            }
+            return messages
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        guard let first else { throw TimedOut(what: "\(count) messages on '\(subscription.subject)'") }
+        return first
+    }
+}
+
+/// Waits until `condition` holds, polling, or throws after `timeout`.
+public func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TimedOut(what: what)
+}
