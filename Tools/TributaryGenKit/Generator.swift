@@ -10,6 +10,8 @@ public struct Generator: Sendable {
     public static let standardRenderers: [any SpecRenderer] = [
         NATSProtocolRenderer(),
         NATSErrorsRenderer(),
+        KafkaMessageRenderer(),
+        KafkaErrorsRenderer(),
     ]
 
     /// The directory holding the spec files (the package's `ProtocolSpecs/`).

@@ -74,11 +74,9 @@ public struct SwiftSource: Sendable {
     }
 
     /// Appends `opener {`, the lines `body` adds one level deeper, and `}` (followed by `closer`).
-    public mutating func block(_ opener: String, closer: String = "", _ body: (inout SwiftSource) -> Void) {
+    public mutating func block<E: Error>(_ opener: String, closer: String = "", _ body: (inout SwiftSource) throws(E) -> Void) throws(E) {
         line(opener + " {")
-        indentation += 1
-        body(&self)
-        indentation -= 1
+        try indented(body)
         line("}" + closer)
     }
 
@@ -90,10 +88,10 @@ public struct SwiftSource: Sendable {
     }
 
     /// Runs `body` one indentation level deeper, without braces.
-    public mutating func indented(_ body: (inout SwiftSource) -> Void) {
+    public mutating func indented<E: Error>(_ body: (inout SwiftSource) throws(E) -> Void) throws(E) {
         indentation += 1
-        body(&self)
-        indentation -= 1
+        defer { indentation -= 1 }
+        try body(&self)
     }
 
     /// A Swift string literal for `value`, escaping backslashes, quotes and control characters.

@@ -1,1 +1,0 @@
-// Placeholder: Kafka protocol types arrive in this module.
