@@ -106,7 +106,9 @@ struct NATSFaultTests {
         let events = EventRecorder(client)
         try await client.flush()
         server.kill()
-        try await eventually("closed") { client.isClosed }
+        try await eventually("closed, with its event") {
+            client.isClosed && events.count { if case .closed = $0 { return true } else { return false } } > 0
+        }
         #expect(events.count { if case .closed = $0 { return true } else { return false } } == 1)
         do {
             try client.publish("late", to: "fault.lost")

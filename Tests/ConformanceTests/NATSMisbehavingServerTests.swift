@@ -112,7 +112,7 @@ struct NATSMisbehavingServerTests {
             guard index == 0 else { return }   // later connections are dropped at once
             connection.handshake()
             // Take the publish without ever confirming it (no PONG), then drop the connection.
-            connection.read(until: "orders.x", timeout: .seconds(5))
+            connection.read(until: "orders.x", timeout: .seconds(60))
         }
         defer { server.stop() }
         var options = testOptions(server.url)

@@ -1,1 +1,0 @@
-// Placeholder: codecs arrive in this module.
