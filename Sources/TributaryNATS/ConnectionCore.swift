@@ -26,7 +26,7 @@ final class ConnectionCore: Sendable {
 
     /// Outbound data is sent in chunks; a PING is added after this many unconfirmed bytes so
     /// that the server's PONG confirms them and their retained copies can be released.
-    static let confirmInterval = 64 * 1024
+    static let confirmInterval = 256 * 1024
     /// While connected, publishers wait when this many bytes are not yet taken by the writer.
     static let connectedWriteAhead = 1 << 20
     /// Smaller amounts are confirmed by a PING once they have waited this long.
