@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TributaryNATS", targets: ["TributaryNATS"]),
         .library(name: "TributaryNATSProtocol", targets: ["TributaryNATSProtocol"]),
         .library(name: "TributaryTransport", targets: ["TributaryTransport"]),
+        .library(name: "TributaryKafka", targets: ["TributaryKafka"]),
         .executable(name: "nats-pub", targets: ["nats-pub"]),
         .executable(name: "nats-sub", targets: ["nats-sub"]),
         .executable(name: "nats-req", targets: ["nats-req"]),
@@ -25,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression"], swiftSettings: strict),
+        .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryTransport"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(
@@ -59,7 +61,7 @@ let package = Package(
         .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
 )

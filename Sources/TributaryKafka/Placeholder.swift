@@ -1,0 +1,1 @@
+// Placeholder: the Kafka client arrives in this module.
