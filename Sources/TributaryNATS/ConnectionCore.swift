@@ -601,7 +601,6 @@ struct CoreState {
                 NATSEncoder.appendUnsubscribe(sid: sid, max: Swift.max(1, max - record.delivered), into: &resend)
             }
         }
-        let subsLength = resend.count
         for chunk in unconfirmed {
             let skip = Swift.max(0, confirmed - chunk.start)
             if skip < chunk.bytes.count { resend.append(contentsOf: chunk.bytes[skip...]) }
@@ -611,7 +610,6 @@ struct CoreState {
         unconfirmedBytes = 0
         // The resent stream occupies the offsets it had; SUBs sit just before it.
         confirmed = appended - resend.count
-        _ = subsLength
         outbound = resend
         handoff = nil
         writerSignaled = false

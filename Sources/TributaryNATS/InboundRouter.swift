@@ -20,7 +20,6 @@ struct InboundRouter {
     /// their subscription without intermediate copies.
     mutating func route(parser: inout NATSParser, core: ConnectionCore, endpoint: String) -> DisconnectReason? {
         var reason: DisconnectReason?
-        var wake = false
         var spaceWaiters = 0
         core.state.withLock { s in
             defer { spaceWaiters = s.takeSpaceWaiters() }
@@ -65,9 +64,9 @@ struct InboundRouter {
                     }
                     messages.append(message)
                 case .ping:
+                    // Written by the I/O loop right after routing (it takes the next chunk).
                     NATSEncoder.appendPong(into: &s.outbound)
                     s.appended += 6
-                    wake = true
                 case .pong:
                     if let waiter = s.pongReceived() { flushes.append(waiter) }
                 case .ok:
@@ -126,7 +125,6 @@ struct InboundRouter {
         finished.removeAll(keepingCapacity: true)
         for event in events { core.emit(event) }
         events.removeAll(keepingCapacity: true)
-        _ = wake  // PONG replies are written by the I/O loop right after routing.
         return reason
     }
 
