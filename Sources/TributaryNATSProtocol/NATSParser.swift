@@ -16,7 +16,8 @@ public struct NATSParser: Sendable {
     /// Largest MSG/HMSG total size accepted; set from INFO's `max_payload`.
     public var maxPayload: Int
 
-    private var storage: [UInt8]
+    /// Raw byte storage, copy-on-write: mutated only while uniquely referenced.
+    private var storage: ParserStorage
     private var readIndex = 0
     private var writeIndex = 0
     /// Bytes consumed before `readIndex`, for error offsets.
@@ -30,7 +31,7 @@ public struct NATSParser: Sendable {
                 initialCapacity: Int = 64 * 1024) {
         self.maxControlLine = maxControlLine
         self.maxPayload = maxPayload
-        storage = [UInt8](repeating: 0, count: max(initialCapacity, 256))
+        storage = ParserStorage(capacity: max(initialCapacity, 256))
     }
 
     /// Bytes buffered but not yet parsed.
@@ -38,10 +39,9 @@ public struct NATSParser: Sendable {
 
     /// Appends received bytes.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         reserveTail(bytes.count)
-        storage.withUnsafeMutableBytes { raw in
-            UnsafeMutableRawBufferPointer(rebasing: raw[writeIndex..<(writeIndex + bytes.count)]).copyMemory(from: bytes)
-        }
+        (storage.base + writeIndex).copyMemory(from: source, byteCount: bytes.count)
         writeIndex += bytes.count
     }
 
@@ -53,55 +53,45 @@ public struct NATSParser: Sendable {
     /// Lets `body` write up to `minimum`+ bytes directly into the buffer; `body` returns how many it wrote.
     public mutating func readInto<E: Error>(minimum: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) -> Int {
         reserveTail(minimum)
-        let start = writeIndex
-        let result = storage.withUnsafeMutableBytes { raw -> Result<Int, E> in
-            do throws(E) {
-                return .success(try body(UnsafeMutableRawBufferPointer(rebasing: raw[start...])))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let written = try result.get()
-        writeIndex += written
+        let tail = UnsafeMutableRawBufferPointer(start: storage.base + writeIndex, count: storage.capacity - writeIndex)
+        let written = try body(tail)
+        writeIndex += max(0, min(written, tail.count))
         return written
     }
 
     private mutating func reserveTail(_ count: Int) {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy(live: readIndex..<writeIndex, capacity: max(storage.capacity, writeIndex - readIndex + count))
+            consumedBase += readIndex
+            writeIndex -= readIndex
+            readIndex = 0
+        }
         if readIndex == writeIndex {
             consumedBase += readIndex
             readIndex = 0
             writeIndex = 0
         }
-        if storage.count - writeIndex >= count { return }
+        if storage.capacity - writeIndex >= count { return }
         // Compact first; grow only if the unparsed bytes plus the new ones do not fit.
         if readIndex > 0 {
             let live = writeIndex - readIndex
-            storage.withUnsafeMutableBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                memmoveBytes(base, base + readIndex, live)
-            }
+            memmoveBytes(storage.base, storage.base + readIndex, live)
             consumedBase += readIndex
             readIndex = 0
             writeIndex = live
         }
-        if storage.count - writeIndex < count {
-            var newSize = storage.count
+        if storage.capacity - writeIndex < count {
+            var newSize = storage.capacity
             while newSize - writeIndex < count { newSize *= 2 }
-            storage.append(contentsOf: repeatElement(0, count: newSize - storage.count))
+            storage = storage.copy(live: 0..<writeIndex, capacity: newSize)
         }
     }
 
     /// Returns the next complete frame, nil when more bytes are needed, or throws on malformed input.
     public mutating func next() throws(NATSProtocolError) -> NATSServerOp? {
         guard readIndex < writeIndex else { return nil }
-        let result = storage.withUnsafeBytes { raw -> Result<(NATSServerOp?, Int), NATSProtocolError> in
-            do throws(NATSProtocolError) {
-                return .success(try parseFrame(UnsafeRawBufferPointer(rebasing: raw[readIndex..<writeIndex]), streamOffset: consumedBase + readIndex))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let (op, consumed) = try result.get()
+        let bytes = UnsafeRawBufferPointer(start: storage.base + readIndex, count: writeIndex - readIndex)
+        let (op, consumed) = try parseFrame(bytes, streamOffset: consumedBase + readIndex)
         readIndex += consumed
         return op
     }
@@ -308,4 +298,28 @@ final class SubjectCache: @unchecked Sendable {
         bytes = Array(newBytes)
         subject = newSubject
     }
+}
+
+/// The parser's byte buffer.
+///
+/// `@unchecked Sendable`: `NATSParser` writes to it only while it is uniquely referenced
+/// (`isKnownUniquelyReferenced`), copying it first otherwise, so a shared instance is never
+/// mutated.
+final class ParserStorage: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    /// A new buffer of `capacity` bytes holding `live`'s bytes at its start.
+    func copy(live: Range<Int>, capacity newCapacity: Int) -> ParserStorage {
+        let fresh = ParserStorage(capacity: Swift.max(newCapacity, live.count))
+        if !live.isEmpty { fresh.base.copyMemory(from: base + live.lowerBound, byteCount: live.count) }
+        return fresh
+    }
+
+    deinit { base.deallocate() }
 }
