@@ -1,0 +1,376 @@
+import Foundation
+import Synchronization
+import TributaryKafkaProtocol
+import TributaryTransport
+import TributaryWire
+
+/// One TCP connection to one broker: an I/O thread that writes queued request frames and reads
+/// response frames, matching them to waiting callers by correlation id. Several requests may be
+/// in flight; Kafka answers them in order on one connection.
+///
+/// The API versions are negotiated once at connect (ApiVersions), and every request is sent at
+/// the highest version both sides support.
+///
+/// Concurrency: one `Mutex` guards the outbound bytes, the in-flight table and the closed state.
+/// Callers encode outside the lock, append under it and wake the I/O thread; completions run on
+/// the I/O thread after the lock is released and only resume continuations.
+final class KafkaBrokerConnection: Sendable {
+    typealias Completion = @Sendable (Result<[UInt8], KafkaError>) -> Void
+
+    private struct Pending {
+        let api: KafkaAPIKey
+        let deadline: ContinuousClock.Instant
+        let complete: Completion
+    }
+
+    private struct State {
+        var outbound: [UInt8] = []
+        var pending: [Int32: Pending] = [:]
+        var nextCorrelationID: Int32 = 1
+        var closedError: KafkaError?
+        var versions = KafkaApiVersionTable(brokerRanges: [:])
+    }
+
+    /// `host:port` of the broker.
+    let endpoint: String
+    /// The broker's node id, or nil for a bootstrap connection.
+    let nodeID: Int32?
+    private let configuration: KafkaClientConfiguration
+    private let socket: TCPSocket
+    private let wakeup: WakeupPipe
+    private let state = Mutex(State())
+
+    private init(socket: TCPSocket, wakeup: WakeupPipe, nodeID: Int32?, configuration: KafkaClientConfiguration) {
+        self.socket = socket
+        self.wakeup = wakeup
+        self.endpoint = socket.endpoint
+        self.nodeID = nodeID
+        self.configuration = configuration
+    }
+
+    // The pipe outlives the I/O thread: callers may still wake it after the socket closed.
+    deinit { wakeup.close() }
+
+    /// Connects, starts the I/O thread and negotiates API versions.
+    ///
+    /// - Throws: ``KafkaError`` `connectionFailed` when no address connects, or the error of the
+    ///   ApiVersions exchange.
+    static func open(_ address: KafkaBrokerAddress, nodeID: Int32?, configuration: KafkaClientConfiguration) async throws(KafkaError) -> KafkaBrokerConnection {
+        // The blocking connect runs on its own thread, never on the concurrency pool.
+        let result: Result<(TCPSocket, WakeupPipe), KafkaError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                do throws(TransportError) {
+                    let socket = try TCPSocket.connect(host: address.host, port: address.port, timeout: configuration.connectTimeout)
+                    do throws(TransportError) {
+                        let pipe = try WakeupPipe()
+                        continuation.resume(returning: .success((socket, pipe)))
+                    } catch {
+                        socket.close()
+                        throw error
+                    }
+                } catch {
+                    continuation.resume(returning: .failure(KafkaError.from(error, connecting: true)))
+                }
+            }
+            thread.name = "tributary-kafka-connect"
+            thread.start()
+        }
+        let (socket, pipe) = try result.get()
+        let connection = KafkaBrokerConnection(socket: socket, wakeup: pipe, nodeID: nodeID, configuration: configuration)
+        let thread = Thread { connection.ioMain() }
+        thread.name = "tributary-kafka-io"
+        thread.start()
+        do throws(KafkaError) {
+            try await connection.negotiateVersions()
+        } catch {
+            connection.close(error)
+            throw error
+        }
+        return connection
+    }
+
+    /// Whether the connection is still usable.
+    var isAlive: Bool { state.withLock { $0.closedError == nil } }
+
+    /// The negotiated version table.
+    var versions: KafkaApiVersionTable { state.withLock { $0.versions } }
+
+    /// The version to send `api` at: the highest both sides support.
+    ///
+    /// - Throws: ``KafkaError`` `unsupportedVersion` naming the API and both ranges.
+    func version(for api: KafkaAPIKey, clientRange: ClosedRange<Int16>? = nil) throws(KafkaError) -> Int16 {
+        let table = versions
+        do throws(KafkaApiVersionTable.Mismatch) {
+            return try table.version(for: api, clientRange: clientRange ?? api.supportedVersions)
+        } catch {
+            throw KafkaError(.unsupportedVersion, error.description, broker: endpoint, api: api, underlying: error)
+        }
+    }
+
+    /// Sends `request` at the negotiated version (or `version`) and returns the decoded response.
+    ///
+    /// - Throws: ``KafkaError``: `unsupportedVersion`, `timedOut` (the connection is closed then,
+    ///   as responses come in order), `connectionLost`, `protocolError` for an undecodable
+    ///   response, `closed`.
+    func send<Request: KafkaRequestMessage>(_ request: Request, version: Int16? = nil, timeout: Duration? = nil) async throws(KafkaError) -> Request.Response {
+        let version = if let version { version } else { try self.version(for: Request.apiKey) }
+        let frame = try encode(request, version: version)
+        let result: Result<Request.Response, KafkaError> = await withCheckedContinuation { continuation in
+            enqueue(frame, api: Request.apiKey, timeout: timeout) { result in
+                continuation.resume(returning: result.flatMap { self.decode(Request.Response.self, frame: $0, version: version) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Sends `request` at `version`; `complete` runs on the I/O thread with the decoded response
+    /// or the error. It must not block.
+    func send<Request: KafkaRequestMessage>(_ request: Request, version: Int16, complete: @escaping @Sendable (Result<Request.Response, KafkaError>) -> Void) {
+        let frame: [UInt8]
+        do throws(KafkaError) {
+            frame = try encode(request, version: version)
+        } catch {
+            complete(.failure(error))
+            return
+        }
+        enqueue(frame, api: Request.apiKey, timeout: nil) { result in
+            complete(result.flatMap { self.decode(Request.Response.self, frame: $0, version: version) })
+        }
+    }
+
+    private func decode<Response: KafkaResponseMessage>(_ type: Response.Type, frame: [UInt8], version: Int16) -> Result<Response, KafkaError> {
+        var reader = ByteReader(frame)
+        do throws(WireDecodingError) {
+            let (_, body) = try KafkaFraming.decodeResponse(Response.self, version: version, from: &reader)
+            return .success(body)
+        } catch {
+            let failure = KafkaError(.protocolError, "the \(Response.apiKey.name) v\(version) response does not decode: \(error); the connection is closed", broker: endpoint, api: Response.apiKey, underlying: error)
+            close(failure)
+            return .failure(failure)
+        }
+    }
+
+    /// Sends `request` without waiting for a response (Produce with acks=0, which the broker
+    /// never answers). Returns once the frame is queued for writing.
+    func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16) throws(KafkaError) {
+        var frame = try encode(request, version: version)
+        let refused: KafkaError? = state.withLock { state in
+            if let error = state.closedError { return error }
+            Self.patchCorrelationID(state.nextCorrelationID, in: &frame)
+            state.nextCorrelationID = state.nextCorrelationID == Int32.max ? 1 : state.nextCorrelationID + 1
+            state.outbound.append(contentsOf: frame)
+            return nil
+        }
+        if let refused { throw refused }
+        wakeup.wake()
+    }
+
+    /// Closes the connection; requests in flight fail with `error` (default: `closed`).
+    func close(_ error: KafkaError? = nil) {
+        let changed = state.withLock { (state) -> Bool in
+            guard state.closedError == nil else { return false }
+            state.closedError = error ?? KafkaError(.closed, "the connection to \(endpoint) was closed by the client", broker: endpoint)
+            return true
+        }
+        if changed { wakeup.wake() }
+    }
+
+    // MARK: - Request path
+
+    private func encode<Request: KafkaRequestMessage>(_ request: Request, version: Int16) throws(KafkaError) -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        do throws(WireEncodingError) {
+            try KafkaFraming.appendRequest(request, version: version, correlationID: 0, clientID: configuration.clientID, to: &writer)
+        } catch {
+            throw KafkaError(.invalidArgument, "cannot encode \(Request.apiKey.name) v\(version): \(error)", broker: endpoint, api: Request.apiKey, underlying: error)
+        }
+        return writer.bytes
+    }
+
+    /// Size (4), API key (2), API version (2), then the correlation id.
+    private static func patchCorrelationID(_ id: Int32, in frame: inout [UInt8]) {
+        let value = UInt32(bitPattern: id)
+        frame[8] = UInt8(truncatingIfNeeded: value >> 24)
+        frame[9] = UInt8(truncatingIfNeeded: value >> 16)
+        frame[10] = UInt8(truncatingIfNeeded: value >> 8)
+        frame[11] = UInt8(truncatingIfNeeded: value)
+    }
+
+    private func enqueue(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, complete: @escaping Completion) {
+        let deadline = ContinuousClock.now.advanced(by: timeout ?? configuration.requestTimeout)
+        var frame = frame
+        let refused: KafkaError? = state.withLock { state in
+            if let error = state.closedError { return error }
+            let id = state.nextCorrelationID
+            state.nextCorrelationID = id == Int32.max ? 1 : id + 1
+            Self.patchCorrelationID(id, in: &frame)
+            state.pending[id] = Pending(api: api, deadline: deadline, complete: complete)
+            state.outbound.append(contentsOf: frame)
+            return nil
+        }
+        if let refused {
+            complete(.failure(refused))
+        } else {
+            wakeup.wake()
+        }
+    }
+
+    private func roundTrip(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?) async throws(KafkaError) -> [UInt8] {
+        let result: Result<[UInt8], KafkaError> = await withCheckedContinuation { continuation in
+            enqueue(frame, api: api, timeout: timeout) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    private func negotiateVersions() async throws(KafkaError) {
+        var version = ApiVersionsRequest.supportedVersions.upperBound
+        for _ in 0..<2 {
+            var request = ApiVersionsRequest()
+            if version >= 3 {
+                request.clientSoftwareName = "tributary"
+                request.clientSoftwareVersion = "1.0"
+            }
+            let frame = try await roundTrip(encode(request, version: version), api: .apiVersions, timeout: nil)
+            var reader = ByteReader(frame)
+            let response: ApiVersionsResponse
+            do throws(WireDecodingError) {
+                _ = try KafkaResponseHeader(from: &reader, headerVersion: 0)
+                response = try ApiVersionsResponse.decodeFallingBack(from: &reader, version: version).response
+            } catch {
+                throw KafkaError(.protocolError, "the ApiVersions response does not decode: \(error); is \(endpoint) a Kafka broker?", broker: endpoint, api: .apiVersions, underlying: error)
+            }
+            let table = KafkaApiVersionTable(response)
+            let code = KafkaErrorCode(rawValue: response.errorCode)
+            if code == .unsupportedVersion, let brokerRange = table.brokerRanges[KafkaAPIKey.apiVersions.rawValue] {
+                // KIP-511: the broker lists its own ApiVersions range; retry within it.
+                guard brokerRange.overlaps(ApiVersionsRequest.supportedVersions) else { break }
+                version = min(brokerRange.upperBound, ApiVersionsRequest.supportedVersions.upperBound)
+                continue
+            }
+            guard !code.isError else {
+                throw KafkaError.broker(code, api: .apiVersions, broker: endpoint)
+            }
+            state.withLock { $0.versions = table }
+            return
+        }
+        throw KafkaError(.unsupportedVersion, "\(endpoint) supports no ApiVersions version this client speaks (\(ApiVersionsRequest.supportedVersions))", broker: endpoint, api: .apiVersions)
+    }
+
+    // MARK: - I/O thread
+
+    private func ioMain() {
+        var decoder = KafkaFrameDecoder(maxFrameSize: configuration.maxResponseSize)
+        var writing: [UInt8] = []
+        var written = 0
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
+        defer { readBuffer.deallocate() }
+        var failure: KafkaError?
+
+        loop: while true {
+            // Take queued bytes and check deadlines.
+            let now = ContinuousClock.now
+            let (closed, expired, nextDeadline): (KafkaError?, Bool, ContinuousClock.Instant?) = state.withLock { state in
+                if written == writing.count && !state.outbound.isEmpty {
+                    swap(&writing, &state.outbound)
+                    state.outbound.removeAll(keepingCapacity: true)
+                    written = 0
+                }
+                var next: ContinuousClock.Instant?
+                var expired = false
+                for pending in state.pending.values {
+                    if pending.deadline <= now { expired = true }
+                    next = next.map { min($0, pending.deadline) } ?? pending.deadline
+                }
+                return (state.closedError, expired, next)
+            }
+            if let closed { failure = closed; break loop }
+            if expired {
+                failure = KafkaError(.timedOut, "no response from \(endpoint) within the request timeout; the connection is closed (raise requestTimeout if the broker is slow)", broker: endpoint)
+                break loop
+            }
+
+            // Write what we can.
+            do throws(TransportError) {
+                while written < writing.count {
+                    let result = try writing.withBytes { (raw) throws(TransportError) in
+                        try socket.write(UnsafeRawBufferPointer(rebasing: raw[written...]))
+                    }
+                    guard case .bytes(let n) = result else { break }
+                    written += n
+                }
+            } catch {
+                failure = KafkaError.from(error, connecting: false)
+                break loop
+            }
+            if written == writing.count && writing.count > 4 * 1024 * 1024 {
+                writing = []  // do not keep a large buffer alive
+                written = 0
+            }
+
+            var waitMilliseconds: Int32 = 1000
+            if let nextDeadline { waitMilliseconds = min(waitMilliseconds, max(0, (nextDeadline - now).pollMilliseconds)) }
+            var fds = (pollfd(fd: socket.fd, events: Int16(POLLIN) | (written < writing.count ? Int16(POLLOUT) : 0), revents: 0),
+                       pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0))
+            let ready = withUnsafeMutableBytes(of: &fds) { pointer in
+                pointer.withMemoryRebound(to: pollfd.self) { poll($0.baseAddress, 2, waitMilliseconds) }
+            }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                failure = KafkaError(.connectionLost, "poll failed with errno \(errno)", broker: endpoint)
+                break loop
+            }
+            if fds.1.revents != 0 { wakeup.drain() }
+            guard fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 else { continue }
+
+            // Read what is there and hand out complete frames.
+            do throws(TransportError) {
+                while true {
+                    let result = try socket.read(into: readBuffer)
+                    guard case .bytes(let n) = result else { break }
+                    decoder.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                    if n < readBuffer.count { break }
+                }
+            } catch {
+                failure = KafkaError.from(error, connecting: false)
+            }
+            var completions: [(Completion, Result<[UInt8], KafkaError>)] = []
+            do throws(WireDecodingError) {
+                while let frame = try decoder.next() {
+                    let id = Int32(bitPattern: UInt32(frame[0]) << 24 | UInt32(frame[1]) << 16 | UInt32(frame[2]) << 8 | UInt32(frame[3]))
+                    guard let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                        failure = KafkaError(.protocolError, "\(endpoint) sent a response with correlation id \(id), which matches no request in flight; the connection is closed", broker: endpoint)
+                        break
+                    }
+                    completions.append((pending.complete, .success(frame)))
+                }
+            } catch {
+                failure = KafkaError(.protocolError, "\(endpoint) sent a malformed frame: \(error); the connection is closed", broker: endpoint, underlying: error)
+            }
+            for (complete, result) in completions { complete(result) }
+            if failure != nil { break loop }
+        }
+
+        // Tear down: fail everything in flight.
+        let error = failure ?? KafkaError(.connectionLost, "the connection to \(endpoint) ended", broker: endpoint)
+        let pending: [Pending] = state.withLock { state in
+            if state.closedError == nil { state.closedError = error.code == .timedOut ? KafkaError(.connectionLost, error.message, broker: endpoint) : error }
+            let all = Array(state.pending.values)
+            state.pending.removeAll()
+            state.outbound.removeAll()
+            return all
+        }
+        socket.shutdown()
+        socket.close()
+        let now = ContinuousClock.now
+        for item in pending {
+            var itemError = error
+            if error.code == .timedOut && item.deadline > now {
+                // Only the requests that waited too long timed out; the rest lost their connection.
+                itemError = KafkaError(.connectionLost, "the connection to \(endpoint) was closed after another request timed out", broker: endpoint)
+            }
+            itemError.api = item.api
+            item.complete(.failure(itemError))
+        }
+    }
+}
+

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A broker address, `host:port`.
+public struct KafkaBrokerAddress: Hashable, Sendable, CustomStringConvertible {
+    /// Host name or IP address.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+
+    /// Creates an address.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, with IPv6 literals in brackets.
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Parses `host:port[,host:port…]` (Kafka's `bootstrap.servers`); a missing port is 9092,
+    /// IPv6 literals are written `[::1]:9092`, and a `PLAINTEXT://` prefix is accepted.
+    ///
+    /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming the bad entry.
+    public static func parseList(_ text: String) throws(KafkaError) -> [KafkaBrokerAddress] {
+        var result: [KafkaBrokerAddress] = []
+        for rawEntry in text.split(separator: ",") {
+            var entry = rawEntry.trimmingSpaces
+            if let range = entry.firstRange(of: "://") { entry = String(entry[range.upperBound...]) }
+            guard !entry.isEmpty else { continue }
+            var host = entry
+            var port = 9092
+            if entry.hasPrefix("[") {
+                guard let close = entry.firstIndex(of: "]") else {
+                    throw KafkaError(.invalidConfiguration, "broker address '\(entry)' has '[' without ']'; write IPv6 addresses as [::1]:9092")
+                }
+                host = String(entry[entry.index(after: entry.startIndex)..<close])
+                let rest = entry[entry.index(after: close)...]
+                if rest.hasPrefix(":") {
+                    guard let parsed = Int(rest.dropFirst()) else {
+                        throw KafkaError(.invalidConfiguration, "broker address '\(entry)' has an invalid port; expected host:port")
+                    }
+                    port = parsed
+                }
+            } else if let colon = entry.lastIndex(of: ":") {
+                host = String(entry[..<colon])
+                guard let parsed = Int(entry[entry.index(after: colon)...]) else {
+                    throw KafkaError(.invalidConfiguration, "broker address '\(entry)' has an invalid port; expected host:port")
+                }
+                port = parsed
+            }
+            guard !host.isEmpty, (1...65535).contains(port) else {
+                throw KafkaError(.invalidConfiguration, "broker address '\(entry)' is not host:port with a port in 1-65535")
+            }
+            result.append(KafkaBrokerAddress(host: host, port: port))
+        }
+        guard !result.isEmpty else {
+            throw KafkaError(.invalidConfiguration, "no broker address in '\(text)'; give host:port[,host:port] or set KAFKA_BROKERS")
+        }
+        return result
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+/// Settings shared by every part of the Kafka client: where to bootstrap, timeouts and retries.
+///
+/// `init()` gives a working setup; bootstrap servers come from `KAFKA_BROKERS` when set.
+public struct KafkaClientConfiguration: Sendable {
+    /// The default bootstrap list when `KAFKA_BROKERS` is not set: `localhost:9092`.
+    public static let defaultBootstrapServers = [KafkaBrokerAddress(host: "localhost", port: 9092)]
+    /// Default client id: `tributary`.
+    public static let defaultClientID = "tributary"
+    /// Default connect timeout: 10 s.
+    public static let defaultConnectTimeout: Duration = .seconds(10)
+    /// Default request timeout: 30 s (Java's `request.timeout.ms`).
+    public static let defaultRequestTimeout: Duration = .seconds(30)
+    /// Default first retry backoff: 100 ms (Java's `retry.backoff.ms`).
+    public static let defaultRetryBackoff: Duration = .milliseconds(100)
+    /// Default longest retry backoff: 1 s (Java's `retry.backoff.max.ms`).
+    public static let defaultRetryBackoffMax: Duration = .seconds(1)
+    /// Default deadline for retrying an admin or metadata operation: 60 s.
+    public static let defaultOperationTimeout: Duration = .seconds(60)
+    /// Default largest response frame accepted: 100 MiB.
+    public static let defaultMaxResponseSize = 100 * 1024 * 1024
+
+    /// The brokers to bootstrap from, like Kafka's `bootstrap.servers`. Default: the
+    /// `KAFKA_BROKERS` environment variable, else `localhost:9092`.
+    public var bootstrapServers: [KafkaBrokerAddress]
+    /// Sent in every request header, like Kafka's `client.id`. Default `tributary`.
+    public var clientID: String = KafkaClientConfiguration.defaultClientID
+    /// How long one TCP connect may take (per resolved address). Default 10 s.
+    public var connectTimeout: Duration = KafkaClientConfiguration.defaultConnectTimeout
+    /// How long a request may wait for its response before the connection is closed and the
+    /// request fails, like Kafka's `request.timeout.ms`. Default 30 s.
+    public var requestTimeout: Duration = KafkaClientConfiguration.defaultRequestTimeout
+    /// First backoff between retries, doubled per attempt with jitter, like `retry.backoff.ms`.
+    /// Default 100 ms.
+    public var retryBackoff: Duration = KafkaClientConfiguration.defaultRetryBackoff
+    /// Longest backoff between retries, like `retry.backoff.max.ms`. Default 1 s.
+    public var retryBackoffMax: Duration = KafkaClientConfiguration.defaultRetryBackoffMax
+    /// How long metadata and admin calls retry retriable errors before failing. Default 60 s.
+    public var operationTimeout: Duration = KafkaClientConfiguration.defaultOperationTimeout
+    /// The largest response frame accepted; larger ones close the connection with a protocol
+    /// error. Default 100 MiB.
+    public var maxResponseSize: Int = KafkaClientConfiguration.defaultMaxResponseSize
+    /// Whether metadata requests may create missing topics (if the broker allows it), like
+    /// `allow.auto.create.topics`. Default false.
+    public var allowAutoTopicCreation = false
+
+    /// A configuration with every default; bootstrap servers from `KAFKA_BROKERS` if it is set
+    /// and valid.
+    public init() {
+        if let value = getenv("KAFKA_BROKERS"), let list = try? KafkaBrokerAddress.parseList(String(cString: value)) {
+            bootstrapServers = list
+        } else {
+            bootstrapServers = Self.defaultBootstrapServers
+        }
+    }
+
+    /// A configuration that bootstraps from `servers` (`host:port[,host:port]`).
+    ///
+    /// - Throws: ``KafkaError`` with code `invalidConfiguration` for a malformed list.
+    public init(bootstrapServers servers: String) throws(KafkaError) {
+        self.init()
+        self.bootstrapServers = try KafkaBrokerAddress.parseList(servers)
+    }
+
+    func validate() throws(KafkaError) {
+        guard !bootstrapServers.isEmpty else { throw KafkaError(.invalidConfiguration, "bootstrapServers is empty; give at least one host:port") }
+        guard connectTimeout > .zero else { throw KafkaError(.invalidConfiguration, "connectTimeout must be positive") }
+        guard requestTimeout > .zero else { throw KafkaError(.invalidConfiguration, "requestTimeout must be positive") }
+        guard maxResponseSize >= 1024 else { throw KafkaError(.invalidConfiguration, "maxResponseSize must be at least 1024 bytes") }
+    }
+}

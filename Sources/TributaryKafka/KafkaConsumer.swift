@@ -1,0 +1,570 @@
+import Synchronization
+import TributaryKafkaProtocol
+
+/// A record read from Kafka.
+public struct KafkaConsumerRecord: Sendable, CustomStringConvertible {
+    /// The topic.
+    public var topic: String
+    /// The partition.
+    public var partition: Int32
+    /// The record's offset.
+    public var offset: Int64
+    /// The timestamp (milliseconds since the epoch).
+    public var timestamp: Int64
+    /// Whether ``timestamp`` is the producer's create time or the broker's append time.
+    public var timestampType: KafkaTimestampType
+    /// The key, nil when null.
+    public var key: [UInt8]?
+    /// The value, nil when null (a tombstone).
+    public var value: [UInt8]?
+    /// Headers in order; keys may repeat.
+    public var headers: [KafkaRecord.Header]
+
+    /// `topic [partition] @ offset`.
+    public var description: String { "\(topic) [\(partition)] @ \(offset)" }
+}
+
+/// Reads assigned partitions: one fetch loop per consumer, one fetch request per leader in
+/// parallel, records decoded (every codec, CRCs checked, control records dropped) into a
+/// bounded buffer that ``records`` and ``poll(maxRecords:timeout:)`` read from.
+///
+/// Positions: ``assign(topic:partition:from:)`` resolves where to start; ``seek(topic:partition:to:)``
+/// moves; ``pause(topic:partition:)`` and ``resume(topic:partition:)`` stop and restart fetching a
+/// partition without losing its position. An out-of-range position is reset by `autoOffsetReset`.
+public final class KafkaConsumer: Sendable {
+    /// The consumer's settings.
+    public let configuration: KafkaConsumerConfiguration
+    private let client: KafkaClient
+    private var cluster: KafkaCluster { client.cluster }
+    private let state = Mutex(ConsumerState())
+
+    /// Creates a consumer on `client`'s connections; nothing is fetched until a partition is
+    /// assigned.
+    ///
+    /// - Throws: ``KafkaError`` `invalidConfiguration` naming the bad field.
+    public init(client: KafkaClient, configuration: KafkaConsumerConfiguration = KafkaConsumerConfiguration()) throws(KafkaError) {
+        try configuration.validate()
+        self.client = client
+        self.configuration = configuration
+    }
+
+    // MARK: - Assignment and positions
+
+    /// Starts reading `topic`/`partition` from `start`.
+    ///
+    /// - Throws: ``KafkaError`` `invalidArgument` for an unknown topic or partition, or the error
+    ///   of resolving the offset.
+    public func assign(topic: String, partition: Int32, from start: KafkaOffsetSpec) async throws(KafkaError) {
+        _ = try await cluster.leader(topic: topic, partition: partition)
+        let offset = try await client.offset(topic: topic, partition: partition, start)
+        let key = TopicPartition(topic: topic, partition: partition)
+        let startLoop = state.withLock { state -> Bool in
+            var entry = state.partitions[key] ?? PartitionState()
+            entry.position = offset
+            entry.epoch &+= 1
+            state.partitions[key] = entry
+            state.order.removeAll { $0 == key }
+            state.order.append(key)
+            defer { state.loopStarted = true }
+            return !state.loopStarted && !state.closed
+        }
+        if startLoop { startFetchLoop() }
+        wakeFetcher()
+    }
+
+    /// Stops reading `topic`/`partition`; buffered records of it are dropped.
+    public func unassign(topic: String, partition: Int32) {
+        let key = TopicPartition(topic: topic, partition: partition)
+        state.withLock { state in
+            state.partitions[key] = nil
+            state.order.removeAll { $0 == key }
+            state.dropBuffered(key)
+        }
+    }
+
+    /// The partitions currently assigned.
+    public var assignment: [(topic: String, partition: Int32)] {
+        state.withLock { $0.order.map { ($0.topic, $0.partition) } }
+    }
+
+    /// Moves the position of an assigned partition; buffered records of it are dropped.
+    ///
+    /// - Throws: ``KafkaError`` `invalidArgument` when the partition is not assigned, or the error
+    ///   of resolving the offset.
+    public func seek(topic: String, partition: Int32, to target: KafkaOffsetSpec) async throws(KafkaError) {
+        let key = TopicPartition(topic: topic, partition: partition)
+        guard state.withLock({ $0.partitions[key] != nil }) else {
+            throw KafkaError(.invalidArgument, "seek on \(topic) [\(partition)], which is not assigned; assign it first", topic: topic, partition: partition)
+        }
+        let offset = try await client.offset(topic: topic, partition: partition, target)
+        state.withLock { state in
+            state.partitions[key]?.position = offset
+            state.partitions[key]?.epoch &+= 1
+            state.partitions[key]?.highWatermark = nil
+            state.dropBuffered(key)
+        }
+        wakeFetcher()
+    }
+
+    /// Stops fetching an assigned partition; its position is kept.
+    public func pause(topic: String, partition: Int32) {
+        state.withLock { $0.partitions[TopicPartition(topic: topic, partition: partition)]?.paused = true }
+    }
+
+    /// Fetches a paused partition again from its position.
+    public func resume(topic: String, partition: Int32) {
+        state.withLock { $0.partitions[TopicPartition(topic: topic, partition: partition)]?.paused = false }
+        wakeFetcher()
+    }
+
+    /// The offset of the next record the reader will get from this partition, nil when not
+    /// assigned.
+    public func position(topic: String, partition: Int32) -> Int64? {
+        let key = TopicPartition(topic: topic, partition: partition)
+        return state.withLock { state in
+            guard let entry = state.partitions[key] else { return nil }
+            return state.firstBufferedOffset(key) ?? entry.position
+        }
+    }
+
+    /// Whether the reader has every record of the partition up to the high watermark seen in the
+    /// last fetch (kcat's end of partition).
+    public func isAtEnd(topic: String, partition: Int32) -> Bool {
+        let key = TopicPartition(topic: topic, partition: partition)
+        return state.withLock { state in
+            guard let entry = state.partitions[key], let high = entry.highWatermark else { return false }
+            return state.firstBufferedOffset(key) == nil && entry.position >= high
+        }
+    }
+
+    /// Stops fetching; ``records`` ends after what is buffered. Idempotent.
+    public func close() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: - Reading
+
+    /// Up to `maxRecords` buffered records, waiting up to `timeout` for the first one.
+    ///
+    /// - Returns: an empty array on timeout or after ``close()``.
+    /// - Throws: the fetch loop's fatal error (such as `offsetOutOfRange` with reset `.none`, or
+    ///   `corruptRecords`).
+    public func poll(maxRecords: Int = 500, timeout: Duration) async throws(KafkaError) -> [KafkaConsumerRecord] {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            let (records, failure, closed) = state.withLock { state in
+                (state.take(maxRecords), state.failure, state.closed)
+            }
+            if !records.isEmpty {
+                wakeFetcher()
+                return records
+            }
+            if let failure {
+                state.withLock { $0.failure = nil }
+                throw failure
+            }
+            if closed || ContinuousClock.now >= deadline { return [] }
+            await waitForRecords(until: deadline)
+        }
+    }
+
+    /// Records as they arrive, in offset order per partition. Ends after ``close()``; throws the
+    /// fetch loop's fatal error. Only one task should iterate at a time.
+    public var records: KafkaConsumerRecords { KafkaConsumerRecords(consumer: self) }
+
+    fileprivate func next() async throws(KafkaError) -> KafkaConsumerRecord? {
+        while true {
+            let (record, failure, closed) = state.withLock { state in
+                (state.takeOne(), state.failure, state.closed)
+            }
+            if let record {
+                if state.withLock({ $0.bufferedBytes < configuration.maxBufferedBytes / 2 && $0.fetcherWaiting }) { wakeFetcher() }
+                return record
+            }
+            if let failure {
+                state.withLock { $0.failure = nil }
+                throw failure
+            }
+            if closed { return nil }
+            if Task.isCancelled { return nil }
+            await waitForRecords(until: nil)
+        }
+    }
+
+    private func waitForRecords(until deadline: ContinuousClock.Instant?) async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        if let deadline {
+            Task { [self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                let waiter = state.withLock { $0.readerWaiters.removeValue(forKey: id) }
+                waiter?.resume()
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if !state.buffer.isEmpty || state.failure != nil || state.closed { return true }
+                if let deadline, ContinuousClock.now >= deadline { return true }
+                state.readerWaiters[id] = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    // MARK: - Fetch loop
+
+    private func wakeFetcher() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.wakeRequested = true
+            defer { state.fetcherWakeup = nil }
+            return state.fetcherWakeup
+        }
+        waiter?.resume()
+    }
+
+    private func startFetchLoop() {
+        Task.detached { [self] in
+            await fetchLoop()
+        }
+    }
+
+    private struct FetchTarget: Sendable {
+        let key: TopicPartition
+        let offset: Int64
+        let epoch: UInt64
+    }
+
+    private func fetchLoop() async {
+        var attempt = 0
+        while true {
+            let (targets, closed, full) = state.withLock { state -> ([FetchTarget], Bool, Bool) in
+                let full = state.bufferedBytes >= configuration.maxBufferedBytes
+                let targets = state.order.compactMap { key -> FetchTarget? in
+                    guard let entry = state.partitions[key], !entry.paused else { return nil }
+                    return FetchTarget(key: key, offset: entry.position, epoch: entry.epoch)
+                }
+                return (full ? [] : targets, state.closed, full)
+            }
+            if closed { return }
+            if targets.isEmpty {
+                await waitForWake(full: full)
+                continue
+            }
+            // Group by leader.
+            var byLeader: [Int32: [FetchTarget]] = [:]
+            var failed = false
+            for target in targets {
+                do throws(KafkaError) {
+                    let leader = try await cluster.leader(topic: target.key.topic, partition: target.key.partition)
+                    byLeader[leader, default: []].append(target)
+                } catch {
+                    if !error.isRetriable && error.code != .brokerError {
+                        fail(with: error)
+                        return
+                    }
+                    cluster.invalidate(topic: target.key.topic)
+                    failed = true
+                }
+            }
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for (leader, targets) in byLeader {
+                    group.addTask { await self.fetch(from: leader, targets) }
+                }
+                var allOK = true
+                for await ok in group { allOK = allOK && ok }
+                return allOK
+            }
+            if failed || !outcomes {
+                let backoff = KafkaCluster.backoff(attempt: attempt, base: cluster.configuration.retryBackoff, max: cluster.configuration.retryBackoffMax)
+                attempt += 1
+                try? await Task.sleep(for: backoff)
+            } else {
+                attempt = 0
+            }
+        }
+    }
+
+    private func waitForWake(full: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.wakeRequested || state.closed {
+                    state.wakeRequested = false
+                    return true
+                }
+                state.fetcherWaiting = true
+                state.fetcherWakeup = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        state.withLock {
+            $0.fetcherWaiting = false
+            $0.wakeRequested = false
+        }
+    }
+
+    /// One fetch from one leader; false when the caller should back off.
+    private func fetch(from leader: Int32, _ targets: [FetchTarget]) async -> Bool {
+        let connection: KafkaBrokerConnection
+        let version: Int16
+        do throws(KafkaError) {
+            connection = try await cluster.connection(to: leader)
+            // Versions 13+ name topics by id only; 12 is the newest that names them.
+            version = try connection.version(for: .fetch, clientRange: KafkaAPIKey.fetch.supportedVersions.lowerBound...12)
+        } catch {
+            if !error.isRetriable { fail(with: error) }
+            for target in targets { cluster.invalidate(topic: target.key.topic) }
+            return false
+        }
+        var request = FetchRequest()
+        request.replicaID = -1
+        request.maxWaitMs = Int32(clamping: configuration.fetchMaxWait.components.seconds * 1000 + configuration.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+        request.minBytes = Int32(clamping: configuration.fetchMinBytes)
+        request.maxBytes = Int32(clamping: configuration.fetchMaxBytes)
+        request.isolationLevel = configuration.isolationLevel.rawValue
+        request.sessionID = 0
+        request.sessionEpoch = -1
+        var topics: [String: [FetchRequest.FetchTopic.FetchPartition]] = [:]
+        for target in targets {
+            topics[target.key.topic, default: []].append(.init(partition: target.key.partition, fetchOffset: target.offset, partitionMaxBytes: Int32(clamping: configuration.maxPartitionFetchBytes)))
+        }
+        request.topics = topics.sorted { $0.key < $1.key }.map { FetchRequest.FetchTopic(topic: $0.key, partitions: $0.value) }
+        let timeout = cluster.configuration.requestTimeout + configuration.fetchMaxWait
+        let response: FetchResponse
+        do throws(KafkaError) {
+            response = try await connection.send(request, version: version, timeout: timeout)
+        } catch {
+            if !error.isRetriable { fail(with: error) }
+            return false
+        }
+        if KafkaErrorCode(rawValue: response.errorCode).isError {
+            let code = KafkaErrorCode(rawValue: response.errorCode)
+            if !code.isRetriable { fail(with: .broker(code, api: .fetch, broker: connection.endpoint)) }
+            return false
+        }
+        var allOK = true
+        var decoder = KafkaRecordBatchDecoder()
+        decoder.verifiesCRC = configuration.checkCRCs
+        for topic in response.responses {
+            for data in topic.partitions {
+                guard let target = targets.first(where: { $0.key.topic == topic.topic && $0.key.partition == data.partitionIndex }) else { continue }
+                let ok = await handle(data, for: target, decoder: decoder, broker: connection.endpoint)
+                allOK = allOK && ok
+            }
+        }
+        return allOK
+    }
+
+    private func handle(_ data: FetchResponse.FetchableTopicResponse.PartitionData, for target: FetchTarget, decoder: KafkaRecordBatchDecoder, broker: String) async -> Bool {
+        let key = target.key
+        let code = KafkaErrorCode(rawValue: data.errorCode)
+        if code == .offsetOutOfRange {
+            return await reset(target, broker: broker)
+        }
+        if code.isError {
+            if code.isRetriable {
+                cluster.invalidate(topic: key.topic)
+                return false
+            }
+            fail(with: .broker(code, api: .fetch, broker: broker, topic: key.topic, partition: key.partition))
+            return false
+        }
+        var records: [KafkaConsumerRecord] = []
+        var nextPosition = target.offset
+        if let bytes = data.records, !bytes.isEmpty {
+            let set: KafkaRecordSet
+            do throws(KafkaRecordError) {
+                set = try decoder.decode(bytes)
+            } catch {
+                let offset = error.baseOffset ?? target.offset
+                fail(with: KafkaError(.corruptRecords, "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)",
+                                      broker: broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error))
+                return false
+            }
+            let aborted = configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : []
+            for batch in set.batches {
+                defer { nextPosition = max(nextPosition, batch.nextOffset) }
+                if batch.isControl { continue }
+                if batch.isTransactional && aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
+                    continue
+                }
+                for record in batch.records where record.offset >= target.offset {
+                    records.append(KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
+                                                       timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers))
+                }
+            }
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return [] }
+            entry.position = nextPosition
+            entry.highWatermark = data.highWatermark
+            state.partitions[key] = entry
+            guard !records.isEmpty else { return state.takeWaiters() }
+            state.append(records, for: key)
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+        return true
+    }
+
+    private func reset(_ target: FetchTarget, broker: String) async -> Bool {
+        let key = target.key
+        let spec: KafkaOffsetSpec
+        switch configuration.autoOffsetReset {
+        case .earliest: spec = .earliest
+        case .latest: spec = .latest
+        case .none:
+            fail(with: KafkaError(.offsetOutOfRange, "offset \(target.offset) of \(key.topic) [\(key.partition)] is out of range and autoOffsetReset is none; seek to a valid offset",
+                                  broker: broker, topic: key.topic, partition: key.partition, offset: target.offset))
+            return false
+        }
+        do throws(KafkaError) {
+            let offset = try await client.listOffset(topic: key.topic, partition: key.partition, spec)
+            state.withLock { state in
+                guard state.partitions[key]?.epoch == target.epoch, state.partitions[key]?.position == target.offset else { return }
+                state.partitions[key]?.position = offset
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func fail(with error: KafkaError) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.failure == nil { state.failure = error }
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension KafkaClient {
+    /// A partition consumer sharing this client's connections and metadata.
+    ///
+    /// - Throws: ``KafkaError`` `invalidConfiguration` naming the bad field.
+    public func makeConsumer(_ configuration: KafkaConsumerConfiguration = KafkaConsumerConfiguration()) throws(KafkaError) -> KafkaConsumer {
+        try KafkaConsumer(client: self, configuration: configuration)
+    }
+}
+
+/// The records of a ``KafkaConsumer`` as an `AsyncSequence`.
+public struct KafkaConsumerRecords: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerRecord
+    public typealias Failure = KafkaError
+    let consumer: KafkaConsumer
+
+    /// The iterator; `next()` waits for the next record.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+        public mutating func next() async throws(KafkaError) -> KafkaConsumerRecord? {
+            try await consumer.next()
+        }
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(KafkaError) -> KafkaConsumerRecord? {
+            try await consumer.next()
+        }
+    }
+
+    /// Makes the iterator.
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+}
+
+// MARK: - State
+
+private struct PartitionState: Sendable {
+    var position: Int64 = 0
+    var epoch: UInt64 = 0
+    var paused = false
+    var highWatermark: Int64?
+}
+
+private struct ConsumerState: Sendable {
+    var partitions: [TopicPartition: PartitionState] = [:]
+    var order: [TopicPartition] = []
+    var buffer: [KafkaConsumerRecord] = []
+    var head = 0
+    var bufferedBytes = 0
+    var failure: KafkaError?
+    var closed = false
+    var loopStarted = false
+    var readerWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    var nextWaiterID = 0
+    var fetcherWakeup: CheckedContinuation<Void, Never>?
+    var fetcherWaiting = false
+    var wakeRequested = false
+
+    mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
+        var all = Array(readerWaiters.values)
+        readerWaiters.removeAll()
+        if let fetcherWakeup {
+            all.append(fetcherWakeup)
+            self.fetcherWakeup = nil
+        }
+        return all
+    }
+
+    static func size(of record: KafkaConsumerRecord) -> Int {
+        64 + (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + 16 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+    }
+
+    mutating func append(_ records: [KafkaConsumerRecord], for key: TopicPartition) {
+        if head > 0 && head >= buffer.count / 2 {
+            buffer.removeSubrange(0..<head)
+            head = 0
+        }
+        for record in records { bufferedBytes += Self.size(of: record) }
+        buffer.append(contentsOf: records)
+    }
+
+    mutating func takeOne() -> KafkaConsumerRecord? {
+        guard head < buffer.count else { return nil }
+        let record = buffer[head]
+        head += 1
+        bufferedBytes -= Self.size(of: record)
+        if head == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return record
+    }
+
+    mutating func take(_ maximum: Int) -> [KafkaConsumerRecord] {
+        let end = min(buffer.count, head + max(maximum, 0))
+        guard end > head else { return [] }
+        let slice = Array(buffer[head..<end])
+        for record in slice { bufferedBytes -= Self.size(of: record) }
+        head = end
+        if head == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return slice
+    }
+
+    func bufferedCount(_ key: TopicPartition) -> Int {
+        var count = 0
+        for index in head..<buffer.count where buffer[index].partition == key.partition && buffer[index].topic == key.topic { count += 1 }
+        return count
+    }
+
+    func firstBufferedOffset(_ key: TopicPartition) -> Int64? {
+        for index in head..<buffer.count where buffer[index].partition == key.partition && buffer[index].topic == key.topic {
+            return buffer[index].offset
+        }
+        return nil
+    }
+
+    mutating func dropBuffered(_ key: TopicPartition) {
+        let kept = buffer[head...].filter { !($0.partition == key.partition && $0.topic == key.topic) }
+        buffer = Array(kept)
+        head = 0
+        bufferedBytes = buffer.reduce(0) { $0 + Self.size(of: $1) }
+    }
+}

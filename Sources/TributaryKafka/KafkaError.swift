@@ -1,0 +1,125 @@
+import TributaryKafkaProtocol
+import TributaryTransport
+import TributaryWire
+
+/// The error type of the Kafka client: a code callers can switch on, a message that says what
+/// went wrong and what to do, and context (broker, API, topic, partition, offset).
+public struct KafkaError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure. Extensible: new codes are added as static members.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name.
+        public let name: String
+        private init(_ name: String) { self.name = name }
+        /// No broker could be reached (refused, DNS failure, connect timeout).
+        public static let connectionFailed = Code("connectionFailed")
+        /// An established connection broke (reset, closed by the broker, or closed after a
+        /// request timed out); requests in flight on it failed.
+        public static let connectionLost = Code("connectionLost")
+        /// A request or operation did not complete in time.
+        public static let timedOut = Code("timedOut")
+        /// The broker answered with a Kafka error code; see ``brokerErrorCode``.
+        public static let brokerError = Code("brokerError")
+        /// Client and broker have no version of an API in common.
+        public static let unsupportedVersion = Code("unsupportedVersion")
+        /// The broker sent a frame that does not decode; the connection was closed.
+        public static let protocolError = Code("protocolError")
+        /// A record batch failed to decode (CRC mismatch, bad compression, malformed records).
+        public static let corruptRecords = Code("corruptRecords")
+        /// A configuration value is invalid; the message names the field.
+        public static let invalidConfiguration = Code("invalidConfiguration")
+        /// An argument is invalid (unknown partition, empty topic name, record too large).
+        public static let invalidArgument = Code("invalidArgument")
+        /// A bounded buffer is full and stayed full for as long as the configuration allows.
+        public static let bufferFull = Code("bufferFull")
+        /// The client, producer or consumer is closed.
+        public static let closed = Code("closed")
+        /// The calling task was cancelled.
+        public static let cancelled = Code("cancelled")
+        /// The position of a partition is out of range and the reset policy is `none`.
+        public static let offsetOutOfRange = Code("offsetOutOfRange")
+        /// The name of the code.
+        public var description: String { name }
+    }
+
+    /// What kind of failure.
+    public var code: Code
+    /// What went wrong and what to do.
+    public var message: String
+    /// The Kafka error code for ``Code/brokerError``.
+    public var brokerErrorCode: KafkaErrorCode?
+    /// `host:port` of the broker involved, if any.
+    public var broker: String?
+    /// The API involved, if any.
+    public var api: KafkaAPIKey?
+    /// The topic involved, if any.
+    public var topic: String?
+    /// The partition involved, if any.
+    public var partition: Int32?
+    /// The offset involved, if any.
+    public var offset: Int64?
+    /// The error this one wraps.
+    public var underlying: (any Error)?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, brokerErrorCode: KafkaErrorCode? = nil, broker: String? = nil, api: KafkaAPIKey? = nil,
+                topic: String? = nil, partition: Int32? = nil, offset: Int64? = nil, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.brokerErrorCode = brokerErrorCode
+        self.broker = broker
+        self.api = api
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.underlying = underlying
+    }
+
+    /// An error for a Kafka error code in a response, with its name, number, meaning and hint.
+    public static func broker(_ code: KafkaErrorCode, api: KafkaAPIKey? = nil, broker: String? = nil, topic: String? = nil,
+                              partition: Int32? = nil, serverMessage: String? = nil) -> KafkaError {
+        var text = "\(code.name) (\(code.rawValue))"
+        if let serverMessage, !serverMessage.isEmpty { text += ": \(serverMessage)" }
+        text += ". \(code.summary) \(code.hint)"
+        return KafkaError(.brokerError, text, brokerErrorCode: code, broker: broker, api: api, topic: topic, partition: partition)
+    }
+
+    /// Whether trying again (maybe after a metadata refresh) can succeed: retriable Kafka error
+    /// codes, lost connections and timeouts.
+    public var isRetriable: Bool {
+        switch code {
+        case .brokerError: brokerErrorCode?.isRetriable ?? false
+        case .connectionLost, .connectionFailed, .timedOut: true
+        default: false
+        }
+    }
+
+    /// Whether the connection this came from is gone.
+    public var isConnectionFatal: Bool {
+        code == .connectionLost || code == .connectionFailed || code == .protocolError
+    }
+
+    /// Whether the error means the client's metadata is stale (leader moved, topic unknown).
+    var invalidatesMetadata: Bool {
+        if isConnectionFatal { return true }
+        guard let brokerErrorCode else { return false }
+        return brokerErrorCode == .notLeaderOrFollower || brokerErrorCode == .unknownTopicOrPartition
+            || brokerErrorCode == .leaderNotAvailable || brokerErrorCode == .fencedLeaderEpoch
+            || brokerErrorCode == .unknownLeaderEpoch || brokerErrorCode == .notCoordinator
+            || brokerErrorCode == .coordinatorNotAvailable
+    }
+
+    /// The message with its context.
+    public var description: String {
+        var context: [String] = []
+        if let broker { context.append("broker \(broker)") }
+        if let api { context.append(api.name) }
+        if let topic { context.append("topic '\(topic)'") }
+        if let partition { context.append("partition \(partition)") }
+        if let offset { context.append("offset \(offset)") }
+        return context.isEmpty ? "Kafka \(code): \(message)" : "Kafka \(code) (\(context.joined(separator: ", "))): \(message)"
+    }
+
+    static func from(_ error: TransportError, connecting: Bool) -> KafkaError {
+        KafkaError(connecting ? .connectionFailed : .connectionLost, error.description, broker: error.endpoint, underlying: error)
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: the Kafka client arrives in this module.

@@ -1,0 +1,154 @@
+import TributaryCompression
+import TributaryWire
+
+/// Builds one magic 2 record batch a record at a time, as a producer's per-partition
+/// accumulator does: each appended record is encoded into the records section at once, so the
+/// builder holds bytes, not record values.
+///
+/// Offsets are deltas from the batch's base offset (0 for a produce request; the broker assigns
+/// the real ones). ``build()`` compresses the section, writes the 61-byte header and the CRC-32C.
+public struct KafkaRecordBatchBuilder: Sendable {
+    /// Batch-level settings; see ``KafkaRecordBatchEncoder`` for their meaning.
+    public var settings: KafkaRecordBatchEncoder
+    /// The base offset written in the header. Default 0.
+    public var baseOffset: Int64
+    private(set) var section: ByteWriter
+    private var recordBytes = ByteWriter()
+    /// How many records the batch holds.
+    public private(set) var count = 0
+    /// The first record's timestamp, the base of every timestamp delta.
+    public private(set) var baseTimestamp: Int64 = 0
+    private var maxTimestamp = Int64.min
+    private var lastOffsetDelta: Int32 = -1
+
+    /// Creates an empty batch.
+    public init(settings: KafkaRecordBatchEncoder = KafkaRecordBatchEncoder(), baseOffset: Int64 = 0, capacity: Int = 0) {
+        self.settings = settings
+        self.baseOffset = baseOffset
+        self.section = ByteWriter(capacity: capacity)
+    }
+
+    /// The uncompressed size of the batch so far: header plus records section.
+    public var uncompressedSize: Int { KafkaRecordBatch.headerSize + section.count }
+
+    /// Whether no record was appended.
+    public var isEmpty: Bool { count == 0 }
+
+    /// The size `append` would add for a record, so that a caller can decide to start a new batch
+    /// first. An estimate within a few bytes (the length prefix and deltas are bounded).
+    public static func estimatedSize(keyCount: Int?, valueCount: Int?, headers: [KafkaRecord.Header]) -> Int {
+        var size = 5 + 1 + 10 + 5 + 5 + (keyCount ?? 0) + 5 + (valueCount ?? 0) + 5
+        for header in headers {
+            size += 10 + header.key.utf8.count + (header.value?.count ?? 0)
+        }
+        return size
+    }
+
+    /// Appends one record.
+    ///
+    /// - Parameters:
+    ///   - offsetDelta: the record's offset minus the base offset; nil for the next one (one more
+    ///     than the last). Must increase.
+    /// - Throws: ``KafkaRecordError`` with code `invalidRecords` when a delta does not fit its
+    ///   field or does not increase, or a field is longer than 2 GiB. Nothing is appended then.
+    public mutating func append(timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [], offsetDelta: Int32? = nil) throws(KafkaRecordError) {
+        let index = count
+        let delta = offsetDelta ?? (lastOffsetDelta &+ 1)
+        guard delta > lastOffsetDelta else {
+            throw .invalidInput("record offsets that increase", found: "offset delta \(delta) after \(lastOffsetDelta) at index \(index)")
+        }
+        let base = count == 0 ? timestamp : baseTimestamp
+        let (timestampDelta, overflow) = timestamp.subtractingReportingOverflow(base)
+        guard !overflow else {
+            throw .invalidInput("a timestamp delta within int64", found: "timestamp \(timestamp) with base \(base)")
+        }
+        guard let headerCount = Int32(exactly: headers.count) else {
+            throw .invalidInput("a header count within int32", found: "\(headers.count) headers at index \(index)")
+        }
+        recordBytes.truncate(to: 0)
+        recordBytes.writeInt8(0)
+        recordBytes.writeVarlong(timestampDelta)
+        recordBytes.writeVarint(delta)
+        try Self.writeVarintBytes(key, "key", index: index, into: &recordBytes)
+        try Self.writeVarintBytes(value, "value", index: index, into: &recordBytes)
+        recordBytes.writeVarint(headerCount)
+        for header in headers {
+            try Self.writeVarintBytes(Array(header.key.utf8), "header key", index: index, into: &recordBytes)
+            try Self.writeVarintBytes(header.value, "header value", index: index, into: &recordBytes)
+        }
+        guard let length = Int32(exactly: recordBytes.count) else {
+            throw .invalidInput("a record of at most 2 GiB", found: "\(recordBytes.count) bytes at index \(index)")
+        }
+        section.writeVarint(length)
+        section.writeRawBytes(recordBytes.bytes)
+        if count == 0 { baseTimestamp = timestamp }
+        maxTimestamp = max(maxTimestamp, timestamp)
+        lastOffsetDelta = delta
+        count += 1
+    }
+
+    /// Returns the complete batch: header, (compressed) records section, CRC-32C.
+    ///
+    /// - Throws: ``KafkaRecordError`` with code `invalidRecords` for an empty batch and
+    ///   `compressionFailed` when the codec fails.
+    public func build() throws(KafkaRecordError) -> [UInt8] {
+        guard count > 0, let recordCount = Int32(exactly: count) else {
+            throw .invalidInput("at least one record", found: "no records")
+        }
+        let compression = settings.compression
+        var payload: [UInt8] = []
+        if compression != .none {
+            do throws(CompressionError) {
+                let codec = try Compression.codec(for: compression)
+                try section.bytes.withBytes { (raw) throws(CompressionError) in
+                    try codec.compress(raw, into: &payload)
+                }
+            } catch {
+                throw KafkaRecordError(code: .compressionFailed, expected: "\(compression) compression of \(section.count) bytes", found: error.description, baseOffset: baseOffset, compressionError: error)
+            }
+        }
+        let payloadCount = compression == .none ? section.count : payload.count
+        guard let batchLength = Int32(exactly: KafkaRecordBatch.headerSize - KafkaRecordBatch.logOverhead + payloadCount) else {
+            throw .invalidInput("a batch of at most 2 GiB", found: "\(payloadCount) bytes of records")
+        }
+        var writer = ByteWriter(capacity: KafkaRecordBatch.headerSize + payloadCount)
+        writer.writeInt64(baseOffset)
+        writer.writeInt32(batchLength)
+        writer.writeInt32(settings.partitionLeaderEpoch)
+        writer.writeInt8(2)
+        writer.writeUInt32(0)  // CRC, patched below
+        let attributes = KafkaRecordBatch.Attributes(compression: compression, timestampType: settings.timestampType, isTransactional: settings.isTransactional, isControl: settings.isControl)
+        writer.writeInt16(attributes.rawValue)
+        writer.writeInt32(lastOffsetDelta)
+        writer.writeInt64(baseTimestamp)
+        writer.writeInt64(maxTimestamp)
+        writer.writeInt64(settings.producerID)
+        writer.writeInt16(settings.producerEpoch)
+        writer.writeInt32(settings.baseSequence)
+        writer.writeInt32(recordCount)
+        if compression == .none {
+            writer.writeRawBytes(section.bytes)
+        } else {
+            writer.writeRawBytes(payload)
+        }
+        var bytes = writer.bytes
+        let crc = bytes.withUnsafeBufferPointer { CRC32C.checksum(UnsafeBufferPointer(rebasing: $0[KafkaRecordBatch.attributesOffset...])) }
+        bytes[17] = UInt8(truncatingIfNeeded: crc >> 24)
+        bytes[18] = UInt8(truncatingIfNeeded: crc >> 16)
+        bytes[19] = UInt8(truncatingIfNeeded: crc >> 8)
+        bytes[20] = UInt8(truncatingIfNeeded: crc)
+        return bytes
+    }
+
+    private static func writeVarintBytes(_ value: [UInt8]?, _ field: String, index: Int, into writer: inout ByteWriter) throws(KafkaRecordError) {
+        guard let value else {
+            writer.writeVarint(-1)
+            return
+        }
+        guard let length = Int32(exactly: value.count) else {
+            throw .invalidInput("a \(field) of at most 2 GiB", found: "\(value.count) bytes at record index \(index)")
+        }
+        writer.writeVarint(length)
+        writer.writeRawBytes(value)
+    }
+}
