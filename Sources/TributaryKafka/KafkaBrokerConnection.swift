@@ -29,6 +29,21 @@ final class KafkaBrokerConnection: Sendable {
         var nextCorrelationID: Int32 = 1
         var closedError: KafkaError?
         var versions = KafkaApiVersionTable(brokerRanges: [:])
+        /// Correlation ids of requests sent without waiting for a response (acks=0 produce).
+        /// Kafka never answers them, but some brokers (tansu 0.6) do; such an answer is dropped.
+        /// Bounded: the oldest ids are forgotten first.
+        var unanswered: Set<Int32> = []
+        var unansweredOrder: [Int32] = []
+
+        mutating func rememberUnanswered(_ id: Int32) {
+            unanswered.insert(id)
+            unansweredOrder.append(id)
+            if unansweredOrder.count > 4096 {
+                let dropped = unansweredOrder.prefix(1024)
+                for old in dropped { unanswered.remove(old) }
+                unansweredOrder.removeFirst(1024)
+            }
+        }
     }
 
     /// `host:port` of the broker.
@@ -157,6 +172,7 @@ final class KafkaBrokerConnection: Sendable {
         let refused: KafkaError? = state.withLock { state in
             if let error = state.closedError { return error }
             Self.patchCorrelationID(state.nextCorrelationID, in: &frame)
+            state.rememberUnanswered(state.nextCorrelationID)
             state.nextCorrelationID = state.nextCorrelationID == Int32.max ? 1 : state.nextCorrelationID + 1
             state.outbound.append(contentsOf: frame)
             return nil
@@ -337,7 +353,12 @@ final class KafkaBrokerConnection: Sendable {
             do throws(WireDecodingError) {
                 while let frame = try decoder.next() {
                     let id = Int32(bitPattern: UInt32(frame[0]) << 24 | UInt32(frame[1]) << 16 | UInt32(frame[2]) << 8 | UInt32(frame[3]))
-                    guard let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                    let (match, ignored) = state.withLock { state -> (Pending?, Bool) in
+                        if let pending = state.pending.removeValue(forKey: id) { return (pending, false) }
+                        return (nil, state.unanswered.remove(id) != nil)
+                    }
+                    if ignored { continue }
+                    guard let pending = match else {
                         failure = KafkaError(.protocolError, "\(endpoint) sent a response with correlation id \(id), which matches no request in flight; the connection is closed", broker: endpoint)
                         break
                     }

@@ -241,6 +241,21 @@ public final class KafkaClient: Sendable {
         }
     }
 
+    /// The high watermark a zero-wait fetch reports, nil when the broker reports an error.
+    private func highWatermark(topic: String, partition: Int32, from offset: Int64, connection: KafkaBrokerConnection) async throws(KafkaError) -> Int64? {
+        let version = try connection.version(for: .fetch, clientRange: KafkaAPIKey.fetch.supportedVersions.lowerBound...12)
+        var request = FetchRequest()
+        request.replicaID = -1
+        // A short wait, not zero: tansu 0.6 answers a zero-wait fetch with no partitions at all.
+        request.maxWaitMs = 10
+        request.minBytes = 1
+        request.maxBytes = 64 * 1024
+        request.topics = [FetchRequest.FetchTopic(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: 64 * 1024)])]
+        let response = try await connection.send(request, version: version)
+        guard let data = response.responses.first?.partitions.first, data.errorCode == 0 || data.errorCode == KafkaErrorCode.offsetOutOfRange.rawValue else { return nil }
+        return data.highWatermark >= 0 ? data.highWatermark : nil
+    }
+
     func listOffset(topic: String, partition: Int32, _ spec: KafkaOffsetSpec) async throws(KafkaError) -> Int64 {
         let timestamp: Int64
         switch spec {
@@ -268,6 +283,12 @@ public final class KafkaClient: Sendable {
         if entry.offset < 0, case .timestamp = spec {
             // No record at or after the timestamp: the log end.
             return try await listOffset(topic: topic, partition: partition, .latest)
+        }
+        if spec == .latest {
+            // tansu 0.6 answers ListOffsets(latest) with the last batch's base offset + 1, not the
+            // log end; the high watermark of a fetch is right there and on Kafka equals the answer.
+            let high = try await highWatermark(topic: topic, partition: partition, from: max(entry.offset, 0), connection: connection)
+            return max(entry.offset, high ?? entry.offset)
         }
         return entry.offset
     }

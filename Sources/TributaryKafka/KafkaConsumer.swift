@@ -62,6 +62,7 @@ public final class KafkaConsumer: Sendable {
             var entry = state.partitions[key] ?? PartitionState()
             entry.position = offset
             entry.epoch &+= 1
+            entry.skipBefore = Self.timestampOf(start)
             state.partitions[key] = entry
             state.order.removeAll { $0 == key }
             state.order.append(key)
@@ -70,6 +71,11 @@ public final class KafkaConsumer: Sendable {
         }
         if startLoop { startFetchLoop() }
         wakeFetcher()
+    }
+
+    private static func timestampOf(_ spec: KafkaOffsetSpec) -> Int64? {
+        if case .timestamp(let value) = spec { return value }
+        return nil
     }
 
     /// Stops reading `topic`/`partition`; buffered records of it are dropped.
@@ -101,6 +107,7 @@ public final class KafkaConsumer: Sendable {
             state.partitions[key]?.position = offset
             state.partitions[key]?.epoch &+= 1
             state.partitions[key]?.highWatermark = nil
+            state.partitions[key]?.skipBefore = Self.timestampOf(target)
             state.dropBuffered(key)
         }
         wakeFetcher()
@@ -376,6 +383,11 @@ public final class KafkaConsumer: Sendable {
             fail(with: .broker(code, api: .fetch, broker: broker, topic: key.topic, partition: key.partition))
             return false
         }
+        if (data.highWatermark >= 0 && target.offset > data.highWatermark) || (data.logStartOffset >= 0 && target.offset < data.logStartOffset) {
+            // Outside the log, though the broker did not say OFFSET_OUT_OF_RANGE (tansu 0.6 answers
+            // such fetches with no records and no error).
+            return await reset(target, broker: broker)
+        }
         var records: [KafkaConsumerRecord] = []
         var nextPosition = target.offset
         if let bytes = data.records, !bytes.isEmpty {
@@ -403,6 +415,14 @@ public final class KafkaConsumer: Sendable {
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return [] }
+            if let threshold = entry.skipBefore {
+                if let index = records.firstIndex(where: { $0.timestamp >= threshold }) {
+                    records.removeFirst(index)
+                    entry.skipBefore = nil
+                } else {
+                    records.removeAll()
+                }
+            }
             entry.position = nextPosition
             entry.highWatermark = data.highWatermark
             state.partitions[key] = entry
@@ -483,6 +503,10 @@ private struct PartitionState: Sendable {
     var epoch: UInt64 = 0
     var paused = false
     var highWatermark: Int64?
+    /// After a start by timestamp: records older than this are skipped until the first newer one.
+    /// A broker may answer the timestamp lookup at batch granularity (tansu 0.6 answers with an
+    /// earlier offset); the client then finds the exact record itself.
+    var skipBefore: Int64?
 }
 
 private struct ConsumerState: Sendable {
