@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""librdkafka peer (confluent-kafka 2.16.1, pinned in Tools/brokers.sh) for Tributary's
+Kafka interop tests. Run it with the Python recorded as TRIBUTARY_PYTHON in .brokers/env.
+
+Records travel as JSON lines, bytes as hex so that null, empty and binary stay distinct:
+    {"partition": P, "offset": O, "key": "hex" | null, "value": "hex" | null,
+     "headers": [["name", "hex" | null], ...]}
+
+    librdkafka_peer.py consume BROKERS TOPIC PARTITIONS COUNT TIMEOUT_SECONDS
+        Assigns partitions 0..PARTITIONS-1 from offset 0, prints COUNT records (one JSON line
+        each) and exits 0; 3 when TIMEOUT_SECONDS pass first.
+
+    librdkafka_peer.py produce BROKERS TOPIC CODEC
+        Reads records from stdin (JSON lines; "partition" may be null for the partitioner)
+        and produces them with compression.type=CODEC, acks=all; prints one line per
+        delivery, {"index": i, "partition": P, "offset": O}, and exits 0 when every record was
+        delivered, 2 on any delivery error (printed to stderr).
+
+    librdkafka_peer.py partitions BROKERS TOPIC
+        Reads hex keys from stdin, one per line, produces one record per key with the
+        murmur2_random partitioner (the Java client's placement) and prints the partition
+        librdkafka chose for each key, one number per line, in input order.
+"""
+import json
+import sys
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+
+def unhex(value):
+    return None if value is None else bytes.fromhex(value)
+
+
+def tohex(value):
+    return None if value is None else value.hex()
+
+
+def consume(brokers, topic, partitions, count, timeout):
+    import time
+    consumer = Consumer({
+        "bootstrap.servers": brokers,
+        "group.id": "tributary-interop-peer",
+        "enable.auto.commit": False,
+        "api.version.request": True,
+    })
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    deadline = time.time() + timeout
+    seen = 0
+    while seen < count:
+        if time.time() > deadline:
+            return 3
+        message = consumer.poll(0.5)
+        if message is None:
+            continue
+        if message.error():
+            print(f"consume error: {message.error()}", file=sys.stderr)
+            continue
+        headers = message.headers() or []
+        print(json.dumps({
+            "partition": message.partition(),
+            "offset": message.offset(),
+            "key": tohex(message.key()),
+            "value": tohex(message.value()),
+            "headers": [[name, tohex(value)] for name, value in headers],
+        }), flush=True)
+        seen += 1
+    consumer.close()
+    return 0
+
+
+def produce(brokers, topic, codec):
+    producer = Producer({
+        "bootstrap.servers": brokers,
+        "compression.type": codec,
+        "acks": "all",
+        "linger.ms": 5,
+    })
+    failures = []
+    results = {}
+
+    def report(index):
+        def callback(error, message):
+            if error is not None:
+                failures.append(f"record {index}: {error}")
+            else:
+                results[index] = (message.partition(), message.offset())
+        return callback
+
+    lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        record = json.loads(line)
+        kwargs = {
+            "key": unhex(record.get("key")),
+            "value": unhex(record.get("value")),
+            "headers": [(name, unhex(value)) for name, value in record.get("headers", [])],
+            "on_delivery": report(index),
+        }
+        if record.get("partition") is not None:
+            kwargs["partition"] = record["partition"]
+        producer.produce(topic, **kwargs)
+        producer.poll(0)
+    remaining = producer.flush(30)
+    if remaining or failures:
+        print(f"{remaining} undelivered; failures: {failures[:5]}", file=sys.stderr)
+        return 2
+    for index in range(len(lines)):
+        partition, offset = results[index]
+        print(json.dumps({"index": index, "partition": partition, "offset": offset}))
+    return 0
+
+
+def partitions(brokers, topic):
+    producer = Producer({"bootstrap.servers": brokers, "partitioner": "murmur2_random", "linger.ms": 5})
+    keys = [bytes.fromhex(line.strip()) for line in sys.stdin.read().splitlines() if line.strip()]
+    chosen = [None] * len(keys)
+    failures = []
+
+    def report(index):
+        def callback(error, message):
+            if error is not None:
+                failures.append(str(error))
+            else:
+                chosen[index] = message.partition()
+        return callback
+
+    for index, key in enumerate(keys):
+        producer.produce(topic, key=key, value=b"p", on_delivery=report(index))
+        producer.poll(0)
+    producer.flush(30)
+    if failures or any(value is None for value in chosen):
+        print(f"delivery failures: {failures[:5]}", file=sys.stderr)
+        return 2
+    for value in chosen:
+        print(value)
+    return 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 1
+    command = argv[1]
+    if command == "consume" and len(argv) == 7:
+        return consume(argv[2], argv[3], int(argv[4]), int(argv[5]), float(argv[6]))
+    if command == "produce" and len(argv) == 5:
+        return produce(argv[2], argv[3], argv[4])
+    if command == "partitions" and len(argv) == 4:
+        return partitions(argv[2], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
