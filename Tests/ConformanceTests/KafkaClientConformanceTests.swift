@@ -56,7 +56,9 @@ struct KafkaClientConformanceTests {
         let client = try await connectKafka()
         defer { client.close() }
         let topic = uniqueTopic("admin")
-        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 6, replicationFactor: 1))
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 6, replicationFactor: 1, configs: ["retention.ms": "3600000"]))
+        let configs = try await client.describeTopicConfigs(topic)
+        #expect(configs["retention.ms"] == "3600000")
         let described = try await client.describeTopic(topic)
         #expect(described.partitionCount == 6)
         #expect(described.partitions.map(\.partition) == Array(0..<6))
