@@ -11,6 +11,8 @@ final class KafkaCluster: Sendable {
         var topics: [String: KafkaTopicMetadata] = [:]
         var connections: [Int32: KafkaBrokerConnection] = [:]
         var bootstrap: KafkaBrokerConnection?
+        /// Connections owned by group members (not shared), closed with the client.
+        var tracked: [ObjectIdentifier: KafkaBrokerConnection] = [:]
         var bootstrapIndex = 0
         var closed = false
     }
@@ -104,12 +106,24 @@ final class KafkaCluster: Sendable {
         return KafkaBroker(nodeID: -1, host: parts.host, port: parts.port)
     }
 
+    /// Closes `connection` when the client closes (dead ones are forgotten as new ones come).
+    func track(_ connection: KafkaBrokerConnection) {
+        let closed = state.withLock { state -> Bool in
+            state.tracked = state.tracked.filter { $0.value.isAlive }
+            if state.closed { return true }
+            state.tracked[ObjectIdentifier(connection)] = connection
+            return false
+        }
+        if closed { connection.close() }
+    }
+
     /// Closes every connection; later calls fail with `closed`.
     func close() {
         let connections = state.withLock { state -> [KafkaBrokerConnection] in
             state.closed = true
-            var all = Array(state.connections.values)
+            var all = Array(state.connections.values) + Array(state.tracked.values)
             if let bootstrap = state.bootstrap { all.append(bootstrap) }
+            state.tracked.removeAll()
             state.connections.removeAll()
             state.bootstrap = nil
             return all

@@ -107,6 +107,7 @@ public final class KafkaGroupConsumer: Sendable {
         try? await commitProcessed(only: nil)
         await leaveGroup()
         consumer.close()
+        state.withLock { $0.coordinatorConnection }?.close()
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
             defer { state.wakeups.removeAll() }
@@ -163,6 +164,7 @@ public final class KafkaGroupConsumer: Sendable {
             do throws(KafkaError) {
                 try await commitProcessed(only: nil)
             } catch {
+                if state.withLock({ $0.closing }) { return }
                 // A rebalance moved the partitions on; the records will be processed again by
                 // their new owner from the last commit (at-least-once). Not fatal.
                 guard error.isRetriable || error.brokerErrorCode == .illegalGeneration || error.brokerErrorCode == .unknownMemberID
@@ -175,8 +177,14 @@ public final class KafkaGroupConsumer: Sendable {
                          eachRecord: @Sendable (KafkaConsumerRecord) async throws -> Void) async -> KafkaError? {
         for record in records {
             let key = TopicPartition(topic: record.topic, partition: record.partition)
-            // A partition revoked meanwhile is someone else's now.
-            guard state.withLock({ $0.assigned.contains(key) && !$0.closing }) else { return nil }
+            // A partition revoked meanwhile is someone else's now. Counted while the handler runs,
+            // so that a revocation waits for it and commits its offset before handing over.
+            guard state.withLock({ state -> Bool in
+                guard state.assigned.contains(key) && !state.revoking.contains(key) && !state.closing else { return false }
+                state.handling[key, default: 0] += 1
+                return true
+            }) else { return nil }
+            defer { state.withLock { $0.handling[key, default: 1] -= 1 } }
             var lastError: (any Error)?
             for attempt in 0..<retry.attempts {
                 do {
@@ -240,7 +248,11 @@ public final class KafkaGroupConsumer: Sendable {
                 } else if let code = error.brokerErrorCode, code == .rebalanceInProgress {
                     // Rejoin at once.
                 } else if error.invalidatesMetadata || error.isRetriable {
-                    state.withLock { $0.coordinator = nil }
+                    let stale = state.withLock { state -> KafkaBrokerConnection? in
+                        defer { state.coordinator = nil; state.coordinatorConnection = nil }
+                        return state.coordinatorConnection
+                    }
+                    stale?.close()
                     let backoff = KafkaCluster.backoff(attempt: attempt, base: cluster.configuration.retryBackoff, max: cluster.configuration.retryBackoffMax)
                     attempt += 1
                     try? await Task.sleep(for: backoff)
@@ -253,14 +265,23 @@ public final class KafkaGroupConsumer: Sendable {
     }
 
     private func fail(_ error: KafkaError) {
-        state.withLock { if $0.failure == nil { $0.failure = error } }
+        let connection = state.withLock { state -> KafkaBrokerConnection? in
+            if state.failure == nil { state.failure = error }
+            return state.coordinatorConnection
+        }
         consumer.close()
+        connection?.close()
     }
 
+    deinit {
+        state.withLock { $0.coordinatorConnection }?.close()
+    }
+
+    /// The member's own connection to the group coordinator. Not the client's shared one: the
+    /// coordinator holds a JoinGroup until the rebalance completes, and a broker answers one
+    /// connection's requests in order, so members sharing a connection would block each other.
     private func coordinatorConnection() async throws(KafkaError) -> KafkaBrokerConnection {
-        if let node = state.withLock({ $0.coordinator }) {
-            return try await cluster.connection(to: node)
-        }
+        if let existing = state.withLock({ $0.coordinatorConnection }), existing.isAlive { return existing }
         let (connection, _) = try await cluster.anyConnection()
         let version = try connection.version(for: .findCoordinator)
         var request = FindCoordinatorRequest()
@@ -269,6 +290,7 @@ public final class KafkaGroupConsumer: Sendable {
         let response = try await connection.send(request, version: version)
         var code = KafkaErrorCode(rawValue: response.errorCode)
         var node = response.nodeID
+        var address = KafkaBrokerAddress(host: response.host, port: Int(response.port))
         var message = response.errorMessage
         if version >= 4 {
             guard let entry = response.coordinators.first(where: { $0.key == configuration.groupID }) else {
@@ -276,23 +298,39 @@ public final class KafkaGroupConsumer: Sendable {
             }
             code = KafkaErrorCode(rawValue: entry.errorCode)
             node = entry.nodeID
+            address = KafkaBrokerAddress(host: entry.host, port: Int(entry.port))
             message = entry.errorMessage
         }
         if code.isError { throw KafkaError.broker(code, api: .findCoordinator, broker: connection.endpoint, serverMessage: message) }
-        state.withLock { $0.coordinator = node }
-        return try await cluster.connection(to: node)
+        let dedicated = try await KafkaBrokerConnection.open(address, nodeID: node, configuration: cluster.configuration)
+        let old = state.withLock { state -> KafkaBrokerConnection? in
+            defer {
+                state.coordinator = node
+                state.coordinatorConnection = dedicated
+            }
+            return state.coordinatorConnection
+        }
+        old?.close()
+        cluster.track(dedicated)
+        return dedicated
     }
 
     private func checkGroupError(_ raw: Int16, api: KafkaAPIKey, broker: String) throws(KafkaError) {
         let code = KafkaErrorCode(rawValue: raw)
         guard code.isError else { return }
         if code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
-            state.withLock { $0.coordinator = nil }
+            let stale = state.withLock { state -> KafkaBrokerConnection? in
+                defer { state.coordinator = nil; state.coordinatorConnection = nil }
+                return state.coordinatorConnection
+            }
+            stale?.close()
         }
         throw KafkaError.broker(code, api: api, broker: broker)
     }
 
     private func joinAndSync() async throws(KafkaError) {
+        state.withLock { $0.joining = true }
+        defer { state.withLock { $0.joining = false } }
         // Eager assignors give everything up before joining; cooperative ones keep it.
         let current = state.withLock { $0.protocolName }.flatMap(KafkaPartitionAssignor.init(rawValue:)) ?? configuration.assignors[0]
         if current.rebalanceProtocol == .eager { await revoke(state.withLock { $0.assigned }) }
@@ -367,11 +405,12 @@ public final class KafkaGroupConsumer: Sendable {
         let previous = state.withLock { $0.assigned }
         let revoked = previous.subtracting(newSet)
         let added = newSet.subtracting(previous)
-        await revoke(revoked)
+        // The new generation first: the revocation commits with it, or the commit is refused.
         state.withLock { state in
             state.generationID = response.generationID
             state.assignedPartitionCounts = state.pendingPartitionCounts
         }
+        await revoke(revoked)
         try await assign(added)
         if !revoked.isEmpty && KafkaPartitionAssignor(rawValue: protocolName)?.rebalanceProtocol == .cooperative {
             // KIP-429: partitions given up must reach their new owner in a follow-up rebalance.
@@ -482,9 +521,16 @@ public final class KafkaGroupConsumer: Sendable {
 
     private func revoke(_ partitions: Set<TopicPartition>) async {
         guard !partitions.isEmpty else { return }
+        // Stop handing out records of these partitions, let running handlers finish, then commit.
+        state.withLock { $0.revoking.formUnion(partitions) }
+        let deadline = ContinuousClock.now.advanced(by: configuration.rebalanceTimeout)
+        while ContinuousClock.now < deadline, state.withLock({ state in partitions.contains { state.handling[$0, default: 0] > 0 } }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         try? await commitProcessed(only: partitions)
         state.withLock { state in
             state.assigned.subtract(partitions)
+            state.revoking.subtract(partitions)
             for key in partitions { state.processed[key] = nil }
         }
         for key in partitions { consumer.unassign(topic: key.topic, partition: key.partition) }
@@ -557,6 +603,9 @@ public final class KafkaGroupConsumer: Sendable {
     }
 
     private func commitProcessed(only: Set<TopicPartition>?) async throws(KafkaError) {
+        // During a join the generation is about to change and the coordinator connection is held
+        // by the JoinGroup; processed offsets stay pending and are committed on revoke or later.
+        if only == nil && state.withLock({ $0.joining }) { return }
         let (pending, member, generation) = state.withLock { state -> ([TopicPartition: Int64], String, Int32) in
             var pending: [TopicPartition: Int64] = [:]
             for (key, offset) in state.processed where (only?.contains(key) ?? true) && state.committed[key] != offset {
@@ -621,12 +670,16 @@ private struct GroupState: Sendable {
     var pendingGeneration: Int32 = -1
     var protocolName: String?
     var coordinator: Int32?
+    var coordinatorConnection: KafkaBrokerConnection?
+    var joining = false
     var assigned = Set<TopicPartition>()
     var processed: [TopicPartition: Int64] = [:]
     var committed: [TopicPartition: Int64] = [:]
     var assignedPartitionCounts: [String: Int] = [:]
     var pendingPartitionCounts: [String: Int] = [:]
     var knownTopics = Set<String>()
+    var handling: [TopicPartition: Int] = [:]
+    var revoking = Set<TopicPartition>()
     var lastHeartbeat = ContinuousClock.now
     var rejoinRequested = false
     var failure: KafkaError?

@@ -68,6 +68,145 @@ struct KafkaGroupConformanceTests {
         try await client.deleteTopics([topic])
     }
 
+    final class Locked<Value: Sendable>: Sendable {
+        private let storage: Mutex<Value>
+        init(_ value: Value) { storage = Mutex(value) }
+        func withLock<R>(_ body: (inout Value) -> R) -> R { storage.withLock { body(&$0) } }
+    }
+
+    /// A member that records what it processed and what the rebalance callback said.
+    final class Member: Sendable {
+        let name: String
+        let consumer: KafkaGroupConsumer
+        let processed = Locked<[Int]>([])
+        let events = Locked<[KafkaRebalanceEvent]>([])
+        let runner: Task<Void, any Error>
+
+        init(_ name: String, client: KafkaClient, configuration: KafkaGroupConsumerConfiguration) throws {
+            self.name = name
+            let events = self.events
+            let consumer = try client.makeGroupConsumer(configuration) { event in events.withLock { $0.append(event) } }
+            self.consumer = consumer
+            let processed = self.processed
+            runner = Task { try await consumer.run { record in
+                processed.withLock { $0.append(Int(String(decoding: record.value ?? [], as: UTF8.self))!) }
+            } }
+        }
+
+        var partitions: Set<Int32> { Set(consumer.assignment.flatMap(\.partitions)) }
+
+        func stop() async {
+            await consumer.close()
+            _ = try? await runner.value
+        }
+    }
+
+    /// Produces sequence numbers until stopped; returns how many it produced.
+    final class Feeder: Sendable {
+        let task: Task<Int, any Error>
+        let stopFlag = Locked(false)
+
+        init(client: KafkaClient, topic: String) throws {
+            let producer = try client.makeProducer()
+            let stopFlag = self.stopFlag
+            task = Task {
+                var next = 0
+                while !stopFlag.withLock({ $0 }) {
+                    for _ in 0..<20 {
+                        try await producer.produce(topic: topic, key: Array("order-\(next % 23)".utf8), value: Array("\(next)".utf8))
+                        next += 1
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await producer.close()
+                return next
+            }
+        }
+
+        func stop() async throws -> Int {
+            stopFlag.withLock { $0 = true }
+            return try await task.value
+        }
+    }
+
+    @Test func oneThreeOneMembersUnderContinuousProduce() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let topic = uniqueTopic("group-131")
+        let group = uniqueTopic("group-131-g")
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 6))
+        let feeder = try Feeder(client: client, topic: topic)
+        let configuration = Self.groupConfiguration(group, topic)
+
+        let a = try Member("a", client: client, configuration: configuration)
+        try await waitUntil(timeout: .seconds(30)) { a.partitions.count == 6 }
+        let aBefore = a.partitions
+
+        let b = try Member("b", client: client, configuration: configuration)
+        let c = try Member("c", client: client, configuration: configuration)
+        try await waitUntil(timeout: .seconds(60)) {
+            let sets = [a.partitions, b.partitions, c.partitions]
+            return sets.allSatisfy { $0.count == 2 } && Set(sets.flatMap { $0 }).count == 6
+        }
+        // Cooperative-sticky: what a kept was never revoked from it.
+        let kept = a.partitions
+        #expect(kept.isSubset(of: aBefore))
+        let revokedFromA = a.events.withLock { events in
+            events.flatMap { event -> [Int32] in
+                if case .revoked(let lists) = event { return lists.flatMap(\.partitions) }
+                return []
+            }
+        }
+        #expect(Set(revokedFromA).isDisjoint(with: kept), "a partition that stayed with a was revoked: \(revokedFromA)")
+        #expect(revokedFromA.count == 4)
+
+        await b.stop()
+        await c.stop()
+        try await waitUntil(timeout: .seconds(60)) { a.partitions.count == 6 }
+        let produced = try await feeder.stop()
+        try await waitUntil(timeout: .seconds(30)) { Set(a.processed.withLock { $0 } + b.processed.withLock { $0 } + c.processed.withLock { $0 }).count >= produced }
+        await a.stop()
+
+        let all = a.processed.withLock { $0 } + b.processed.withLock { $0 } + c.processed.withLock { $0 }
+        #expect(Set(all) == Set(0..<produced), "lost: \(Set(0..<produced).subtracting(all).count)")
+        #expect(all.count == Set(all).count, "\(all.count - Set(all).count) records processed twice although no member crashed")
+        try await client.deleteTopics([topic])
+    }
+
+    @Test func killedMemberPartitionsMoveAndNothingIsLost() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let topic = uniqueTopic("group-kill")
+        let group = uniqueTopic("group-kill-g")
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 6))
+        let feeder = try Feeder(client: client, topic: topic)
+        var configuration = Self.groupConfiguration(group, topic)
+        configuration.autoCommitInterval = .milliseconds(300)
+
+        let survivor = try Member("survivor", client: client, configuration: configuration)
+        let victimClient = try await connectKafka()
+        let victim = try Member("victim", client: victimClient, configuration: configuration)
+        try await waitUntil(timeout: .seconds(60)) { survivor.partitions.count == 3 && victim.partitions.count == 3 }
+        try await Task.sleep(for: .seconds(1))
+        // Killed: its connections drop, no LeaveGroup, no final commit.
+        victimClient.close()
+        let start = ContinuousClock.now
+        try await waitUntil(timeout: .seconds(60)) { survivor.partitions.count == 6 }
+        let moveTime = ContinuousClock.now - start
+        let produced = try await feeder.stop()
+        try await waitUntil(timeout: .seconds(30)) { Set(survivor.processed.withLock { $0 } + victim.processed.withLock { $0 }).count >= produced }
+        await survivor.stop()
+
+        let all = survivor.processed.withLock { $0 } + victim.processed.withLock { $0 }
+        let duplicates = all.count - Set(all).count
+        print("kafka group kill test: partitions moved after \(moveTime), \(produced) produced, \(Set(0..<produced).subtracting(all).count) lost, \(duplicates) processed twice")
+        #expect(Set(all) == Set(0..<produced))
+        // Duplicates only for what the victim processed but had not committed: at most one
+        // auto-commit interval's worth, never the whole partitions.
+        #expect(duplicates < victim.processed.withLock { $0.count })
+        try await client.deleteTopics([topic])
+    }
+
     @Test func failingRecordsGoToTheDeadLetterTopic() async throws {
         let client = try await connectKafka()
         defer { client.close() }
