@@ -23,6 +23,7 @@ struct BenchConfig {
     var lingerMs = 5
     var batchSize = KafkaProducerConfiguration.defaultBatchSize
     var keys = false
+    var checkCRCs = true
     var brokers: String?
     var topicPrefix = "kafka-bench"
 }
@@ -43,6 +44,7 @@ func usage(_ message: String? = nil) -> Never {
       --linger MS          linger.ms (default 5)
       --batch-size BYTES   batch.size (default \(KafkaProducerConfiguration.defaultBatchSize))
       --keys               keyed records (8-byte key, the record number) instead of keyless
+      --no-check-crcs      consume without checking batch CRCs (check.crcs=false, librdkafka's default)
       --topic-prefix S     name prefix of the fresh topic (default kafka-bench)
     Ends with one JSON line: mode, msgs, size, secs, rate, mbps, cpu_user, cpu_sys, cpu_s_per_1m,
     maxrss_kb, and the settings used.
@@ -96,6 +98,7 @@ func parse() -> BenchConfig {
         case "--linger": config.lingerMs = positive(value(), allowZero: true)
         case "--batch-size": config.batchSize = positive(value())
         case "--keys": config.keys = true
+        case "--no-check-crcs": config.checkCRCs = false
         case "-b", "--brokers": config.brokers = value()
         case "--topic-prefix": config.topicPrefix = value()
         default:
@@ -197,7 +200,10 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         try await producer.close()
         result["fill_secs"] = rounded(seconds(clock.now - fillStart), 1e3)
 
-        let consumer = try client.makeConsumer(KafkaConsumerConfiguration())
+        var consumerSettings = KafkaConsumerConfiguration()
+        consumerSettings.checkCRCs = config.checkCRCs
+        result["check_crcs"] = config.checkCRCs
+        let consumer = try client.makeConsumer(consumerSettings)
         let cpuStart = cpuTimes()
         let start = clock.now
         for partition in 0..<config.partitions {
@@ -241,7 +247,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "partitions", "acks", "codec", "linger_ms", "batch_size", "keys",
+    let order = ["mode", "msgs", "size", "partitions", "acks", "codec", "linger_ms", "batch_size", "keys", "check_crcs",
                  "secs", "rate", "mbps", "delivered", "failed", "requests", "retried_batches", "possibly_duplicated",
                  "fill_secs", "received", "value_bytes", "cpu_user", "cpu_sys", "cpu_s_per_1m", "cpu_total", "maxrss_kb"]
     print("kafka-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
