@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "nats-req", targets: ["nats-req"]),
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
+        .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
     ],
     targets: [
@@ -44,6 +45,7 @@ let package = Package(
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
+        .executableTarget(name: "kafka-bench", dependencies: ["TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),

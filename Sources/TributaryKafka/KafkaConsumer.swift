@@ -544,7 +544,12 @@ private struct ConsumerState: Sendable {
             head = 0
         }
         for record in records { bufferedBytes += Self.size(of: record) }
-        buffer.append(contentsOf: records)
+        if buffer.isEmpty {
+            // Adopt the fetched array instead of copying (and retaining) each record.
+            buffer = records
+        } else {
+            buffer.append(contentsOf: records)
+        }
     }
 
     mutating func takeOne() -> KafkaConsumerRecord? {
@@ -562,6 +567,13 @@ private struct ConsumerState: Sendable {
     mutating func take(_ maximum: Int) -> [KafkaConsumerRecord] {
         let end = min(buffer.count, head + max(maximum, 0))
         guard end > head else { return [] }
+        if head == 0 && end == buffer.count {
+            // Everything buffered: hand the array over instead of copying each record.
+            let all = buffer
+            buffer = []
+            bufferedBytes = 0
+            return all
+        }
         let slice = Array(buffer[head..<end])
         for record in slice { bufferedBytes -= Self.size(of: record) }
         head = end

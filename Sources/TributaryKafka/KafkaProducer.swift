@@ -158,6 +158,8 @@ public final class KafkaProducer: Sendable {
     private struct Placement {
         let partition: TopicPartition
         let size: Int
+        /// The topic's partition count when the partition was chosen (for the sticky partitioner).
+        let partitionCount: Int
     }
 
     private func prepare(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?) async throws(KafkaError) -> Placement {
@@ -191,8 +193,9 @@ public final class KafkaProducer: Sendable {
         } else {
             chosen = -1  // sticky, chosen under the lock
         }
-        // Wait for buffer space (backpressure), up to maxBlock.
-        let deadline = ContinuousClock.now.advanced(by: configuration.maxBlock)
+        // Wait for buffer space (backpressure), up to maxBlock. The clock is read only once the
+        // buffer is full: this runs once per record.
+        var deadline: ContinuousClock.Instant?
         while true {
             let reserved = state.withLock { state -> KafkaError?? in
                 if state.closing { return .some(KafkaError(.closed, "the producer is closed", topic: topic)) }
@@ -206,59 +209,44 @@ public final class KafkaProducer: Sendable {
                 if let error = reserved { throw error }
                 break
             }
-            if ContinuousClock.now >= deadline {
+            let now = ContinuousClock.now
+            if deadline == nil { deadline = now.advanced(by: configuration.maxBlock) }
+            if let deadline, now >= deadline {
                 throw KafkaError(.bufferFull, "the producer's buffer (bufferMemory \(configuration.bufferMemory) bytes) stayed full for maxBlock (\(configuration.maxBlock)); the brokers are slower than the producer or unreachable",
                                  topic: topic)
             }
             try? await Task.sleep(for: .milliseconds(1))
         }
-        return Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size)
+        return Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: info.partitionCount)
     }
 
     private func enqueue(_ placement: Placement, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], timestamp: Int64?,
                          completion: Completion?) throws(KafkaError) {
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
-        let now = ContinuousClock.now
         let signal: Bool = try state.withLock { (state) throws(KafkaError) -> Bool in
             var target = placement.partition
-            if target.partition < 0 {
-                let count = state.topics[target.topic]?.partitionCount ?? 1
-                target.partition = Int32(state.sticky[target.topic, default: KafkaStickyPartition()].partition(partitionCount: count, using: &state.random))
+            let sticky = target.partition < 0
+            if sticky {
+                target.partition = Int32(state.sticky[target.topic, default: KafkaStickyPartition()].partition(partitionCount: placement.partitionCount, using: &state.random))
             }
-            var queue = state.queues.removeValue(forKey: target) ?? PartitionQueue()
-            defer { state.queues[target] = queue }
-            var signal = false
-            if queue.batches.isEmpty || queue.batches[queue.batches.count - 1].sealed
-                || queue.batches[queue.batches.count - 1].builder.uncompressedSize + placement.size > configuration.batchSize {
-                if !queue.batches.isEmpty && !queue.batches[queue.batches.count - 1].sealed {
-                    queue.batches[queue.batches.count - 1].sealed = true
-                    if placement.partition.partition < 0 {
-                        let count = state.topics[target.topic]?.partitionCount ?? 1
-                        state.sticky[target.topic, default: KafkaStickyPartition()].batchCompleted(partitionCount: count, using: &state.random)
-                    }
-                }
-                var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
-                settings.timestampType = .createTime
-                queue.batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: min(configuration.batchSize, 64 * 1024)), createdAt: now))
-                signal = true
-            }
-            let index = queue.batches.count - 1
+            // One dictionary access for the queue: it is modified in place.
+            var sealedForRoom = false
+            let signal: Bool
             do throws(KafkaRecordError) {
-                try queue.batches[index].builder.append(timestamp: timestamp, key: key, value: value, headers: headers)
+                signal = try state.queues[target, default: PartitionQueue()].append(
+                    timestamp: timestamp, key: key, value: value, headers: headers, size: placement.size, completion: completion,
+                    configuration: configuration, sealedForRoom: &sealedForRoom)
             } catch {
+                if sticky && sealedForRoom {
+                    state.sticky[target.topic, default: KafkaStickyPartition()].batchCompleted(partitionCount: placement.partitionCount, using: &state.random)
+                }
                 state.bufferedBytes -= placement.size
                 throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: target.topic, partition: target.partition, underlying: error)
             }
-            queue.batches[index].reservedBytes += placement.size
-            queue.batches[index].timestamps.append(timestamp)
-            if let completion {
-                queue.batches[index].completions.append((Int32(queue.batches[index].builder.count - 1), completion))
+            if sticky && sealedForRoom {
+                state.sticky[target.topic, default: KafkaStickyPartition()].batchCompleted(partitionCount: placement.partitionCount, using: &state.random)
             }
             state.outstandingRecords += 1
-            if queue.batches[index].builder.uncompressedSize >= configuration.batchSize {
-                queue.batches[index].sealed = true
-                signal = true
-            }
             return signal
         }
         if signal { wakeup.wake() }
@@ -574,6 +562,40 @@ private struct Batch: Sendable {
 private struct PartitionQueue: Sendable {
     var batches: [Batch] = []
     var inFlight = false
+
+    /// Appends one record to the open batch, first sealing it when the record does not fit and
+    /// opening a new one when needed (`sealedForRoom` tells the sticky partitioner a batch is
+    /// complete; it is set even when the append then throws).
+    ///
+    /// - Returns: whether a batch was opened or sealed, so the sender should look.
+    mutating func append(timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], size: Int,
+                         completion: Completion?, configuration: KafkaProducerConfiguration,
+                         sealedForRoom: inout Bool) throws(KafkaRecordError) -> Bool {
+        var signal = false
+        if batches.isEmpty || batches[batches.count - 1].sealed
+            || batches[batches.count - 1].builder.uncompressedSize + size > configuration.batchSize {
+            if !batches.isEmpty && !batches[batches.count - 1].sealed {
+                batches[batches.count - 1].sealed = true
+                sealedForRoom = true
+            }
+            var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
+            settings.timestampType = .createTime
+            batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: min(configuration.batchSize, 64 * 1024)), createdAt: ContinuousClock.now))
+            signal = true
+        }
+        let index = batches.count - 1
+        try batches[index].builder.append(timestamp: timestamp, key: key, value: value, headers: headers)
+        batches[index].reservedBytes += size
+        batches[index].timestamps.append(timestamp)
+        if let completion {
+            batches[index].completions.append((Int32(batches[index].builder.count - 1), completion))
+        }
+        if batches[index].builder.uncompressedSize >= configuration.batchSize {
+            batches[index].sealed = true
+            signal = true
+        }
+        return signal
+    }
 }
 
 private struct TopicInfo: Sendable {

@@ -202,8 +202,8 @@ public struct KafkaRecordBatchDecoder: Sendable {
         _ = try record.readInt8("record attributes")
         let timestampDelta = try record.readVarlong("timestampDelta")
         let offsetDelta = try record.readVarint("offsetDelta")
-        let key = try readVarintBytes(&record, "key")
-        let value = try readVarintBytes(&record, "value")
+        let key = try readVarintBytes(&record, "key", "key length")
+        let value = try readVarintBytes(&record, "value", "value length")
         let countStart = record.offset
         let headerCount = try record.readVarint("headers count")
         // Each header takes at least 2 bytes (key length and value length).
@@ -214,24 +214,26 @@ public struct KafkaRecordBatchDecoder: Sendable {
         headers.reserveCapacity(min(Int(headerCount), 16))
         for _ in 0..<Int(headerCount) {
             let keyStart = record.offset
-            guard let keyBytes = try readVarintBytes(&record, "header key") else {
+            guard let keyBytes = try readVarintBytes(&record, "header key", "header key length") else {
                 throw record.error(.unexpectedNull, expected: "non-null header key", found: "length -1", at: keyStart)
             }
             guard let headerKey = String(validating: keyBytes, as: UTF8.self) else {
                 throw record.error(.invalidUTF8, expected: "UTF-8 header key", found: "invalid UTF-8", at: keyStart)
             }
-            headers.append((key: headerKey, value: try readVarintBytes(&record, "header value")))
+            headers.append((key: headerKey, value: try readVarintBytes(&record, "header value", "header value length")))
         }
-        try record.expectEnd("record of length \(length)")
+        // Checked here so the description is only built on failure (this runs once per record).
+        if !record.isAtEnd { try record.expectEnd("record of length \(length)") }
         return KafkaRecord(offset: Int64(offsetDelta), timestamp: timestampDelta, key: key, value: value, headers: headers)
     }
 
-    private static func readVarintBytes(_ reader: inout ByteReader, _ field: String) throws(WireDecodingError) -> [UInt8]? {
+    /// `lengthField` is `field + " length"`, passed as a literal so no string is built per record.
+    private static func readVarintBytes(_ reader: inout ByteReader, _ field: String, _ lengthField: String) throws(WireDecodingError) -> [UInt8]? {
         let start = reader.offset
-        let length = try reader.readVarint("\(field) length")
+        let length = try reader.readVarint(lengthField)
         if length == -1 { return nil }
         guard length >= 0 else {
-            throw reader.error(.invalidLength, expected: "\(field) length", found: "length \(length)", at: start)
+            throw reader.error(.invalidLength, expected: lengthField, found: "length \(length)", at: start)
         }
         return try reader.readRawBytes(count: Int(length), field)
     }
