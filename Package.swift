@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "nats-req", targets: ["nats-req"]),
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
+        .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
     ],
     targets: [
@@ -44,6 +45,18 @@ let package = Package(
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
+        .target(
+            name: "KafkaCatCore",
+            dependencies: ["ToolSupport", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression"],
+            path: "Tools/KafkaCatCore",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "kafka-cat",
+            dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka", "TributaryKafkaProtocol"],
+            path: "Tools/kafka-cat",
+            swiftSettings: strict
+        ),
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
@@ -62,6 +75,7 @@ let package = Package(
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
 )
