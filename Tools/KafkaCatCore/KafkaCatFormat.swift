@@ -112,8 +112,8 @@ public struct KafkaCatFormat: Sendable, Hashable {
         }
     }
 
-    /// kcat's escapes in format text: `\n`, `\t`, `\r`, `\xHH`, `\NNN` (decimal, or octal with a
-    /// leading 0); any other escaped character stands for itself (`\\` is `\`).
+    /// kcat's escapes in format text: `\n`, `\t`, `\r`, `\xHH`, `\NNN` (decimal) or `\0NNN`
+    /// (octal); any other escaped character stands for itself (`\\` is `\`).
     static func unescape(_ text: String) -> [UInt8] {
         let input = Array(text.utf8)
         var out: [UInt8] = []
@@ -144,7 +144,7 @@ public struct KafkaCatFormat: Sendable, Hashable {
                 let radix = escape == UInt8(ascii: "0") ? 8 : 10
                 var value = Int(escape - UInt8(ascii: "0"))
                 var digits = 1
-                while digits < 3, index < input.count, input[index] >= UInt8(ascii: "0"),
+                while digits < (radix == 8 ? 4 : 3), index < input.count, input[index] >= UInt8(ascii: "0"),
                       input[index] <= UInt8(ascii: radix == 8 ? "7" : "9") {
                     value = value * radix + Int(input[index] - UInt8(ascii: "0"))
                     digits += 1
