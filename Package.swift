@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
+        .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
     ],
     targets: [
@@ -46,6 +47,18 @@ let package = Package(
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
+        .target(
+            name: "KafkaCatCore",
+            dependencies: ["ToolSupport", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression"],
+            path: "Tools/KafkaCatCore",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "kafka-cat",
+            dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka", "TributaryKafkaProtocol"],
+            path: "Tools/kafka-cat",
+            swiftSettings: strict
+        ),
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
@@ -65,6 +78,7 @@ let package = Package(
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
 )

@@ -6,7 +6,8 @@
 /// - `--flag value`, `--flag=value`, `-f value` and `-f=value` are equivalent;
 /// - `--` ends the flags: everything after it is positional; a lone `-` is positional;
 /// - `-h` or `--help` anywhere before `--` asks for help, whatever else is on the line;
-/// - a value that starts with `-` must be attached with `=` (`--reply=-x`).
+/// - a value that starts with `-` must be attached with `=` (`--reply=-x`), unless
+///   `getoptShortFlags` is set.
 public struct CommandSpec: Sendable {
     /// The tool's name as typed, for example `nats-pub`.
     public var name: String
@@ -22,6 +23,10 @@ public struct CommandSpec: Sendable {
     public var flags: [FlagSpec]
     /// Further help sections (examples, exit status), printed after the flags.
     public var details: [String]
+    /// Short flags behave as with POSIX `getopt`, as kcat's do: switches may be grouped
+    /// (`-Ce` is `-C -e`) and a flag that takes a value always takes the next argument, even
+    /// one that starts with `-` (`-o -10`). Default false (the nats CLI's rules).
+    public var getoptShortFlags = false
 
     /// Creates a command description.
     public init(name: String, positionalNames: [String], minimumPositionals: Int, lastPositionalRepeats: Bool = false,
@@ -66,6 +71,10 @@ public struct CommandSpec: Sendable {
                 flagsEnded = true
                 continue
             }
+            if getoptShortFlags, let group = try switchGroup(argument) {
+                for flag in group { parsed.flagValues[flag.name, default: []].append("") }
+                continue
+            }
             let (written, flag, inlineValue) = try lookUp(argument)
             guard flag.takesValue else {
                 if inlineValue != nil { throw UsageError("flag \(written) takes no value") }
@@ -75,7 +84,7 @@ public struct CommandSpec: Sendable {
             let value: String
             if let inlineValue {
                 value = inlineValue
-            } else if index < arguments.count, !looksLikeFlag(arguments[index]) {
+            } else if index < arguments.count, getoptShortFlags || !looksLikeFlag(arguments[index]) {
                 value = arguments[index]
                 index += 1
             } else if index < arguments.count {
@@ -122,6 +131,27 @@ public struct CommandSpec: Sendable {
     }
 
     // MARK: Helpers
+
+    /// For `-Ce`: the switches of a group of two or more short switches, or nil when
+    /// `argument` is not such a group. A group whose first letter takes a value is left to
+    /// `lookUp` (`-o-2` is `-o` with `-2`); a later letter that takes a value is an error.
+    private func switchGroup(_ argument: String) throws(UsageError) -> [FlagSpec]? {
+        guard !argument.hasPrefix("--") else { return nil }
+        let letters = argument.dropFirst()
+        guard letters.count > 1, !letters.contains("="),
+              let first = flags.first(where: { $0.short == letters.first }), !first.takesValue else { return nil }
+        var group: [FlagSpec] = []
+        for letter in letters {
+            guard let flag = flags.first(where: { $0.short == letter }) else {
+                throw UsageError("unknown flag '-\(letter)' in '\(argument)'")
+            }
+            guard !flag.takesValue else {
+                throw UsageError("flag -\(letter) takes a value and must come last or alone, not inside '\(argument)'")
+            }
+            group.append(flag)
+        }
+        return group
+    }
 
     private func looksLikeFlag(_ argument: String) -> Bool {
         argument.count > 1 && argument.hasPrefix("-")

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import TributaryKafka
+import TributaryTestSupport
+
+/// `kafka-cat` run as a user would run it, against the harness's Kafka-protocol broker.
+@Suite("kafka-cat end to end", .serialized)
+struct KafkaCatEndToEndTests {
+    private func brokers() throws -> String {
+        try BrokerEnvironment.recorded("KAFKA_BROKERS")
+    }
+
+    /// Creates a topic with a name no other test uses, through the library.
+    private func createTopic(_ prefix: String, partitions: Int32) async throws -> String {
+        let name = "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
+        let client = try await KafkaClient.connect(try KafkaClientConfiguration(bootstrapServers: try brokers()))
+        defer { client.close() }
+        try await client.createTopic(KafkaNewTopic(name: name, partitions: partitions, replicationFactor: 1))
+        return name
+    }
+
+    /// Runs kafka-cat with `-b` set to the harness's brokers.
+    private func kafkaCat(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = ChildProcess(try toolPath("kafka-cat"), ["-b", try brokers()] + arguments)
+        try child.start()
+        return await child.finish(stdin: stdin.map { Data($0.utf8) })
+    }
+
+    @Test func listShowsACreatedTopicWithItsPartitions() async throws {
+        let topic = try await createTopic("cat-list", partitions: 2)
+        let all = try await kafkaCat(["-L"])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.hasPrefix("Metadata for all topics (from broker "), "\(all.stdout)")
+        #expect(all.stdout.contains(" (controller)\n"), "\(all.stdout)")
+        #expect(all.stdout.contains("  topic \"\(topic)\" with 2 partitions:\n"), "\(all.stdout)")
+
+        let one = try await kafkaCat(["-L", "-t", topic])
+        #expect(one.status == 0, "\(one.stderr)")
+        let lines = one.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first?.hasPrefix("Metadata for \(topic) (from broker ") == true, "\(one.stdout)")
+        #expect(lines.contains(" 1 topics:"), "\(one.stdout)")
+        let partitionLines = lines.filter { $0.hasPrefix("    partition ") }
+        #expect(partitionLines.count == 2, "\(one.stdout)")
+        for (index, line) in partitionLines.enumerated() {
+            #expect(line.range(of: #"^    partition \#(index), leader -?\d+, replicas: [\d,]*, isrs: [\d,]*$"#, options: .regularExpression) != nil, "\(line)")
+        }
+
+        let json = try await kafkaCat(["-L", "-J", "-t", topic])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let topics = try #require(object["topics"] as? [[String: Any]])
+        #expect(topics.first?["topic"] as? String == topic)
+        #expect((topics.first?["partitions"] as? [Any])?.count == 2)
+        #expect((object["query"] as? [String: Any])?["topic"] as? String == topic)
+    }
+
+    @Test func produceWithKeysAndHeadersThenConsumeWithAFormat() async throws {
+        let topic = try await createTopic("cat-produce", partitions: 1)
+        let produced = try await kafkaCat(["-P", "-t", topic, "-K", ":", "-H", "source=cli", "-H", "run=7"],
+                                          stdin: "k1:hello\nk2:big world\n\nk3:with:colon\n")
+        #expect(produced.status == 0, "\(produced.stderr)")
+
+        let consumed = try await kafkaCat(["-C", "-t", topic, "-e", "-f", "%k=%s %h\\n"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        #expect(consumed.stdout == """
+        k1=hello source=cli,run=7
+        k2=big world source=cli,run=7
+        k3=with:colon source=cli,run=7
+
+        """)
+        #expect(consumed.stderr.contains("% Reached end of topic \(topic) [0] at offset 3: exiting"), "\(consumed.stderr)")
+
+        let quiet = try await kafkaCat(["-C", "-t", topic, "-e", "-q", "-c", "2"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stdout == "hello\nbig world\n")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
+    @Test func jsonEnvelopesParse() async throws {
+        let topic = try await createTopic("cat-json", partitions: 1)
+        let produced = try await kafkaCat(["-P", "-t", topic, "-D", "|", "-k", "fixed", "-H", "h=v", "-z", "gzip"], stdin: "one|tw\"o|")
+        #expect(produced.status == 0, "\(produced.stderr)")
+        let consumed = try await kafkaCat(["-C", "-t", topic, "-e", "-J", "-q"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        let lines = consumed.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(consumed.stdout)")
+        for (index, line) in lines.enumerated() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["topic"] as? String == topic)
+            #expect(object["partition"] as? Int == 0)
+            #expect(object["offset"] as? Int == index)
+            #expect(object["tstype"] as? String == "create")
+            #expect((object["ts"] as? Int ?? 0) > 1_600_000_000_000)
+            #expect(object["broker"] as? Int == -1)
+            #expect(object["headers"] as? [String] == ["h", "v"])
+            #expect(object["key"] as? String == "fixed")
+            #expect(object["payload"] as? String == ["one", "tw\"o"][index])
+        }
+    }
+
+    @Test func relativeOffsetReadsTheLastRecords() async throws {
+        let topic = try await createTopic("cat-tail", partitions: 1)
+        let produced = try await kafkaCat(["-P", "-t", topic, "-p", "0"], stdin: (1...5).map { "m\($0)" }.joined(separator: "\n"))
+        #expect(produced.status == 0, "\(produced.stderr)")
+        let tail = try await kafkaCat(["-C", "-t", topic, "-o", "-2", "-e", "-q", "-f", "%o %s\\n"])
+        #expect(tail.status == 0, "\(tail.stderr)")
+        #expect(tail.stdout == "3 m4\n4 m5\n")
+        let absolute = try await kafkaCat(["-C", "-t", topic, "-o", "3", "-c", "1", "-q"])
+        #expect(absolute.stdout == "m4\n", "\(absolute.stderr)")
+    }
+
+    @Test func usageErrorsExitOne() async throws {
+        for arguments in [["-L", "--bogus"], ["-C"], ["-P", "-C", "-t", "x"], [], ["-C", "-t", "x", "-o", "soon"],
+                          ["-P", "-t", "x", "-z", "brotli"], ["-L", "-X", "no.such.key=1"]] {
+            let result = try await kafkaCat(arguments)
+            #expect(result.status == 1, "\(arguments): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("kafka-cat: error: "), "\(arguments): \(result.stderr)")
+        }
+        let unknownKey = try await kafkaCat(["-L", "-X", "no.such.key=1"])
+        #expect(unknownKey.stderr.contains("'no.such.key'"), "\(unknownKey.stderr)")
+        let help = try await kafkaCat(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("-o, --offset OFFSET"), "\(help.stdout)")
+    }
+
+    @Test func unreachableBrokerAndUnknownTopicExitTwo() async throws {
+        let child = ChildProcess(try toolPath("kafka-cat"), ["-b", "127.0.0.1:1", "-L"])
+        try child.start()
+        let refused = await child.finish()
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix("kafka-cat: error: Kafka connectionFailed"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("127.0.0.1:1"), "\(refused.stderr)")
+
+        let missing = "cat-missing-\(UInt32.random(in: 0...UInt32.max))"
+        let consume = try await kafkaCat(["-C", "-t", missing, "-e"])
+        #expect(consume.status == 2, "\(consume.stderr)")
+        #expect(consume.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(consume.stderr)")
+        let produce = try await kafkaCat(["-P", "-t", missing], stdin: "x\n")
+        #expect(produce.status == 2, "\(produce.stderr)")
+    }
+}

@@ -1,0 +1,125 @@
+import ToolSupport
+import TributaryCompression
+import TributaryKafka
+
+/// The `-X key=value` properties kafka-cat understands, under librdkafka's names (and their
+/// Java-client aliases). Unknown keys are a usage error naming the key.
+public struct KafkaCatProperties: Sendable {
+    /// `bootstrap.servers` / `metadata.broker.list`.
+    public var brokers: String?
+    /// `client.id`.
+    public var clientID: String?
+    /// `compression.type` / `compression.codec` (also `-z`).
+    public var compression: KafkaCompressionCodec?
+    /// `acks` / `request.required.acks`: 0, 1, -1 or all.
+    public var acks: KafkaAcks?
+    /// `linger.ms` / `queue.buffering.max.ms`.
+    public var linger: Duration?
+    /// `batch.size`, in bytes.
+    public var batchSize: Int?
+    /// `fetch.wait.max.ms` / `fetch.max.wait.ms`.
+    public var fetchMaxWait: Duration?
+    /// `auto.offset.reset`: smallest/earliest/beginning, largest/latest/end, error/none.
+    public var autoOffsetReset: KafkaOffsetResetPolicy?
+
+    /// The keys accepted, for error messages and help.
+    public static let knownKeys = [
+        "bootstrap.servers", "metadata.broker.list", "client.id", "compression.type", "compression.codec",
+        "acks", "request.required.acks", "linger.ms", "queue.buffering.max.ms", "batch.size",
+        "fetch.wait.max.ms", "fetch.max.wait.ms", "auto.offset.reset", "enable.partition.eof",
+    ]
+
+    /// No properties set.
+    public init() {}
+
+    /// Applies every `key=value` argument in order (a later value wins).
+    ///
+    /// - Throws: `UsageError` for a missing `=`, an unknown key, or a bad value, naming the key.
+    public init(_ arguments: [String]) throws(UsageError) {
+        self.init()
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "=") else {
+                throw UsageError("invalid -X '\(argument)': expected property=value")
+            }
+            try set(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+        }
+    }
+
+    /// Sets one property.
+    ///
+    /// - Throws: `UsageError` for an unknown key or a bad value, naming the key.
+    public mutating func set(_ key: String, _ value: String) throws(UsageError) {
+        switch key {
+        case "bootstrap.servers", "metadata.broker.list":
+            brokers = value
+        case "client.id":
+            guard !value.isEmpty else { throw UsageError("invalid -X client.id: must not be empty") }
+            clientID = value
+        case "compression.type", "compression.codec":
+            compression = try Self.codec(value, what: "-X \(key)")
+        case "acks", "request.required.acks":
+            switch value {
+            case "0": acks = KafkaAcks.none
+            case "1": acks = .leader
+            case "-1", "all": acks = .all
+            default: throw UsageError("invalid -X \(key)=\(value): expected 0, 1, -1 or all")
+            }
+        case "linger.ms", "queue.buffering.max.ms":
+            linger = .milliseconds(try Self.number(key, value, minimum: 0))
+        case "batch.size":
+            batchSize = try Self.number(key, value, minimum: 1)
+        case "fetch.wait.max.ms", "fetch.max.wait.ms":
+            fetchMaxWait = .milliseconds(try Self.number(key, value, minimum: 0))
+        case "auto.offset.reset":
+            switch value {
+            case "smallest", "earliest", "beginning": autoOffsetReset = .earliest
+            case "largest", "latest", "end": autoOffsetReset = .latest
+            case "error", "none": autoOffsetReset = KafkaOffsetResetPolicy.none
+            default: throw UsageError("invalid -X auto.offset.reset=\(value): expected smallest, earliest, largest, latest or error")
+            }
+        case "enable.partition.eof":
+            // kcat needs it for -e; kafka-cat always knows the end of a partition.
+            guard value == "true" || value == "false" else {
+                throw UsageError("invalid -X enable.partition.eof=\(value): expected true or false")
+            }
+        default:
+            throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", "))
+        }
+    }
+
+    /// A `-z` / `compression.codec` value as a codec.
+    ///
+    /// - Throws: `UsageError` naming `what` for anything but none, gzip, snappy, lz4 or zstd.
+    public static func codec(_ text: String, what: String) throws(UsageError) -> KafkaCompressionCodec {
+        guard let codec = KafkaCompressionCodec.allCases.first(where: { $0.description == text }) else {
+            throw UsageError("invalid \(what) '\(text)': expected none, gzip, snappy, lz4 or zstd")
+        }
+        return codec
+    }
+
+    private static func number(_ key: String, _ value: String, minimum: Int) throws(UsageError) -> Int {
+        guard let number = Int(value), number >= minimum else {
+            throw UsageError("invalid -X \(key)=\(value): expected a whole number of at least \(minimum)")
+        }
+        return number
+    }
+
+    /// Applies the client-wide properties.
+    public func apply(to configuration: inout KafkaClientConfiguration) {
+        if let clientID { configuration.clientID = clientID }
+    }
+
+    /// Applies the producer properties.
+    public func apply(to configuration: inout KafkaProducerConfiguration) {
+        if let compression { configuration.compression = compression }
+        if let acks { configuration.acks = acks }
+        if let linger { configuration.linger = linger }
+        if let batchSize { configuration.batchSize = batchSize }
+    }
+
+    /// Applies the consumer properties.
+    public func apply(to configuration: inout KafkaConsumerConfiguration) {
+        if let fetchMaxWait { configuration.fetchMaxWait = fetchMaxWait }
+        if let autoOffsetReset { configuration.autoOffsetReset = autoOffsetReset }
+    }
+}

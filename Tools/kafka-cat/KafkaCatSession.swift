@@ -1,0 +1,44 @@
+import KafkaCatCore
+import ToolSupport
+import TributaryKafka
+
+/// The parsed command plus the process side every mode shares: connecting, informational lines
+/// on stderr (kcat's `% ` lines, by verbosity) and failing with an exit code.
+struct KafkaCatSession: Sendable {
+    let command: KafkaCatCommand
+    let tool: Tool
+
+    /// Connects to the bootstrap brokers with the `-X` client properties.
+    func connect() async throws(KafkaError) -> KafkaClient {
+        var configuration = KafkaClientConfiguration()
+        configuration.bootstrapServers = command.brokers
+        command.properties.apply(to: &configuration)
+        return try await KafkaClient.connect(configuration)
+    }
+
+    /// Prints `% line` on stderr when the verbosity is at least `level` (1: shown unless `-q`).
+    func info(_ line: String, level: Int = 1) {
+        if command.verbosity >= level { tool.status("% " + line) }
+    }
+
+    /// Prints `kafka-cat: error: …` and exits: 1 for a configuration the client refused, 2 for
+    /// everything the brokers said or did.
+    func fail(_ error: KafkaError) -> Never {
+        tool.fail("error: \(error.description)", exitCode: error.code == .invalidConfiguration ? .usage : .connection)
+    }
+
+    /// Prints `kafka-cat: error: message` and exits 2.
+    func fail(_ message: String) -> Never {
+        tool.fail("error: \(message)", exitCode: .connection)
+    }
+
+    /// The partitions of `topic` to work on: `-p` (checked to exist) or all of them.
+    func partitions(of topic: KafkaTopicMetadata) -> [Int32] {
+        let all = topic.partitions.map(\.partition)
+        guard let wanted = command.partition else { return all }
+        guard all.contains(wanted) else {
+            fail("topic '\(topic.name)' has partitions 0..\(all.count - 1): partition \(wanted) does not exist")
+        }
+        return [wanted]
+    }
+}

@@ -1,0 +1,38 @@
+// kafka-cat: kcat's -L, -P and -C on the Tributary Kafka client. Parsing and formatting live in
+// KafkaCatCore (KafkaCatCommand, KafkaCatFormat, KafkaCatJSON, KafkaCatMetadataListing); the
+// files here drive the client.
+import Foundation
+import KafkaCatCore
+import ToolSupport
+import TributaryKafka
+
+let tool = Tool(name: KafkaCatCommand.spec.name)
+
+let command: KafkaCatCommand = {
+    do throws(UsageError) {
+        guard let command = try KafkaCatCommand.parse(Array(CommandLine.arguments.dropFirst()),
+                                                      environment: ProcessInfo.processInfo.environment) else {
+            StandardStreams.writeOutput(Array(KafkaCatCommand.spec.helpText.utf8))
+            exit(ToolExitCode.success.rawValue)
+        }
+        return command
+    } catch {
+        tool.fail("error: \(error.message) (see 'kafka-cat --help')", exitCode: .usage)
+    }
+}()
+
+await tool.run {
+    let session = KafkaCatSession(command: command, tool: tool)
+    do throws(KafkaError) {
+        let client = try await session.connect()
+        defer { client.close() }
+        switch command.mode {
+        case .list: try await MetadataLister(session: session, client: client).run()
+        case .produce: try await StdinProducer(session: session, client: client).run()
+        case .consume: try await TopicConsumer(session: session, client: client).run()
+        }
+        return .success
+    } catch {
+        session.fail(error)
+    }
+}
