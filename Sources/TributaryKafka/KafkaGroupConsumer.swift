@@ -282,26 +282,7 @@ public final class KafkaGroupConsumer: Sendable {
     /// connection's requests in order, so members sharing a connection would block each other.
     private func coordinatorConnection() async throws(KafkaError) -> KafkaBrokerConnection {
         if let existing = state.withLock({ $0.coordinatorConnection }), existing.isAlive { return existing }
-        let (connection, _) = try await cluster.anyConnection()
-        let version = try connection.version(for: .findCoordinator)
-        var request = FindCoordinatorRequest()
-        request.keyType = 0
-        if version >= 4 { request.coordinatorKeys = [configuration.groupID] } else { request.key = configuration.groupID }
-        let response = try await connection.send(request, version: version)
-        var code = KafkaErrorCode(rawValue: response.errorCode)
-        var node = response.nodeID
-        var address = KafkaBrokerAddress(host: response.host, port: Int(response.port))
-        var message = response.errorMessage
-        if version >= 4 {
-            guard let entry = response.coordinators.first(where: { $0.key == configuration.groupID }) else {
-                throw KafkaError(.protocolError, "FindCoordinator answered without the group asked about", broker: connection.endpoint, api: .findCoordinator)
-            }
-            code = KafkaErrorCode(rawValue: entry.errorCode)
-            node = entry.nodeID
-            address = KafkaBrokerAddress(host: entry.host, port: Int(entry.port))
-            message = entry.errorMessage
-        }
-        if code.isError { throw KafkaError.broker(code, api: .findCoordinator, broker: connection.endpoint, serverMessage: message) }
+        let (node, address) = try await cluster.findCoordinator(group: configuration.groupID)
         let dedicated = try await KafkaBrokerConnection.open(address, nodeID: node, configuration: cluster.configuration)
         let old = state.withLock { state -> KafkaBrokerConnection? in
             defer {
@@ -581,24 +562,14 @@ public final class KafkaGroupConsumer: Sendable {
         let deadline = ContinuousClock.now.advanced(by: cluster.configuration.operationTimeout)
         return try await cluster.retrying(until: deadline) { () throws(KafkaError) in
             let connection = try await coordinatorConnection()
-            // Versions 8+ batch several groups; 7 is the newest with the single-group shape.
-            let version = try connection.version(for: .offsetFetch, clientRange: 1...7)
-            var request = OffsetFetchRequest()
-            request.groupID = configuration.groupID
-            var byTopic: [String: [Int32]] = [:]
-            for key in partitions { byTopic[key.topic, default: []].append(key.partition) }
-            request.topics = byTopic.sorted { $0.key < $1.key }.map { OffsetFetchRequest.OffsetFetchRequestTopic(name: $0.key, partitionIndexes: $0.value.sorted()) }
-            if version >= 7 { request.requireStable = true }
-            let response = try await connection.send(request, version: version)
-            try checkGroupError(response.errorCode, api: .offsetFetch, broker: connection.endpoint)
-            var result: [TopicPartition: Int64] = [:]
-            for topic in response.topics {
-                for partition in topic.partitions {
-                    try checkGroupError(partition.errorCode, api: .offsetFetch, broker: connection.endpoint)
-                    result[TopicPartition(topic: topic.name, partition: partition.partitionIndex)] = partition.committedOffset
+            do throws(KafkaError) {
+                return try await KafkaCluster.fetchCommitted(group: configuration.groupID, partitions, requireStable: true, through: connection)
+            } catch {
+                if let code = error.brokerErrorCode, code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
+                    state.withLock { $0.coordinatorConnection }?.close()
                 }
+                throw error
             }
-            return result
         }
     }
 

@@ -16,6 +16,19 @@ Records travel as JSON lines, bytes as hex so that null, empty and binary stay d
         delivery, {"index": i, "partition": P, "offset": O}, and exits 0 when every record was
         delivered, 2 on any delivery error (printed to stderr).
 
+    librdkafka_peer.py group BROKERS GROUP TOPIC ASSIGNOR SECONDS
+        Joins GROUP (session timeout 6 s, heartbeat 500 ms, partition.assignment.strategy
+        ASSIGNOR, auto commit off) subscribed to TOPIC for SECONDS, printing
+        {"assigned": [partitions]} / {"revoked": [partitions]} on every rebalance and
+        {"partition": P, "offset": O} per record read, then leaves the group and exits 0.
+
+    librdkafka_peer.py committed BROKERS GROUP TOPIC PARTITIONS
+        Prints {"P": committed offset, ...} for partitions 0..PARTITIONS-1 (-1001 when none),
+        as librdkafka's committed() returns them.
+
+    librdkafka_peer.py commit BROKERS GROUP TOPIC P:O[,P:O...]
+        Commits those offsets for GROUP (synchronously, without joining) and exits 0.
+
     librdkafka_peer.py partitions BROKERS TOPIC
         Reads hex keys from stdin, one per line, produces one record per key with the
         murmur2_random partitioner (the Java client's placement) and prints the partition
@@ -135,6 +148,54 @@ def partitions(brokers, topic):
     return 0
 
 
+def group(brokers, group_id, topic, assignor, seconds):
+    import time
+    consumer = Consumer({
+        "bootstrap.servers": brokers,
+        "group.id": group_id,
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 500,
+        "partition.assignment.strategy": assignor,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    })
+
+    def on_assign(_, partitions):
+        print(json.dumps({"assigned": sorted(p.partition for p in partitions)}), flush=True)
+
+    def on_revoke(_, partitions):
+        print(json.dumps({"revoked": sorted(p.partition for p in partitions)}), flush=True)
+
+    consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        message = consumer.poll(0.2)
+        if message is None or message.error():
+            continue
+        print(json.dumps({"partition": message.partition(), "offset": message.offset()}), flush=True)
+    consumer.close()
+    return 0
+
+
+def committed(brokers, group_id, topic, partitions):
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": group_id, "enable.auto.commit": False})
+    result = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=15)
+    print(json.dumps({str(tp.partition): tp.offset for tp in result}))
+    consumer.close()
+    return 0
+
+
+def commit(brokers, group_id, topic, spec):
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": group_id, "enable.auto.commit": False})
+    offsets = []
+    for item in spec.split(","):
+        partition, offset = item.split(":")
+        offsets.append(TopicPartition(topic, int(partition), int(offset)))
+    consumer.commit(offsets=offsets, asynchronous=False)
+    consumer.close()
+    return 0
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -144,6 +205,12 @@ def main(argv):
         return consume(argv[2], argv[3], int(argv[4]), int(argv[5]), float(argv[6]))
     if command == "produce" and len(argv) == 5:
         return produce(argv[2], argv[3], argv[4])
+    if command == "group" and len(argv) == 7:
+        return group(argv[2], argv[3], argv[4], argv[5], float(argv[6]))
+    if command == "committed" and len(argv) == 6:
+        return committed(argv[2], argv[3], argv[4], int(argv[5]))
+    if command == "commit" and len(argv) == 6:
+        return commit(argv[2], argv[3], argv[4], argv[5])
     if command == "partitions" and len(argv) == 4:
         return partitions(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
