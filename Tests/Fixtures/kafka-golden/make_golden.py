@@ -338,7 +338,8 @@ def describe_configs_response_v4():
             C(name='cleanup.policy', value='compact', read_only=False, config_source=1, is_sensitive=False,
               synonyms=[C.DescribeConfigsSynonym(name='cleanup.policy', value='compact', source=1),
                         C.DescribeConfigsSynonym(name='log.cleanup.policy', value='delete', source=5)],
-              config_type=7, documentation='Retention policy for log segments.'),
+              config_type=7, documentation='Retention policy for log segments.')]),
+                 R.DescribeConfigsResult(error_code=0, error_message=None, resource_type=4, resource_name='1', configs=[
             C(name='ssl.key.password', value=None, read_only=False, config_source=4, is_sensitive=True,
               synonyms=[], config_type=9, documentation=None)])])
 
