@@ -356,3 +356,21 @@ func int32Bytes(_ value: Int) -> [UInt8] {
     let raw = UInt32(truncatingIfNeeded: value)
     return [UInt8(raw >> 24), UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 8), UInt8(truncatingIfNeeded: raw)]
 }
+
+/// Values shared by the golden bodies produced with Tests/Fixtures/kafka-golden/make_golden.py;
+/// they must stay equal to the constants of the same names there.
+enum Golden {
+    /// 6a1f3c2e-9b4d-4e8a-b7c1-0d2e3f405162
+    static let topicID = WireUUID(high: 0x6A1F_3C2E_9B4D_4E8A, low: 0xB7C1_0D2E_3F40_5162)
+    /// 0f4b8e21-7c3a-4d59-8e6f-a1b2c3d4e5f6
+    static let otherTopicID = WireUUID(high: 0x0F4B_8E21_7C3A_4D59, low: 0x8E6F_A1B2_C3D4_E5F6)
+    /// c0ffee00-1234-4abc-9def-00112233aabb
+    static let directoryID = WireUUID(high: 0xC0FF_EE00_1234_4ABC, low: 0x9DEF_0011_2233_AABB)
+    /// A consumer-protocol assignment (version 0, "orders" partitions 0 and 1, null user data),
+    /// opaque to SyncGroup and DescribeGroups.
+    static let assignment = hexBytes("0000 00000001 0006 6f7264657273 00000002 00000000 00000001 ffffffff")
+    /// A consumer-protocol subscription (version 0, topic "orders", null user data).
+    static let subscription = hexBytes("0000 00000001 0006 6f7264657273 ffffffff")
+    /// Stand-in for a record batch: records are opaque at the message layer.
+    static let records = hexBytes("00 00 00 00 00 00 04 d2 de ad be ef")
+}
