@@ -28,7 +28,7 @@ public final class KafkaGroupConsumer: Sendable {
     private let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
     private let consumer: KafkaConsumer
-    private let state = Mutex(GroupState())
+    private let state: Mutex<GroupState>
     private let onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?
 
     /// Creates a member and starts joining the group in the background.
@@ -42,6 +42,8 @@ public final class KafkaGroupConsumer: Sendable {
         self.client = client
         self.configuration = configuration
         self.onRebalance = onRebalance
+        self.state = Mutex(GroupState(machine: KafkaGroupMachine(settings: .init(topics: configuration.topics, assignors: configuration.assignors,
+                                                                                 groupInstanceID: configuration.groupInstanceID))))
         var fetch = configuration.fetch
         fetch.autoOffsetReset = configuration.autoOffsetReset == .none ? .none : configuration.autoOffsetReset
         self.consumer = try KafkaConsumer(client: client, configuration: fetch)
@@ -99,21 +101,24 @@ public final class KafkaGroupConsumer: Sendable {
     /// Stops: finishes nothing new, commits what was processed, leaves the group and closes the
     /// underlying consumer. Idempotent.
     public func close() async {
-        let first = state.withLock { state -> Bool in
-            defer { state.closing = true }
-            return !state.closing
+        let (first, actions) = state.withLock { state -> (Bool, [KafkaGroupMachine.Action]) in
+            guard !state.closing else { return (false, []) }
+            state.closing = true
+            return (true, state.machine.closeRequested())
         }
         guard first else { return }
-        try? await commitProcessed(only: nil)
-        await leaveGroup()
+        for action in actions {
+            switch action {
+            case .revoke(let partitions):
+                await revoke(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            case .leave(let member):
+                await leaveGroup(member)
+            default:
+                break
+            }
+        }
         consumer.close()
         state.withLock { $0.coordinatorConnection }?.close()
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.closed = true
-            defer { state.wakeups.removeAll() }
-            return state.wakeups
-        }
-        for waiter in waiters { waiter.resume() }
     }
 
     /// Processes records until ``close()`` is called or a fatal error happens: `eachRecord` runs
@@ -231,37 +236,115 @@ public final class KafkaGroupConsumer: Sendable {
 
     // MARK: - Coordination
 
+    /// Drives the membership machine: performs each action it returns and reports the outcome.
+    /// Between rebalances it heartbeats, auto-commits and (as leader) watches partition counts.
     private func coordinate() async {
-        var attempt = 0
-        while !state.withLock({ $0.closing }) {
-            do throws(KafkaError) {
-                try await joinAndSync()
-                attempt = 0
-                try await heartbeatUntilRebalance()
-            } catch {
+        var queue = state.withLock { $0.machine.started() }
+        var lastError: KafkaError?
+        var lastCommit = ContinuousClock.now
+        var lastHeartbeat = ContinuousClock.now
+        var lastMetadataCheck = ContinuousClock.now
+        while true {
+            if state.withLock({ $0.closing }) { return }
+            guard !queue.isEmpty else {
+                guard state.withLock({ $0.machine.phase }) == .stable else { return }
+                try? await Task.sleep(for: min(configuration.heartbeatInterval, .milliseconds(200)))
                 if state.withLock({ $0.closing }) { return }
-                if let code = error.brokerErrorCode, code == .unknownMemberID || code == .fencedInstanceID {
-                    await loseAll()
-                    state.withLock { $0.memberID = "" }
-                } else if let code = error.brokerErrorCode, code == .illegalGeneration {
-                    await loseAll()
-                } else if let code = error.brokerErrorCode, code == .rebalanceInProgress {
-                    // Rejoin at once.
-                } else if error.invalidatesMetadata || error.isRetriable {
-                    let stale = state.withLock { state -> KafkaBrokerConnection? in
-                        defer { state.coordinator = nil; state.coordinatorConnection = nil }
-                        return state.coordinatorConnection
+                let now = ContinuousClock.now
+                if configuration.enableAutoCommit && now - lastCommit >= configuration.autoCommitInterval {
+                    lastCommit = now
+                    do throws(KafkaError) {
+                        try await commitProcessed(only: nil)
+                    } catch {
+                        if let code = error.brokerErrorCode { queue += state.withLock { $0.machine.commitFailed(errorCode: code.rawValue) } }
                     }
-                    stale?.close()
-                    let backoff = KafkaCluster.backoff(attempt: attempt, base: cluster.configuration.retryBackoff, max: cluster.configuration.retryBackoffMax)
-                    attempt += 1
-                    try? await Task.sleep(for: backoff)
-                } else {
+                }
+                if queue.isEmpty && now - lastHeartbeat >= configuration.heartbeatInterval {
+                    lastHeartbeat = now
+                    queue += await heartbeat()
+                }
+                if queue.isEmpty && now - lastMetadataCheck >= .seconds(5) && state.withLock({ $0.machine.isLeader }) {
+                    lastMetadataCheck = now
+                    if await partitionCountsChanged() { queue += state.withLock { $0.machine.rebalanceNeeded() } }
+                }
+                continue
+            }
+            let action = queue.removeFirst()
+            switch action {
+            case .findCoordinator:
+                do throws(KafkaError) {
+                    _ = try await coordinatorConnection()
+                    queue += state.withLock { $0.machine.coordinatorFound() }
+                } catch {
+                    lastError = error
+                    queue += state.withLock { $0.machine.requestFailed(api: .findCoordinator, code: error.brokerErrorCode, retriable: error.isRetriable) }
+                }
+            case .join(let memberID, let owned, let generation):
+                state.withLock { $0.joining = true }
+                do throws(KafkaError) {
+                    let response = try await sendJoin(memberID: memberID, owned: owned, generation: generation)
+                    queue += state.withLock { $0.machine.joinCompleted(response) }
+                } catch {
+                    lastError = error
+                    queue += failedRequest(.joinGroup, error)
+                }
+                state.withLock { $0.joining = false }
+            case .computeAssignment(let members, let protocolName):
+                do throws(KafkaError) {
+                    let plan = try await computeAssignment(members: members, protocolName: protocolName)
+                    queue += state.withLock { $0.machine.assignmentComputed(plan) }
+                } catch {
                     fail(error)
                     return
                 }
+            case .sync(let generation, let memberID, let protocolName, let assignments):
+                do throws(KafkaError) {
+                    let response = try await sendSync(generation: generation, memberID: memberID, protocolName: protocolName, assignments: assignments)
+                    let assignment = try? KafkaConsumerAssignment(decoding: response.assignment)
+                    queue += state.withLock { state in
+                        let actions = state.machine.syncCompleted(errorCode: response.errorCode, assignment: assignment)
+                        if state.machine.phase != .syncing { state.assignedPartitionCounts = state.pendingPartitionCounts }
+                        return actions
+                    }
+                } catch {
+                    lastError = error
+                    queue += failedRequest(.syncGroup, error)
+                }
+            case .revoke(let partitions):
+                await revoke(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            case .lose(let partitions):
+                lose(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            case .take(let partitions):
+                do throws(KafkaError) {
+                    try await take(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+                } catch {
+                    fail(error)
+                    return
+                }
+            case .backoff(let attempt):
+                dropCoordinatorConnection()
+                try? await Task.sleep(for: KafkaCluster.backoff(attempt: attempt, base: cluster.configuration.retryBackoff, max: cluster.configuration.retryBackoffMax))
+                queue += state.withLock { $0.machine.backoffElapsed() }
+            case .fail(let code, let api):
+                fail(lastError ?? KafkaError.broker(code, api: api))
+                return
+            case .leave(let memberID):
+                await leaveGroup(memberID)
+                return
+            }
+            state.withLock { state in
+                state.memberID = state.machine.memberID
+                state.generationID = state.machine.generation
+                state.protocolName = state.machine.protocolName
             }
         }
+    }
+
+    /// Hands a failed request to the machine: group error codes as such, the rest by whether
+    /// retrying can help.
+    private func failedRequest(_ api: KafkaAPIKey, _ error: KafkaError) -> [KafkaGroupMachine.Action] {
+        if error.isConnectionFatal || error.code == .timedOut { dropCoordinatorConnection() }
+        return state.withLock { $0.machine.requestFailed(api: api, code: error.brokerErrorCode, retriable: error.isRetriable) }
     }
 
     private func fail(_ error: KafkaError) {
@@ -277,6 +360,14 @@ public final class KafkaGroupConsumer: Sendable {
         state.withLock { $0.coordinatorConnection }?.close()
     }
 
+    private func dropCoordinatorConnection() {
+        let stale = state.withLock { state -> KafkaBrokerConnection? in
+            defer { state.coordinatorConnection = nil }
+            return state.coordinatorConnection
+        }
+        stale?.close()
+    }
+
     /// The member's own connection to the group coordinator. Not the client's shared one: the
     /// coordinator holds a JoinGroup until the rebalance completes, and a broker answers one
     /// connection's requests in order, so members sharing a connection would block each other.
@@ -285,10 +376,7 @@ public final class KafkaGroupConsumer: Sendable {
         let (node, address) = try await cluster.findCoordinator(group: configuration.groupID)
         let dedicated = try await KafkaBrokerConnection.open(address, nodeID: node, configuration: cluster.configuration)
         let old = state.withLock { state -> KafkaBrokerConnection? in
-            defer {
-                state.coordinator = node
-                state.coordinatorConnection = dedicated
-            }
+            defer { state.coordinatorConnection = dedicated }
             return state.coordinatorConnection
         }
         old?.close()
@@ -296,28 +384,8 @@ public final class KafkaGroupConsumer: Sendable {
         return dedicated
     }
 
-    private func checkGroupError(_ raw: Int16, api: KafkaAPIKey, broker: String) throws(KafkaError) {
-        let code = KafkaErrorCode(rawValue: raw)
-        guard code.isError else { return }
-        if code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
-            let stale = state.withLock { state -> KafkaBrokerConnection? in
-                defer { state.coordinator = nil; state.coordinatorConnection = nil }
-                return state.coordinatorConnection
-            }
-            stale?.close()
-        }
-        throw KafkaError.broker(code, api: api, broker: broker)
-    }
-
-    private func joinAndSync() async throws(KafkaError) {
-        state.withLock { $0.joining = true }
-        defer { state.withLock { $0.joining = false } }
-        // Eager assignors give everything up before joining; cooperative ones keep it.
-        let current = state.withLock { $0.protocolName }.flatMap(KafkaPartitionAssignor.init(rawValue:)) ?? configuration.assignors[0]
-        if current.rebalanceProtocol == .eager { await revoke(state.withLock { $0.assigned }) }
-
+    private func sendJoin(memberID: String, owned: [KafkaTopicPartitions], generation: Int32) async throws(KafkaError) -> JoinGroupResponse {
         let connection = try await coordinatorConnection()
-        let (owned, generation) = state.withLock { (Self.lists($0.assigned), $0.generationID) }
         var protocols: [JoinGroupRequest.JoinGroupRequestProtocol] = []
         for assignor in configuration.assignors {
             let subscription = KafkaConsumerSubscription(topics: configuration.topics, ownedPartitions: owned, generationID: generation)
@@ -327,91 +395,42 @@ public final class KafkaGroupConsumer: Sendable {
                 throw KafkaError(.invalidArgument, "cannot encode the subscription: \(error)")
             }
         }
-        var response: JoinGroupResponse
-        var joinAttempts = 0
-        while true {
-            var request = JoinGroupRequest()
-            request.groupID = configuration.groupID
-            request.sessionTimeoutMs = Int32(clamping: configuration.sessionTimeout.components.seconds * 1000)
-            request.rebalanceTimeoutMs = Int32(clamping: configuration.rebalanceTimeout.components.seconds * 1000)
-            request.memberID = state.withLock { $0.memberID }
-            request.protocolType = "consumer"
-            request.protocols = protocols
-            let version = try connection.version(for: .joinGroup)
-            if version >= 5 { request.groupInstanceID = configuration.groupInstanceID }
-            // The coordinator may hold a join for up to the rebalance timeout.
-            response = try await connection.send(request, version: version, timeout: configuration.rebalanceTimeout + .seconds(5))
-            let code = KafkaErrorCode(rawValue: response.errorCode)
-            if code == .memberIDRequired && joinAttempts < 3 {
-                // KIP-394: the coordinator hands out the member id; join again with it.
-                state.withLock { $0.memberID = response.memberID }
-                joinAttempts += 1
-                continue
-            }
-            try checkGroupError(response.errorCode, api: .joinGroup, broker: connection.endpoint)
-            break
-        }
-        let protocolName = response.protocolName ?? configuration.assignors[0].name
-        state.withLock { state in
-            state.memberID = response.memberID
-            state.pendingGeneration = response.generationID
-            state.protocolName = protocolName
-        }
-
-        var assignments: [SyncGroupRequest.SyncGroupRequestAssignment] = []
-        if response.leader == response.memberID && !response.skipAssignment {
-            assignments = try await leaderAssign(response, protocolName: protocolName)
-        }
-        var sync = SyncGroupRequest()
-        sync.groupID = configuration.groupID
-        sync.generationID = response.generationID
-        sync.memberID = response.memberID
-        sync.protocolType = "consumer"
-        sync.protocolName = protocolName
-        sync.assignments = assignments
-        let syncVersion = try connection.version(for: .syncGroup)
-        if syncVersion >= 3 { sync.groupInstanceID = configuration.groupInstanceID }
-        let synced = try await connection.send(sync, version: syncVersion, timeout: configuration.rebalanceTimeout + .seconds(5))
-        try checkGroupError(synced.errorCode, api: .syncGroup, broker: connection.endpoint)
-        let assignment: KafkaConsumerAssignment
-        do throws(WireDecodingError) {
-            assignment = try KafkaConsumerAssignment(decoding: synced.assignment)
-        } catch {
-            throw KafkaError(.protocolError, "the group assignment does not decode: \(error)", broker: connection.endpoint, api: .syncGroup, underlying: error)
-        }
-        var newSet = Set<TopicPartition>()
-        for list in assignment.assignedPartitions where configuration.topics.contains(list.topic) {
-            for partition in list.partitions { newSet.insert(TopicPartition(topic: list.topic, partition: partition)) }
-        }
-        let previous = state.withLock { $0.assigned }
-        let revoked = previous.subtracting(newSet)
-        let added = newSet.subtracting(previous)
-        // The new generation first: the revocation commits with it, or the commit is refused.
-        state.withLock { state in
-            state.generationID = response.generationID
-            state.assignedPartitionCounts = state.pendingPartitionCounts
-        }
-        await revoke(revoked)
-        try await assign(added)
-        if !revoked.isEmpty && KafkaPartitionAssignor(rawValue: protocolName)?.rebalanceProtocol == .cooperative {
-            // KIP-429: partitions given up must reach their new owner in a follow-up rebalance.
-            state.withLock { $0.rejoinRequested = true }
-        }
+        var request = JoinGroupRequest()
+        request.groupID = configuration.groupID
+        request.sessionTimeoutMs = Int32(clamping: configuration.sessionTimeout.components.seconds * 1000)
+        request.rebalanceTimeoutMs = Int32(clamping: configuration.rebalanceTimeout.components.seconds * 1000)
+        request.memberID = memberID
+        request.protocolType = "consumer"
+        request.protocols = protocols
+        let version = try connection.version(for: .joinGroup)
+        if version >= 5 { request.groupInstanceID = configuration.groupInstanceID }
+        // The coordinator may hold a join for up to the rebalance timeout.
+        return try await connection.send(request, version: version, timeout: configuration.rebalanceTimeout + .seconds(5))
     }
 
-    private func leaderAssign(_ response: JoinGroupResponse, protocolName: String) async throws(KafkaError) -> [SyncGroupRequest.SyncGroupRequestAssignment] {
+    private func sendSync(generation: Int32, memberID: String, protocolName: String, assignments: [String: KafkaConsumerAssignment]) async throws(KafkaError) -> SyncGroupResponse {
+        let connection = try await coordinatorConnection()
+        var request = SyncGroupRequest()
+        request.groupID = configuration.groupID
+        request.generationID = generation
+        request.memberID = memberID
+        request.protocolType = "consumer"
+        request.protocolName = protocolName
+        for (member, assignment) in assignments.sorted(by: { $0.key < $1.key }) {
+            do throws(WireEncodingError) {
+                request.assignments.append(.init(memberID: member, assignment: try assignment.encode()))
+            } catch {
+                throw KafkaError(.invalidArgument, "cannot encode an assignment: \(error)")
+            }
+        }
+        let version = try connection.version(for: .syncGroup)
+        if version >= 3 { request.groupInstanceID = configuration.groupInstanceID }
+        return try await connection.send(request, version: version, timeout: configuration.rebalanceTimeout + .seconds(5))
+    }
+
+    private func computeAssignment(members: [KafkaGroupMember], protocolName: String) async throws(KafkaError) -> [String: KafkaConsumerAssignment] {
         guard let assignor = KafkaPartitionAssignor(rawValue: protocolName) else {
             throw KafkaError(.invalidArgument, "the group chose assignor '\(protocolName)', which this client does not implement; offer only range, roundrobin or cooperative-sticky in the group")
-        }
-        var members: [KafkaGroupMember] = []
-        for member in response.members {
-            do throws(WireDecodingError) {
-                members.append(KafkaGroupMember(memberID: member.memberID, groupInstanceID: member.groupInstanceID,
-                                                subscription: try KafkaConsumerSubscription(decoding: member.metadata)))
-            } catch {
-                // A member whose subscription does not decode gets nothing; the others proceed.
-                members.append(KafkaGroupMember(memberID: member.memberID, groupInstanceID: member.groupInstanceID, subscription: KafkaConsumerSubscription(topics: [])))
-            }
         }
         var counts: [String: Int] = [:]
         for topic in Set(members.flatMap(\.subscription.topics)).sorted() {
@@ -419,74 +438,41 @@ public final class KafkaGroupConsumer: Sendable {
         }
         state.withLock { $0.pendingPartitionCounts = counts }
         let plan = assignor.assign(members: members, partitionCounts: counts)
-        var assignments: [SyncGroupRequest.SyncGroupRequestAssignment] = []
-        for member in members {
-            let payload = KafkaConsumerAssignment(assignedPartitions: plan[member.memberID] ?? [])
-            do throws(WireEncodingError) {
-                assignments.append(.init(memberID: member.memberID, assignment: try payload.encode()))
-            } catch {
-                throw KafkaError(.invalidArgument, "cannot encode an assignment: \(error)")
-            }
-        }
-        return assignments
+        var result: [String: KafkaConsumerAssignment] = [:]
+        for member in members { result[member.memberID] = KafkaConsumerAssignment(assignedPartitions: plan[member.memberID] ?? []) }
+        return result
     }
 
-    private func heartbeatUntilRebalance() async throws(KafkaError) {
-        var lastCommit = ContinuousClock.now
-        var lastMetadataCheck = ContinuousClock.now
-        while true {
-            if state.withLock({ $0.closing }) { return }
-            if state.withLock({ state -> Bool in
-                defer { state.rejoinRequested = false }
-                return state.rejoinRequested
-            }) { return }
-            try? await Task.sleep(for: min(configuration.heartbeatInterval, .milliseconds(500)))
-            if state.withLock({ $0.closing }) { return }
-            let now = ContinuousClock.now
-            if configuration.enableAutoCommit && now - lastCommit >= configuration.autoCommitInterval {
-                lastCommit = now
-                try? await commitProcessed(only: nil)
-            }
-            if now - state.withLock({ $0.lastHeartbeat }) >= configuration.heartbeatInterval {
-                try await heartbeat()
-            }
-            if now - lastMetadataCheck >= .seconds(5) {
-                lastMetadataCheck = now
-                if try await partitionCountsChanged() { return }
-            }
+    /// Sends a heartbeat and returns what the machine makes of the answer.
+    private func heartbeat() async -> [KafkaGroupMachine.Action] {
+        do throws(KafkaError) {
+            let connection = try await coordinatorConnection()
+            var request = HeartbeatRequest()
+            request.groupID = configuration.groupID
+            let (member, generation) = state.withLock { ($0.machine.memberID, $0.machine.generation) }
+            request.memberID = member
+            request.generationID = generation
+            let version = try connection.version(for: .heartbeat)
+            if version >= 3 { request.groupInstanceID = configuration.groupInstanceID }
+            let response = try await connection.send(request, version: version)
+            return state.withLock { $0.machine.heartbeatCompleted(errorCode: response.errorCode) }
+        } catch {
+            return failedRequest(.heartbeat, error)
         }
     }
 
     /// Whether a subscribed topic's partition count differs from the last assignment's (the
     /// leader then starts a rebalance by rejoining).
-    private func partitionCountsChanged() async throws(KafkaError) -> Bool {
+    private func partitionCountsChanged() async -> Bool {
         let known = state.withLock { $0.assignedPartitionCounts }
-        guard !known.isEmpty else { return false }
         for (topic, count) in known {
             if let metadata = try? await cluster.topic(topic, refresh: true), metadata.partitionCount != count { return true }
         }
         return false
     }
 
-    private func heartbeat() async throws(KafkaError) {
-        let connection = try await coordinatorConnection()
-        var request = HeartbeatRequest()
-        request.groupID = configuration.groupID
-        let (member, generation) = state.withLock { ($0.memberID, $0.generationID) }
-        request.memberID = member
-        request.generationID = generation
-        let version = try connection.version(for: .heartbeat)
-        if version >= 3 { request.groupInstanceID = configuration.groupInstanceID }
-        let response = try await connection.send(request, version: version)
-        state.withLock { $0.lastHeartbeat = ContinuousClock.now }
-        try checkGroupError(response.errorCode, api: .heartbeat, broker: connection.endpoint)
-    }
-
-    private func leaveGroup() async {
-        let member = state.withLock { $0.memberID }
+    private func leaveGroup(_ member: String) async {
         guard !member.isEmpty, let connection = try? await coordinatorConnection() else { return }
-        // A static member does not leave: it keeps its partitions across a restart.
-        guard configuration.groupInstanceID == nil else { return }
         var request = LeaveGroupRequest()
         request.groupID = configuration.groupID
         guard let version = try? connection.version(for: .leaveGroup) else { return }
@@ -518,21 +504,17 @@ public final class KafkaGroupConsumer: Sendable {
         onRebalance?(.revoked(Self.lists(partitions)))
     }
 
-    private func loseAll() async {
-        let lost = state.withLock { state -> Set<TopicPartition> in
-            defer {
-                state.assigned.removeAll()
-                state.processed.removeAll()
-                state.generationID = -1
-            }
-            return state.assigned
+    private func lose(_ partitions: Set<TopicPartition>) {
+        guard !partitions.isEmpty else { return }
+        state.withLock { state in
+            state.assigned.subtract(partitions)
+            for key in partitions { state.processed[key] = nil }
         }
-        guard !lost.isEmpty else { return }
-        for key in lost { consumer.unassign(topic: key.topic, partition: key.partition) }
-        onRebalance?(.lost(Self.lists(lost)))
+        for key in partitions { consumer.unassign(topic: key.topic, partition: key.partition) }
+        onRebalance?(.lost(Self.lists(partitions)))
     }
 
-    private func assign(_ partitions: Set<TopicPartition>) async throws(KafkaError) {
+    private func take(_ partitions: Set<TopicPartition>) async throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let committed = try await fetchCommitted(Array(partitions))
         for key in partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
@@ -636,11 +618,10 @@ extension KafkaClient {
 }
 
 private struct GroupState: Sendable {
+    var machine: KafkaGroupMachine
     var memberID = ""
     var generationID: Int32 = -1
-    var pendingGeneration: Int32 = -1
     var protocolName: String?
-    var coordinator: Int32?
     var coordinatorConnection: KafkaBrokerConnection?
     var joining = false
     var assigned = Set<TopicPartition>()
@@ -651,10 +632,6 @@ private struct GroupState: Sendable {
     var knownTopics = Set<String>()
     var handling: [TopicPartition: Int] = [:]
     var revoking = Set<TopicPartition>()
-    var lastHeartbeat = ContinuousClock.now
-    var rejoinRequested = false
     var failure: KafkaError?
     var closing = false
-    var closed = false
-    var wakeups: [CheckedContinuation<Void, Never>] = []
 }
