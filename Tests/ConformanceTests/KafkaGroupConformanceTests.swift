@@ -207,6 +207,38 @@ struct KafkaGroupConformanceTests {
         try await client.deleteTopics([topic])
     }
 
+    @Test func staticMemberRestartKeepsItsPartitions() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let topic = uniqueTopic("group-static")
+        let group = uniqueTopic("group-static-g")
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 4))
+        var first = Self.groupConfiguration(group, topic, assignor: .range)
+        first.groupInstanceID = "inventory-1"
+        var second = Self.groupConfiguration(group, topic, assignor: .range)
+        second.groupInstanceID = "inventory-2"
+        let a = try Member("a", client: client, configuration: first)
+        let b = try Member("b", client: client, configuration: second)
+        try await waitUntil(timeout: .seconds(60)) { a.partitions.count == 2 && b.partitions.count == 2 }
+        let bPartitions = b.partitions
+        let aPartitions = a.partitions
+
+        // b restarts: a static member sends no LeaveGroup, and the same instance id gets the same
+        // partitions back.
+        await b.stop()
+        let restarted = try Member("b2", client: client, configuration: second)
+        try await waitUntil(timeout: .seconds(60)) { restarted.partitions.count == 2 }
+        #expect(restarted.partitions == bPartitions)
+        // Kafka (KIP-345) hands a returning static member its cached assignment without a
+        // rebalance; tansu 0.6 rebalances the group. Either way the assignment, ordered by
+        // instance id, is the same as before for both members.
+        try await waitUntil(timeout: .seconds(30)) { a.partitions == aPartitions }
+        #expect(a.partitions == aPartitions)
+        await a.stop()
+        await restarted.stop()
+        try await client.deleteTopics([topic])
+    }
+
     @Test func failingRecordsGoToTheDeadLetterTopic() async throws {
         let client = try await connectKafka()
         defer { client.close() }
