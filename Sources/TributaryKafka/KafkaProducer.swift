@@ -110,8 +110,40 @@ public final class KafkaProducer: Sendable {
     public func produce(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
                         partition: Int32? = nil, timestamp: Int64? = nil,
                         onDelivery: (@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)? = nil) async throws(KafkaError) {
+        let completion = onDelivery.map { Completion.callback($0) }
+        if try enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp, completion: completion) {
+            return
+        }
         let placement = try await prepare(topic: topic, key: key, value: value, headers: headers, partition: partition)
-        try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: onDelivery.map { .callback($0) })
+        try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion)
+    }
+
+    /// The common case without suspending: the topic's metadata is cached and the buffer has
+    /// room. Placement and append happen under one lock; false means the caller must take the
+    /// waiting path (``prepare``).
+    private func enqueueIfReady(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?, timestamp: Int64?,
+                                completion: Completion?) throws(KafkaError) -> Bool {
+        let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
+        guard size + 200 <= configuration.maxRequestSize else { return false }
+        let keyHash = key.map { KafkaPartitioner.murmur2($0) }
+        let placement: Placement? = state.withLock { state in
+            guard !state.closing, let info = state.topics[topic], info.partitionCount > 0 else { return nil }
+            let chosen: Int32
+            if let partition {
+                guard partition >= 0 && Int(partition) < info.partitionCount else { return nil }
+                chosen = partition
+            } else if let keyHash {
+                chosen = Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: info.partitionCount))
+            } else {
+                chosen = -1
+            }
+            guard state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory else { return nil }
+            state.bufferedBytes += size
+            return Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: info.partitionCount)
+        }
+        guard let placement else { return false }
+        try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion)
+        return true
     }
 
     /// Sends every buffered record now and waits until each has succeeded or failed.

@@ -53,8 +53,15 @@ public enum KafkaPartitioner {
     ///
     /// - Precondition: `partitionCount > 0` (callers take it from metadata and check it first).
     public static func partition(forKey key: [UInt8], partitionCount: Int) -> Int {
+        partition(forHash: murmur2(key), partitionCount: partitionCount)
+    }
+
+    /// The partition for a key whose `murmur2` hash is `hash`.
+    ///
+    /// - Precondition: `partitionCount > 0`.
+    public static func partition(forHash hash: Int32, partitionCount: Int) -> Int {
         precondition(partitionCount > 0, "partitionCount must be positive")
-        let positive = Int(UInt32(bitPattern: murmur2(key)) & 0x7fff_ffff)
+        let positive = Int(UInt32(bitPattern: hash) & 0x7fff_ffff)
         return positive % partitionCount
     }
 }
