@@ -46,11 +46,13 @@ public struct ByteWriter: Sendable {
     // MARK: Fixed-width values
 
     /// Appends one byte.
+    @inlinable
     public mutating func writeInt8(_ value: Int8) {
         bytes.append(UInt8(bitPattern: value))
     }
 
     /// Appends one byte.
+    @inlinable
     public mutating func writeUInt8(_ value: UInt8) {
         bytes.append(value)
     }
@@ -61,22 +63,26 @@ public struct ByteWriter: Sendable {
     }
 
     /// Appends a big-endian int16.
+    @inlinable
     public mutating func writeInt16(_ value: Int16) {
         writeUInt16(UInt16(bitPattern: value))
     }
 
     /// Appends a big-endian uint16.
+    @inlinable
     public mutating func writeUInt16(_ value: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
         bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
     /// Appends a big-endian int32.
+    @inlinable
     public mutating func writeInt32(_ value: Int32) {
         writeUInt32(UInt32(bitPattern: value))
     }
 
     /// Appends a big-endian uint32.
+    @inlinable
     public mutating func writeUInt32(_ value: UInt32) {
         bytes.append(UInt8(truncatingIfNeeded: value >> 24))
         bytes.append(UInt8(truncatingIfNeeded: value >> 16))
@@ -85,11 +91,13 @@ public struct ByteWriter: Sendable {
     }
 
     /// Appends a big-endian int64.
+    @inlinable
     public mutating func writeInt64(_ value: Int64) {
         writeUInt64(UInt64(bitPattern: value))
     }
 
     /// Appends a big-endian uint64.
+    @inlinable
     public mutating func writeUInt64(_ value: UInt64) {
         writeUInt32(UInt32(truncatingIfNeeded: value >> 32))
         writeUInt32(UInt32(truncatingIfNeeded: value))
@@ -107,6 +115,7 @@ public struct ByteWriter: Sendable {
     }
 
     /// Appends bytes as they are, without a length prefix.
+    @inlinable
     public mutating func writeRawBytes(_ raw: some Sequence<UInt8>) {
         bytes.append(contentsOf: raw)
     }
@@ -132,6 +141,7 @@ public struct ByteWriter: Sendable {
 
     /// Appends an unsigned varint: 7 bits per byte, least significant group first, high bit set
     /// on every byte but the last. At most 5 bytes.
+    @inlinable
     public mutating func writeUnsignedVarint(_ value: UInt32) {
         var remaining = value
         while remaining >= 0x80 {
@@ -142,6 +152,7 @@ public struct ByteWriter: Sendable {
     }
 
     /// Appends an unsigned 64-bit varint. At most 10 bytes.
+    @inlinable
     public mutating func writeUnsignedVarlong(_ value: UInt64) {
         var remaining = value
         while remaining >= 0x80 {
@@ -153,11 +164,13 @@ public struct ByteWriter: Sendable {
 
     /// Appends a signed varint with zigzag encoding (0 → 0, -1 → 1, 1 → 2, …), as Kafka record
     /// fields use. At most 5 bytes.
+    @inlinable
     public mutating func writeVarint(_ value: Int32) {
         writeUnsignedVarint(UInt32(bitPattern: (value << 1) ^ (value >> 31)))
     }
 
     /// Appends a signed 64-bit varint with zigzag encoding. At most 10 bytes.
+    @inlinable
     public mutating func writeVarlong(_ value: Int64) {
         writeUnsignedVarlong(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }

@@ -13,7 +13,6 @@ public struct KafkaRecordBatchBuilder: Sendable {
     /// The base offset written in the header. Default 0.
     public var baseOffset: Int64
     private(set) var section: ByteWriter
-    private var recordBytes = ByteWriter()
     /// How many records the batch holds.
     public private(set) var count = 0
     /// The first record's timestamp, the base of every timestamp delta.
@@ -65,22 +64,30 @@ public struct KafkaRecordBatchBuilder: Sendable {
         guard let headerCount = Int32(exactly: headers.count) else {
             throw .invalidInput("a header count within int32", found: "\(headers.count) headers at index \(index)")
         }
-        recordBytes.truncate(to: 0)
-        recordBytes.writeInt8(0)
-        recordBytes.writeVarlong(timestampDelta)
-        recordBytes.writeVarint(delta)
-        try Self.writeVarintBytes(key, "key", index: index, into: &recordBytes)
-        try Self.writeVarintBytes(value, "value", index: index, into: &recordBytes)
-        recordBytes.writeVarint(headerCount)
+        // The record's length comes first, so it is computed, then every field is written
+        // straight into the section (no intermediate buffer).
+        var length = 1 + Self.varlongSize(timestampDelta) + Self.varintSize(delta) + Self.varintSize(headerCount)
+        length += try Self.fieldSize(key?.count, "key", index: index)
+        length += try Self.fieldSize(value?.count, "value", index: index)
         for header in headers {
-            try Self.writeVarintBytes(Array(header.key.utf8), "header key", index: index, into: &recordBytes)
-            try Self.writeVarintBytes(header.value, "header value", index: index, into: &recordBytes)
+            length += try Self.fieldSize(header.key.utf8.count, "header key", index: index)
+            length += try Self.fieldSize(header.value?.count, "header value", index: index)
         }
-        guard let length = Int32(exactly: recordBytes.count) else {
-            throw .invalidInput("a record of at most 2 GiB", found: "\(recordBytes.count) bytes at index \(index)")
+        guard let recordLength = Int32(exactly: length) else {
+            throw .invalidInput("a record of at most 2 GiB", found: "\(length) bytes at index \(index)")
         }
-        section.writeVarint(length)
-        section.writeRawBytes(recordBytes.bytes)
+        section.writeVarint(recordLength)
+        section.writeInt8(0)
+        section.writeVarlong(timestampDelta)
+        section.writeVarint(delta)
+        Self.writeField(key, into: &section)
+        Self.writeField(value, into: &section)
+        section.writeVarint(headerCount)
+        for header in headers {
+            section.writeVarint(Int32(header.key.utf8.count))
+            section.writeRawBytes(header.key.utf8)
+            Self.writeField(header.value, into: &section)
+        }
         if count == 0 { baseTimestamp = timestamp }
         maxTimestamp = max(maxTimestamp, timestamp)
         lastOffsetDelta = delta
@@ -140,15 +147,43 @@ public struct KafkaRecordBatchBuilder: Sendable {
         return bytes
     }
 
-    private static func writeVarintBytes(_ value: [UInt8]?, _ field: String, index: Int, into writer: inout ByteWriter) throws(KafkaRecordError) {
+    /// Bytes of a varint-length-prefixed field (-1 for null); checks the length fits.
+    private static func fieldSize(_ count: Int?, _ field: String, index: Int) throws(KafkaRecordError) -> Int {
+        guard let count else { return 1 }
+        guard let length = Int32(exactly: count) else {
+            throw .invalidInput("a \(field) of at most 2 GiB", found: "\(count) bytes at record index \(index)")
+        }
+        return varintSize(length) + count
+    }
+
+    private static func writeField(_ value: [UInt8]?, into writer: inout ByteWriter) {
         guard let value else {
             writer.writeVarint(-1)
             return
         }
-        guard let length = Int32(exactly: value.count) else {
-            throw .invalidInput("a \(field) of at most 2 GiB", found: "\(value.count) bytes at record index \(index)")
-        }
-        writer.writeVarint(length)
+        writer.writeVarint(Int32(truncatingIfNeeded: value.count))
         writer.writeRawBytes(value)
+    }
+
+    /// The length of `value` as a zigzag varint.
+    static func varintSize(_ value: Int32) -> Int {
+        var zigzag = UInt32(bitPattern: (value << 1) ^ (value >> 31))
+        var size = 1
+        while zigzag >= 0x80 {
+            zigzag >>= 7
+            size += 1
+        }
+        return size
+    }
+
+    /// The length of `value` as a zigzag varlong.
+    static func varlongSize(_ value: Int64) -> Int {
+        var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        var size = 1
+        while zigzag >= 0x80 {
+            zigzag >>= 7
+            size += 1
+        }
+        return size
     }
 }
