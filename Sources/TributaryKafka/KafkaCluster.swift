@@ -106,6 +106,23 @@ final class KafkaCluster: Sendable {
         return KafkaBroker(nodeID: -1, host: parts.host, port: parts.port)
     }
 
+    /// A new connection to broker `nodeID` that is not shared: for long-polling fetches and group
+    /// coordination, which would hold up every other request on a shared connection (a broker
+    /// answers one connection's requests in order). Closed with the client.
+    func openDedicatedConnection(to nodeID: Int32) async throws(KafkaError) -> KafkaBrokerConnection {
+        var broker = state.withLock { $0.brokers[nodeID] }
+        if broker == nil {
+            _ = try await refreshMetadata(topics: [])
+            broker = state.withLock { $0.brokers[nodeID] }
+        }
+        guard let broker else {
+            throw KafkaError(.invalidArgument, "broker \(nodeID) is not in the cluster metadata; refresh metadata or check the broker id")
+        }
+        let connection = try await KafkaBrokerConnection.open(broker.address, nodeID: nodeID, configuration: configuration)
+        track(connection)
+        return connection
+    }
+
     /// Closes `connection` when the client closes (dead ones are forgotten as new ones come).
     func track(_ connection: KafkaBrokerConnection) {
         let closed = state.withLock { state -> Bool in

@@ -37,6 +37,8 @@ public final class KafkaConsumer: Sendable {
     private let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
     private let state = Mutex(ConsumerState())
+    // Lock order: `fetchConnections` is never taken while `state` is held, nor the reverse.
+    private let fetchConnections = Mutex<[Int32: KafkaBrokerConnection]>([:])
 
     /// Creates a consumer on `client`'s connections; nothing is fetched until a partition is
     /// assigned.
@@ -151,6 +153,11 @@ public final class KafkaConsumer: Sendable {
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
+        let connections = fetchConnections.withLock { connections -> [KafkaBrokerConnection] in
+            defer { connections.removeAll() }
+            return Array(connections.values)
+        }
+        for connection in connections { connection.close() }
     }
 
     // MARK: - Reading
@@ -318,11 +325,29 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// One fetch from one leader; false when the caller should back off.
+    /// This consumer's own connection to `leader`: fetches wait on the broker for up to
+    /// `fetchMaxWait`, and a shared connection would make producers and admin calls wait behind
+    /// them (a broker answers one connection's requests in order).
+    private func fetchConnection(to leader: Int32) async throws(KafkaError) -> KafkaBrokerConnection {
+        if let existing = fetchConnections.withLock({ $0[leader] }), existing.isAlive { return existing }
+        let fresh = try await cluster.openDedicatedConnection(to: leader)
+        let old = fetchConnections.withLock { connections -> KafkaBrokerConnection? in
+            defer { connections[leader] = fresh }
+            return connections[leader]
+        }
+        old?.close()
+        if state.withLock({ $0.closed }) {
+            fresh.close()
+            throw KafkaError(.closed, "the consumer is closed")
+        }
+        return fresh
+    }
+
     private func fetch(from leader: Int32, _ targets: [FetchTarget]) async -> Bool {
         let connection: KafkaBrokerConnection
         let version: Int16
         do throws(KafkaError) {
-            connection = try await cluster.connection(to: leader)
+            connection = try await fetchConnection(to: leader)
             // Versions 13+ name topics by id only; 12 is the newest that names them.
             version = try connection.version(for: .fetch, clientRange: KafkaAPIKey.fetch.supportedVersions.lowerBound...12)
         } catch {
