@@ -2,8 +2,8 @@
 # Tools/brokers.sh — install, start and stop the real brokers the test suite talks to.
 #
 #   Tools/brokers.sh install   pip-install pinned brokers and peer clients (idempotent)
-#   Tools/brokers.sh start     start every broker kind on 127.0.0.1 and free ports
-#   Tools/brokers.sh stop      stop every process started here, by PID
+#   Tools/brokers.sh start     start every broker kind on 127.0.0.1 and free ports (or: start KIND...)
+#   Tools/brokers.sh stop      stop every process started here, by PID (or: stop KIND...)
 #   Tools/brokers.sh env       print .brokers/env (source it: `. .brokers/env`)
 #   Tools/brokers.sh status    list started brokers; exit 1 unless all are running
 #
@@ -550,17 +550,28 @@ cmd_start() {
     assemble_env
 }
 
-cmd_stop() {
-    local file kind pid st
+cmd_stop() { # [kind...]: default every kind
+    local files=() file kind pid st
     shopt -s nullglob
-    for file in "$STATE_DIR"/*.pid; do
+    if (($# > 0)); then
+        for kind in "$@"; do
+            [[ " ${BROKER_KINDS[*]} " == *" $kind "* ]] || die "unknown broker kind '$kind' (known: ${BROKER_KINDS[*]})"
+            # A kind's extra processes are KIND_2, KIND_3, ... (nats_cluster).
+            files+=("$STATE_DIR/$kind.pid" "$STATE_DIR/$kind"_[0-9]*.pid)
+        done
+    else
+        files=("$STATE_DIR"/*.pid)
+        set -- "${BROKER_KINDS[@]}"
+    fi
+    for file in "${files[@]}"; do
+        [[ -f "$file" ]] || continue
         kind="$(basename "$file" .pid)"
         pid="" st=""
         read -r pid st <"$file" || true
         [[ -n "$pid" ]] && stop_pid "$pid" "${st:--}" "$kind"
         rm -f "$file"
     done
-    for kind in "${BROKER_KINDS[@]}"; do
+    for kind in "$@"; do
         rm -f "$STATE_DIR/$kind.env"
     done
     [[ -d "$STATE_DIR" ]] && assemble_env

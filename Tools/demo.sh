@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Tools/demo.sh — the demo: Tributary's command-line tools against a real nats-server.
+# Tools/demo.sh — the demo: Tributary's tools and clients against a real nats-server and a
+# real Kafka-protocol broker (tansu).
 #
 #   Tools/demo.sh
 #
-# Installs and starts the brokers (Tools/brokers.sh), builds the tools in release mode and
-# runs publish/subscribe and request/reply, echoing every command before it runs. Brokers
-# and background tools started here are stopped on exit (by PID).
+# Installs and starts the brokers (Tools/brokers.sh), builds the tools and examples in release
+# mode, then runs NATS publish/subscribe, request/reply, the NATS quick start and a short
+# benchmark, and for Kafka: cluster metadata, keyed records with headers produced and read
+# back with kafka-cat, the Kafka quick start, the order-pipeline example and a short producer
+# benchmark — echoing every command before it runs. Brokers and background tools started here
+# are stopped on exit (by PID).
 #
-# Environment: NATS_URL (use that server instead of starting one),
+# Environment: NATS_URL, KAFKA_BROKERS (use that broker instead of starting one),
 #              SWIFT_SCRATCH_PATH (passed to swift as --scratch-path).
 set -euo pipefail
 
@@ -16,13 +20,16 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd -P)"
 BROKERS="$SCRIPT_DIR/brokers.sh"
 cd "$REPO_ROOT"
 
-# Products the demo runs. Kafka part: add kafka-cat here.
-DEMO_PRODUCTS=(nats-pub nats-sub nats-req nats-reply nats-quickstart nats-bench)
+# Products the demo runs.
+DEMO_PRODUCTS=(nats-pub nats-sub nats-req nats-reply nats-quickstart nats-bench
+    kafka-cat kafka-quickstart order-pipeline kafka-bench)
+# Broker kinds of Tools/brokers.sh the demo needs.
+DEMO_BROKERS=(nats kafka)
 WAIT_SECONDS=10
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tributary-demo.XXXXXX")"
 BACKGROUND_PIDS=()
-started_here=0
+STARTED_BROKERS=()
 
 say() { printf 'demo: %s\n' "$*" >&2; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
@@ -45,6 +52,14 @@ quote() {
 run() {
     printf '\n$ %s\n' "$(quote "$@")"
     "$@"
+}
+
+# Echo (with STDIN as a here-document), then run in the foreground reading STDIN.
+run_with_input() { # stdin command...
+    local input="$1"
+    shift
+    printf "\n\$ %s <<'EOF'\n%s\nEOF\n" "$(quote "$@")" "$input"
+    "$@" <<<"$input"
 }
 
 # Echo, then run in the background with output to FILE; sets LAST_PID.
@@ -106,8 +121,8 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
-    if ((started_here)); then
-        "$BROKERS" stop || true
+    if ((${#STARTED_BROKERS[@]} > 0)); then
+        "$BROKERS" stop "${STARTED_BROKERS[@]}" || true
     fi
     if ((status == 0)); then
         rm -rf "$WORK"
@@ -123,13 +138,23 @@ trap 'exit 143' TERM
 setup() {
     section "Brokers"
     "$BROKERS" install
-    "$BROKERS" status >/dev/null 2>&1 || started_here=1
-    "$BROKERS" start
+    # Stop on exit only what was not running before.
+    local kind status
+    status="$("$BROKERS" status 2>/dev/null || true)"
+    for kind in "${DEMO_BROKERS[@]}"; do
+        grep -Eq "^$kind: (running|external)" <<<"$status" || STARTED_BROKERS+=("$kind")
+    done
+    "$BROKERS" start "${DEMO_BROKERS[@]}"
     # shellcheck disable=SC1091
     . "$REPO_ROOT/.brokers/env"
     local version
     version="$("$NATS_SERVER_BIN" --version 2>&1)"
     echo "nats-server ${version#nats-server: } at $(sed -E 's#(://)[^@/,]*@#\1***@#g' <<<"$NATS_URL")"
+    version="$("$TANSU_BIN" --version 2>&1)"
+    echo "Kafka broker at $KAFKA_BROKERS (${version}, in memory)"
+    # tansu's CLI creates the topic kafka-cat writes to (kcat has no create command either).
+    PATH="$(dirname "$TANSU_BIN"):$PATH"
+    export PATH
 
     section "Build (release)"
     local scratch=() product
@@ -143,7 +168,7 @@ setup() {
         [[ -x "$bin/$product" ]] || die "$bin/$product was not built"
     done
     export PATH="$bin:$PATH"
-    echo "tools in $bin; they connect to \$NATS_URL"
+    echo "tools in $bin; they connect to \$NATS_URL and \$KAFKA_BROKERS"
 }
 
 demo_nats() {
@@ -188,16 +213,28 @@ demo_nats_library() {
     run nats-bench req --msgs 2000
 }
 
-# ---------------------------------------------------------------------------------------
-# MARK: Kafka (to be added)
-# Once Tools/brokers.sh has the kafka kind (tansu), `.brokers/env` also exports
-# KAFKA_BROKERS. Then: add kafka-cat to DEMO_PRODUCTS, fill in demo_kafka (create a topic,
-# produce keyed records with `kafka-cat -P`, consume them back with `kafka-cat -C -e`, show
-# a consumer group), using run / run_background / wait_for_exit like demo_nats.
 demo_kafka() {
-    return 0
+    section "Kafka: a topic and the cluster's metadata (kafka-cat -L)"
+    local topic="demo-orders-$$"
+    run tansu topic create "$topic" --partitions 3 --broker "tcp://$KAFKA_BROKERS"
+    run kafka-cat -L
+
+    section "Kafka: keyed records with headers, produced and read back (kafka-cat)"
+    run_with_input $'order-1001:{"status":"created"}\norder-1002:{"status":"created"}\norder-1003:{"status":"created"}\norder-1001:{"status":"paid"}\norder-1001:{"status":"shipped"}' \
+        kafka-cat -P -t "$topic" -K : -H source=demo -H trace=7f3a
+    # One key, one partition: order-1001's events come back in the order they were written.
+    run kafka-cat -C -t "$topic" -e -o beginning -f 'partition %p offset %o  %k  %s  headers: %h\n'
+    run tansu topic delete "$topic" --broker "tcp://$KAFKA_BROKERS"
+
+    section "Kafka: the library (Examples/KafkaQuickStart, the README's quick start)"
+    run kafka-quickstart
+
+    section "Kafka: consumer groups (Examples/OrderPipeline: inventory → payment → shipping, DLQ)"
+    run order-pipeline
+
+    section "Kafka: a short benchmark (kafka-bench, 200k × 100 B)"
+    run kafka-bench produce --msgs 200000 --partitions 3
 }
-# ---------------------------------------------------------------------------------------
 
 main() {
     setup
