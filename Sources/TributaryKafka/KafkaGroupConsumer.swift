@@ -72,6 +72,24 @@ public final class KafkaGroupConsumer: Sendable {
         return records.filter { assigned.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
     }
 
+    /// The offset of the next record ``poll(maxRecords:timeout:)`` returns from this partition;
+    /// nil when it is not assigned to this member or its start is not known yet.
+    public func position(topic: String, partition: Int32) -> Int64? {
+        guard isAssigned(topic: topic, partition: partition) else { return nil }
+        return consumer.position(topic: topic, partition: partition)
+    }
+
+    /// Whether this member has read an assigned partition up to the high watermark of its last
+    /// fetch (kcat's end of partition); false when the partition is not assigned here.
+    public func isAtEnd(topic: String, partition: Int32) -> Bool {
+        isAssigned(topic: topic, partition: partition) && consumer.isAtEnd(topic: topic, partition: partition)
+    }
+
+    private func isAssigned(topic: String, partition: Int32) -> Bool {
+        let key = TopicPartition(topic: topic, partition: partition)
+        return state.withLock { $0.assigned.contains(key) }
+    }
+
     /// Marks `record` (and everything before it in its partition) processed: its offset + 1 is
     /// what the next commit stores.
     public func markProcessed(_ record: KafkaConsumerRecord) {

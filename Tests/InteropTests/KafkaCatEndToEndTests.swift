@@ -109,8 +109,63 @@ struct KafkaCatEndToEndTests {
         #expect(absolute.stdout == "m4\n", "\(absolute.stderr)")
     }
 
+    /// `-G` settings shared by the group tests: tansu holds a new group's first join about half
+    /// the session timeout, so a short one keeps each run to a few seconds.
+    private let groupSettings = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"]
+
+    @Test func groupMemberPrintsEverythingOnceThenOnlyNewRecords() async throws {
+        let topic = try await createTopic("cat-group", partitions: 3)
+        let group = "cat-group-\(UInt32.random(in: 0...UInt32.max))"
+        let first = (1...30).map { "k\($0):v\($0)" }
+        let produced = try await kafkaCat(["-P", "-t", topic, "-K", ":"], stdin: first.joined(separator: "\n"))
+        #expect(produced.status == 0, "\(produced.stderr)")
+
+        let all = try await kafkaCat(["-G", group, topic, "-e", "-o", "beginning", "-f", "%s\\n"] + groupSettings)
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.split(separator: "\n").map(String.init).sorted() == (1...30).map { "v\($0)" }.sorted(), "\(all.stdout)")
+        #expect(all.stderr.contains("% Waiting for group rebalance\n"), "\(all.stderr)")
+        #expect(all.stderr.contains("% Group \(group) rebalanced (memberid "), "\(all.stderr)")
+        #expect(all.stderr.contains("): assigned: \(topic) [0], \(topic) [1], \(topic) [2]\n"), "\(all.stderr)")
+        #expect(all.stderr.contains(": exiting\n"), "\(all.stderr)")
+
+        // The same group again: what was printed is committed, so only new records come.
+        let again = try await kafkaCat(["-P", "-t", topic, "-K", ":"], stdin: "n1:new1\nn2:new2\nn3:new3\n")
+        #expect(again.status == 0, "\(again.stderr)")
+        let limited = try await kafkaCat(["-G", group, topic, "-o", "beginning", "-c", "2", "-q"] + groupSettings)
+        #expect(limited.status == 0, "\(limited.stderr)")
+        let firstTwo = limited.stdout.split(separator: "\n").map(String.init)
+        #expect(firstTwo.count == 2 && firstTwo.allSatisfy { ["new1", "new2", "new3"].contains($0) }, "\(limited.stdout)")
+        #expect(limited.stderr.isEmpty, "\(limited.stderr)")
+
+        // -c committed exactly the two it printed.
+        let rest = try await kafkaCat(["-G", group, topic, "-e", "-o", "beginning", "-q"] + groupSettings)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect((firstTwo + rest.stdout.split(separator: "\n").map(String.init)).sorted() == ["new1", "new2", "new3"], "\(rest.stdout)")
+    }
+
+    @Test func groupMemberCommitsAndLeavesOnInterrupt() async throws {
+        let topic = try await createTopic("cat-group-int", partitions: 2)
+        let group = "cat-group-int-\(UInt32.random(in: 0...UInt32.max))"
+        let produced = try await kafkaCat(["-P", "-t", topic, "-p", "1"], stdin: "before\n")
+        #expect(produced.status == 0, "\(produced.stderr)")
+
+        // auto.commit.interval.ms is long: only the commit on the way out can store the offset.
+        let member = ChildProcess(try toolPath("kafka-cat"), ["-b", try brokers(), "-G", group, topic, "-o", "beginning",
+                                                              "-X", "auto.commit.interval.ms=600000"] + groupSettings)
+        try member.start()
+        try await member.waitForLine("before", timeout: .seconds(30))
+        kill(member.process.processIdentifier, SIGINT)
+        let stopped = await member.finish()
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+
+        let next = try await kafkaCat(["-G", group, topic, "-e", "-o", "beginning", "-q"] + groupSettings)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stdout.isEmpty, "\(next.stdout)")
+    }
+
     @Test func usageErrorsExitOne() async throws {
-        for arguments in [["-L", "--bogus"], ["-C"], ["-P", "-C", "-t", "x"], [], ["-C", "-t", "x", "-o", "soon"],
+        for arguments in [["-L", "--bogus"], ["-C"], ["-P", "-C", "-t", "x"], [], ["-C", "-t", "x", "-o", "soon"], ["-G", "g"],
+                          ["-G", "g", "x", "-o", "-5"],
                           ["-P", "-t", "x", "-z", "brotli"], ["-L", "-X", "no.such.key=1"]] {
             let result = try await kafkaCat(arguments)
             #expect(result.status == 1, "\(arguments): \(result.stderr)")
@@ -136,6 +191,9 @@ struct KafkaCatEndToEndTests {
         let consume = try await kafkaCat(["-C", "-t", missing, "-e"])
         #expect(consume.status == 2, "\(consume.stderr)")
         #expect(consume.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(consume.stderr)")
+        let group = try await kafkaCat(["-G", "cat-missing", missing, "-e"])
+        #expect(group.status == 2, "\(group.stderr)")
+        #expect(group.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(group.stderr)")
         let produce = try await kafkaCat(["-P", "-t", missing], stdin: "x\n")
         #expect(produce.status == 2, "\(produce.stderr)")
     }

@@ -35,6 +35,63 @@ struct KafkaCatCommandTests {
         #expect(usageError(["-L", "--bogus"])?.contains("--bogus") == true)
     }
 
+    @Test func groupModeTakesTopicArguments() throws {
+        let command = try parse(["-b", "h:1", "-G", "billing", "orders", "refunds", "-e", "-q", "-f", "%s\\n"])
+        #expect(command.mode == .group)
+        #expect(command.group == "billing")
+        #expect(command.topics == ["orders", "refunds"])
+        #expect(command.exitAtEnd && command.verbosity == 0)
+        #expect(try parse(["orders", "-G", "billing", "-t", "refunds", "orders"]).topics == ["refunds", "orders"])
+        #expect(try parse(["-G", "g", "t", "-c", "5"]).count == 5)
+        #expect(usageError(["-G", "g"])?.contains("one or more topics") == true)
+        #expect(usageError(["-G", "", "t"])?.contains("group name is empty") == true)
+        #expect(usageError(["-G", "g", "t", "-p", "1"])?.contains("-p does not apply to -G") == true)
+        #expect(usageError(["-G", "g", "-C", "-t", "t"])?.contains("do not mix modes") == true)
+        #expect(usageError(["-C", "-t", "t", "extra"])?.contains("unexpected argument 'extra'") == true)
+    }
+
+    @Test func groupStartOffsets() throws {
+        // kcat leaves a new group's start to librdkafka's auto.offset.reset, which is latest.
+        #expect(try parse(["-G", "g", "t"]).groupOffsetReset == .latest)
+        #expect(try parse(["-G", "g", "t", "-o", "beginning"]).groupOffsetReset == .earliest)
+        #expect(try parse(["-G", "g", "t", "-o", "end"]).groupOffsetReset == .latest)
+        #expect(try parse(["-G", "g", "t", "-o", "stored"]).groupOffsetReset == .latest)
+        #expect(try parse(["-G", "g", "t", "-X", "auto.offset.reset=smallest"]).groupOffsetReset == .earliest)
+        #expect(try parse(["-G", "g", "t", "-X", "auto.offset.reset=earliest", "-o", "end"]).groupOffsetReset == .latest)
+        #expect(try parse(["-G", "g", "t", "-X", "auto.offset.reset=earliest", "-o", "stored"]).groupOffsetReset == .earliest)
+        #expect(usageError(["-G", "g", "t", "-o", "-10"])?.contains("with -G") == true)
+        #expect(usageError(["-G", "g", "t", "-o", "5"])?.contains("beginning, end or stored") == true)
+    }
+
+    @Test func groupProperties() throws {
+        let command = try parse(["-G", "g", "t", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=2000",
+                                 "-X", "partition.assignment.strategy=roundrobin, range", "-X", "group.instance.id=host-1",
+                                 "-X", "enable.auto.commit=false", "-X", "auto.commit.interval.ms=1000",
+                                 "-X", "max.poll.interval.ms=60000", "-X", "fetch.wait.max.ms=50"])
+        var configuration = KafkaGroupConsumerConfiguration(groupID: "g", topics: ["t"])
+        command.properties.apply(to: &configuration)
+        #expect(configuration.sessionTimeout == .seconds(6))
+        #expect(configuration.heartbeatInterval == .seconds(2))
+        #expect(configuration.assignors == [.roundRobin, .range])
+        #expect(configuration.groupInstanceID == "host-1")
+        #expect(configuration.enableAutoCommit == false)
+        #expect(configuration.autoCommitInterval == .seconds(1))
+        #expect(configuration.rebalanceTimeout == .seconds(60))
+        #expect(configuration.fetch.fetchMaxWait == .milliseconds(50))
+
+        var defaults = KafkaGroupConsumerConfiguration(groupID: "g", topics: ["t"])
+        try parse(["-G", "g", "t"]).properties.apply(to: &defaults)
+        #expect(defaults.sessionTimeout == KafkaGroupConsumerConfiguration.defaultSessionTimeout)
+        #expect(defaults.assignors == KafkaGroupConsumerConfiguration.defaultAssignors)
+        #expect(defaults.enableAutoCommit)
+
+        #expect(try parse(["-G", "g", "t", "-X", "partition.assignment.strategy=cooperative-sticky"]).properties.assignors == [.cooperativeSticky])
+        #expect(usageError(["-G", "g", "t", "-X", "partition.assignment.strategy=sticky"])?.contains("'sticky'") == true)
+        #expect(usageError(["-G", "g", "t", "-X", "enable.auto.commit=yes"])?.contains("true or false") == true)
+        #expect(usageError(["-G", "g", "t", "-X", "session.timeout.ms=0"])?.contains("session.timeout.ms") == true)
+        #expect(usageError(["-G", "g", "t", "-X", "group.instance.id="])?.contains("group.instance.id") == true)
+    }
+
     @Test func brokersFromFlagOrEnvironment() throws {
         #expect(try parse(["-L"]).brokers.map(\.description) == ["127.0.0.1:9092"])
         #expect(try parse(["-L", "-b", "a:1,b:2"]).brokers.map(\.description) == ["a:1", "b:2"])

@@ -1,4 +1,4 @@
-/// What `kafka-cat` does: exactly one of `-L`, `-P` or `-C`.
+/// What `kafka-cat` does: exactly one of `-L`, `-P`, `-C` or `-G`.
 public enum KafkaCatMode: String, Sendable, Hashable {
     /// `-L`: print cluster metadata.
     case list = "L"
@@ -6,4 +6,6 @@ public enum KafkaCatMode: String, Sendable, Hashable {
     case produce = "P"
     /// `-C`: consume a topic to stdout.
     case consume = "C"
+    /// `-G`: consume topics as a member of a consumer group to stdout.
+    case group = "G"
 }

@@ -1,6 +1,7 @@
 import ToolSupport
 import TributaryCompression
 import TributaryKafka
+import TributaryKafkaProtocol
 
 /// The `-X key=value` properties kafka-cat understands, under librdkafka's names (and their
 /// Java-client aliases). Unknown keys are a usage error naming the key.
@@ -22,11 +23,29 @@ public struct KafkaCatProperties: Sendable {
     /// `auto.offset.reset`: smallest/earliest/beginning, largest/latest/end, error/none.
     public var autoOffsetReset: KafkaOffsetResetPolicy?
 
+    /// `session.timeout.ms` (`-G`).
+    public var sessionTimeout: Duration?
+    /// `heartbeat.interval.ms` (`-G`).
+    public var heartbeatInterval: Duration?
+    /// `max.poll.interval.ms` (`-G`): how long the coordinator waits for a rejoin.
+    public var rebalanceTimeout: Duration?
+    /// `partition.assignment.strategy` (`-G`): comma-separated range, roundrobin,
+    /// cooperative-sticky, in order of preference.
+    public var assignors: [KafkaPartitionAssignor]?
+    /// `group.instance.id` (`-G`): static membership.
+    public var groupInstanceID: String?
+    /// `enable.auto.commit` (`-G`): false commits nothing, as with kcat.
+    public var enableAutoCommit: Bool?
+    /// `auto.commit.interval.ms` (`-G`).
+    public var autoCommitInterval: Duration?
+
     /// The keys accepted, for error messages and help.
     public static let knownKeys = [
         "bootstrap.servers", "metadata.broker.list", "client.id", "compression.type", "compression.codec",
         "acks", "request.required.acks", "linger.ms", "queue.buffering.max.ms", "batch.size",
         "fetch.wait.max.ms", "fetch.max.wait.ms", "auto.offset.reset", "enable.partition.eof",
+        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "partition.assignment.strategy",
+        "group.instance.id", "enable.auto.commit", "auto.commit.interval.ms",
     ]
 
     /// No properties set.
@@ -79,9 +98,30 @@ public struct KafkaCatProperties: Sendable {
             }
         case "enable.partition.eof":
             // kcat needs it for -e; kafka-cat always knows the end of a partition.
-            guard value == "true" || value == "false" else {
-                throw UsageError("invalid -X enable.partition.eof=\(value): expected true or false")
+            _ = try Self.boolean(key, value)
+        case "session.timeout.ms":
+            sessionTimeout = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "heartbeat.interval.ms":
+            heartbeatInterval = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "max.poll.interval.ms":
+            rebalanceTimeout = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "partition.assignment.strategy":
+            var chosen: [KafkaPartitionAssignor] = []
+            for name in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = name.filter { $0 != " " }
+                guard let assignor = KafkaPartitionAssignor(rawValue: trimmed) else {
+                    throw UsageError("invalid -X partition.assignment.strategy=\(value): '\(trimmed)' is not range, roundrobin or cooperative-sticky")
+                }
+                if !chosen.contains(assignor) { chosen.append(assignor) }
             }
+            assignors = chosen
+        case "group.instance.id":
+            guard !value.isEmpty else { throw UsageError("invalid -X group.instance.id: must not be empty") }
+            groupInstanceID = value
+        case "enable.auto.commit":
+            enableAutoCommit = try Self.boolean(key, value)
+        case "auto.commit.interval.ms":
+            autoCommitInterval = .milliseconds(try Self.number(key, value, minimum: 1))
         default:
             throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", "))
         }
@@ -104,6 +144,14 @@ public struct KafkaCatProperties: Sendable {
         return number
     }
 
+    private static func boolean(_ key: String, _ value: String) throws(UsageError) -> Bool {
+        switch value {
+        case "true": return true
+        case "false": return false
+        default: throw UsageError("invalid -X \(key)=\(value): expected true or false")
+        }
+    }
+
     /// Applies the client-wide properties.
     public func apply(to configuration: inout KafkaClientConfiguration) {
         if let clientID { configuration.clientID = clientID }
@@ -121,5 +169,18 @@ public struct KafkaCatProperties: Sendable {
     public func apply(to configuration: inout KafkaConsumerConfiguration) {
         if let fetchMaxWait { configuration.fetchMaxWait = fetchMaxWait }
         if let autoOffsetReset { configuration.autoOffsetReset = autoOffsetReset }
+    }
+
+    /// Applies the consumer-group properties (`-G`); `auto.offset.reset` is left to the caller,
+    /// since `-o` may override it.
+    public func apply(to configuration: inout KafkaGroupConsumerConfiguration) {
+        apply(to: &configuration.fetch)
+        if let sessionTimeout { configuration.sessionTimeout = sessionTimeout }
+        if let heartbeatInterval { configuration.heartbeatInterval = heartbeatInterval }
+        if let rebalanceTimeout { configuration.rebalanceTimeout = rebalanceTimeout }
+        if let assignors { configuration.assignors = assignors }
+        if let groupInstanceID { configuration.groupInstanceID = groupInstanceID }
+        if let enableAutoCommit { configuration.enableAutoCommit = enableAutoCommit }
+        if let autoCommitInterval { configuration.autoCommitInterval = autoCommitInterval }
     }
 }

@@ -1,4 +1,4 @@
-// kafka-cat: kcat's -L, -P and -C on the Tributary Kafka client. Parsing and formatting live in
+// kafka-cat: kcat's -L, -P, -C and -G on the Tributary Kafka client. Parsing and formatting live in
 // KafkaCatCore (KafkaCatCommand, KafkaCatFormat, KafkaCatJSON, KafkaCatMetadataListing); the
 // files here drive the client.
 import Foundation
@@ -30,6 +30,7 @@ await tool.run {
         case .list: try await MetadataLister(session: session, client: client).run()
         case .produce: try await StdinProducer(session: session, client: client).run()
         case .consume: try await TopicConsumer(session: session, client: client).run()
+        case .group: try await GroupMember(session: session, client: client).run()
         }
         return .success
     } catch {
