@@ -49,9 +49,9 @@ final class Journal: Sendable {
 /// handler returned, i.e. after the output was acknowledged (at-least-once); it handles up to
 /// six partitions at once, each in offset order.
 ///
-/// Each service has its own client, as it would as a program of its own: a client keeps one
-/// connection per broker, and a broker answers the requests of one connection in order, so a
-/// producer sharing a connection with consumers' waiting fetches waits behind them.
+/// Each service has its own client, as it would as a program of its own. (One client for all
+/// three would work too: consumers fetch on their own connections, so producing never waits
+/// behind a fetch.)
 struct Service {
     let name: String
     let kafka: KafkaClient
