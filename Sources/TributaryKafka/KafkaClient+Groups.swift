@@ -70,3 +70,112 @@ extension KafkaClient {
         return result
     }
 }
+
+/// A consumer group as ListGroups reports it.
+public struct KafkaGroupListing: Hashable, Sendable {
+    /// The group id.
+    public var groupID: String
+    /// `consumer` for consumer groups.
+    public var protocolType: String
+    /// The state (`Stable`, `Empty`, `PreparingRebalance`, …), when the broker reports it.
+    public var state: String?
+}
+
+/// A consumer group as DescribeGroups reports it.
+public struct KafkaGroupDescription: Hashable, Sendable {
+    /// One member and what it holds.
+    public struct Member: Hashable, Sendable {
+        /// The member id.
+        public var memberID: String
+        /// Its static id, if any.
+        public var groupInstanceID: String?
+        /// Its client id and host.
+        public var clientID: String
+        /// The host it connects from.
+        public var clientHost: String
+        /// The partitions assigned to it (decoded from the consumer protocol; empty when the
+        /// assignment is not a consumer-protocol one).
+        public var assignment: [KafkaTopicPartitions]
+    }
+
+    /// The group id.
+    public var groupID: String
+    /// The state (`Stable`, `Empty`, `Dead`, …).
+    public var state: String
+    /// `consumer` for consumer groups.
+    public var protocolType: String
+    /// The assignor in use (`range`, `cooperative-sticky`, …).
+    public var protocolName: String
+    /// The members.
+    public var members: [Member]
+}
+
+extension KafkaClient {
+    /// Every group the brokers know (ListGroups on each broker).
+    public func listGroups() async throws(KafkaError) -> [KafkaGroupListing] {
+        _ = try await cluster.refreshMetadata(topics: [])
+        var result: [KafkaGroupListing] = []
+        for broker in cluster.brokers {
+            let response = try await cluster.retrying(until: ContinuousClock.now.advanced(by: configuration.operationTimeout)) { () throws(KafkaError) in
+                let connection = try await cluster.connection(to: broker.nodeID)
+                return try await connection.send(ListGroupsRequest())
+            }
+            let code = KafkaErrorCode(rawValue: response.errorCode)
+            if code.isError { throw KafkaError.broker(code, api: .listGroups, broker: broker.address.description) }
+            result += response.groups.map { KafkaGroupListing(groupID: $0.groupID, protocolType: $0.protocolType, state: $0.groupState.isEmpty ? nil : $0.groupState) }
+        }
+        return result.sorted { $0.groupID < $1.groupID }
+    }
+
+    /// The state, assignor and members of `group`.
+    public func describeGroup(_ group: String) async throws(KafkaError) -> KafkaGroupDescription {
+        let response = try await cluster.retrying(until: ContinuousClock.now.advanced(by: configuration.operationTimeout)) { () throws(KafkaError) in
+            let (node, _) = try await cluster.findCoordinator(group: group)
+            let connection = try await cluster.connection(to: node)
+            var request = DescribeGroupsRequest()
+            request.groups = [group]
+            let response = try await connection.send(request)
+            if let described = response.groups.first {
+                let code = KafkaErrorCode(rawValue: described.errorCode)
+                if code.isError { throw KafkaError.broker(code, api: .describeGroups, broker: connection.endpoint) }
+            }
+            return response
+        }
+        guard let described = response.groups.first(where: { $0.groupID == group }) else {
+            throw KafkaError(.protocolError, "DescribeGroups answered without the group asked about", api: .describeGroups)
+        }
+        return KafkaGroupDescription(
+            groupID: described.groupID, state: described.groupState, protocolType: described.protocolType, protocolName: described.protocolData,
+            members: described.members.map { member in
+                KafkaGroupDescription.Member(memberID: member.memberID, groupInstanceID: member.groupInstanceID, clientID: member.clientID, clientHost: member.clientHost,
+                                             assignment: (try? KafkaConsumerAssignment(decoding: member.memberAssignment))?.assignedPartitions ?? [])
+            })
+    }
+
+    /// Deletes `groups` (they must have no members).
+    ///
+    /// - Throws: ``KafkaError`` `brokerError` naming the first group that could not be deleted
+    ///   (for example `NON_EMPTY_GROUP`).
+    public func deleteGroups(_ groups: [String]) async throws(KafkaError) {
+        for group in groups {
+            let response = try await cluster.retrying(until: ContinuousClock.now.advanced(by: configuration.operationTimeout)) { () throws(KafkaError) in
+                let (node, _) = try await cluster.findCoordinator(group: group)
+                let connection = try await cluster.connection(to: node)
+                var request = DeleteGroupsRequest()
+                request.groupsNames = [group]
+                let response = try await connection.send(request)
+                for result in response.results {
+                    let code = KafkaErrorCode(rawValue: result.errorCode)
+                    if code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
+                        throw KafkaError.broker(code, api: .deleteGroups, broker: connection.endpoint)
+                    }
+                }
+                return response
+            }
+            for result in response.results {
+                let code = KafkaErrorCode(rawValue: result.errorCode)
+                if code.isError { throw KafkaError(.brokerError, "group '\(result.groupID)': \(KafkaError.broker(code).message)", brokerErrorCode: code, api: .deleteGroups) }
+            }
+        }
+    }
+}

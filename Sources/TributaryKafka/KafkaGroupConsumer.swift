@@ -108,6 +108,30 @@ public final class KafkaGroupConsumer: Sendable {
         try await commitProcessed(only: nil)
     }
 
+    /// Commits the processed offsets without waiting; `onComplete` gets nil or the error.
+    public func commitInBackground(onComplete: (@Sendable (KafkaError?) -> Void)? = nil) {
+        Task {
+            do throws(KafkaError) {
+                try await commit()
+                onComplete?(nil)
+            } catch {
+                onComplete?(error)
+            }
+        }
+    }
+
+    /// Subscribes to `topics` instead: the member rejoins, and partitions of topics no longer
+    /// subscribed are revoked (committed first) in that rebalance.
+    public func subscribe(to topics: [String]) throws(KafkaError) {
+        guard !topics.isEmpty else { throw KafkaError(.invalidArgument, "subscribe to at least one topic") }
+        state.withLock { state in
+            state.injected += state.machine.subscriptionChanged(topics: topics)
+        }
+    }
+
+    /// The topics subscribed to.
+    public var topics: [String] { state.withLock { $0.machine.settings.topics } }
+
     /// The committed offset of each of `partitions` (-1 where none), from the coordinator.
     public func committed(topic: String, partitions: [Int32]) async throws(KafkaError) -> [Int32: Int64] {
         let offsets = try await fetchCommitted([TopicPartition](partitions.map { TopicPartition(topic: topic, partition: $0) }))
@@ -264,6 +288,10 @@ public final class KafkaGroupConsumer: Sendable {
         var lastMetadataCheck = ContinuousClock.now
         while true {
             if state.withLock({ $0.closing }) { return }
+            queue += state.withLock { state in
+                defer { state.injected.removeAll() }
+                return state.injected
+            }
             guard !queue.isEmpty else {
                 guard state.withLock({ $0.machine.phase }) == .stable else { return }
                 try? await Task.sleep(for: min(configuration.heartbeatInterval, .milliseconds(200)))
@@ -405,8 +433,9 @@ public final class KafkaGroupConsumer: Sendable {
     private func sendJoin(memberID: String, owned: [KafkaTopicPartitions], generation: Int32) async throws(KafkaError) -> JoinGroupResponse {
         let connection = try await coordinatorConnection()
         var protocols: [JoinGroupRequest.JoinGroupRequestProtocol] = []
+        let topics = state.withLock { $0.machine.settings.topics }
         for assignor in configuration.assignors {
-            let subscription = KafkaConsumerSubscription(topics: configuration.topics, ownedPartitions: owned, generationID: generation)
+            let subscription = KafkaConsumerSubscription(topics: topics, ownedPartitions: owned, generationID: generation)
             do throws(WireEncodingError) {
                 protocols.append(.init(name: assignor.name, metadata: try subscription.encode()))
             } catch {
@@ -642,6 +671,8 @@ private struct GroupState: Sendable {
     var protocolName: String?
     var coordinatorConnection: KafkaBrokerConnection?
     var joining = false
+    /// Actions from the public API (a subscription change) for the coordination task.
+    var injected: [KafkaGroupMachine.Action] = []
     var assigned = Set<TopicPartition>()
     var processed: [TopicPartition: Int64] = [:]
     var committed: [TopicPartition: Int64] = [:]

@@ -239,6 +239,47 @@ struct KafkaGroupConformanceTests {
         try await client.deleteTopics([topic])
     }
 
+    @Test func subscriptionChangeAndGroupAdmin() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let orders = uniqueTopic("group-sub-a")
+        let refunds = uniqueTopic("group-sub-b")
+        let group = uniqueTopic("group-sub-g")
+        try await client.createTopic(KafkaNewTopic(name: orders, partitions: 2))
+        try await client.createTopic(KafkaNewTopic(name: refunds, partitions: 3))
+        try await Self.produce(client, topic: refunds, range: 0..<9)
+        let member = try Member("m", client: client, configuration: Self.groupConfiguration(group, orders))
+        try await waitUntil(timeout: .seconds(30)) { member.consumer.assignment.flatMap(\.partitions).count == 2 }
+
+        let described = try await client.describeGroup(group)
+        #expect(described.state == "Stable")
+        #expect(described.members.map(\.memberID) == [member.consumer.memberID])
+        // tansu 0.6 reports neither the assignor nor the assignments in DescribeGroups, and its
+        // ListGroups lists an arbitrary subset of groups; both calls must still decode.
+        _ = try await client.listGroups()
+
+        try member.consumer.subscribe(to: [refunds])
+        try await waitUntil(timeout: .seconds(30)) {
+            member.consumer.assignment.map(\.topic) == [refunds] && member.consumer.assignment.flatMap(\.partitions).count == 3
+        }
+        let revoked = member.events.withLock { events in
+            events.flatMap { event -> [String] in
+                if case .revoked(let lists) = event { return lists.map(\.topic) }
+                return []
+            }
+        }
+        #expect(Set(revoked) == [orders])
+        try await waitUntil(timeout: .seconds(30)) { member.processed.withLock { $0.count } == 9 }
+
+        // Deleting the group drops its committed offsets.
+        await member.stop()
+        let committed = try await client.committedOffsets(group: group, topic: refunds, partitions: [0, 1, 2])
+        #expect(committed.values.reduce(0, +) == 9)
+        try await client.deleteGroups([group])
+        #expect(try await client.committedOffsets(group: group, topic: refunds, partitions: [0, 1, 2]).values.allSatisfy { $0 < 0 }, "before: \(committed)")
+        try await client.deleteTopics([orders, refunds])
+    }
+
     @Test func failingRecordsGoToTheDeadLetterTopic() async throws {
         let client = try await connectKafka()
         defer { client.close() }

@@ -100,8 +100,8 @@ public struct KafkaGroupMachine: Sendable {
         }
     }
 
-    /// The settings.
-    public let settings: Settings
+    /// The settings (topics change with ``subscriptionChanged(topics:)``).
+    public private(set) var settings: Settings
     /// Where the member is.
     public private(set) var phase: Phase = .findingCoordinator
     /// The member id ("" until the coordinator gives one).
@@ -117,6 +117,7 @@ public struct KafkaGroupMachine: Sendable {
     private var pendingGeneration: Int32 = -1
     private var failures = 0
     private var nextAfterBackoff: Action = .findCoordinator
+    private var rejoinAfterSync = false
 
     /// A member that has not joined yet.
     public init(settings: Settings) {
@@ -214,6 +215,11 @@ public struct KafkaGroupMachine: Sendable {
         var actions: [Action] = []
         if !revoked.isEmpty { actions.append(.revoke(revoked)) }
         if !added.isEmpty { actions.append(.take(added)) }
+        if rejoinAfterSync {
+            // The subscription changed while this generation formed: join again with it.
+            rejoinAfterSync = false
+            return actions + rejoin()
+        }
         if !revoked.isEmpty && rebalanceProtocol == .cooperative {
             // KIP-429: what was given up reaches its new owner in a follow-up rebalance.
             phase = .joining
@@ -244,6 +250,16 @@ public struct KafkaGroupMachine: Sendable {
     public mutating func rebalanceNeeded() -> [Action] {
         guard phase == .stable else { return [] }
         return rejoin()
+    }
+
+    /// The member now subscribes to `topics`: rejoin with the new subscription (at once when
+    /// stable, else after the rebalance in progress).
+    public mutating func subscriptionChanged(topics: [String]) -> [Action] {
+        guard phase != .failed && phase != .left, topics != settings.topics else { return [] }
+        settings.topics = topics
+        if phase == .stable { return rejoin() }
+        rejoinAfterSync = true
+        return []
     }
 
     /// A request of `api` failed: with a Kafka error `code` the broker sent outside the group

@@ -129,6 +129,25 @@ struct KafkaGroupMachineTests {
         #expect(staticMember.closeRequested() == [.revoke([Self.tp(5)])])
     }
 
+    @Test func subscriptionChangeRejoinsAndDropsTheOldTopic() {
+        var machine = Self.stableFollower([.range], owning: [0, 1], protocolName: "range")
+        #expect(machine.subscriptionChanged(topics: ["payments"]) == [.revoke([Self.tp(0), Self.tp(1)]), .join(memberID: "m-2", owned: [], generation: 4)])
+        _ = machine.joinCompleted(Self.joinResponse(member: "m-2", leader: "m-1", generation: 5))
+        let payments = KafkaConsumerAssignment(assignedPartitions: [KafkaTopicPartitions(topic: "payments", partitions: [2]),
+                                                                    KafkaTopicPartitions(topic: Self.topic, partitions: [0])])
+        // Only subscribed topics are taken, even if the leader assigned others.
+        #expect(machine.syncCompleted(errorCode: 0, assignment: payments) == [.take([KafkaTopicPartition(topic: "payments", partition: 2)])])
+    }
+
+    @Test func subscriptionChangeDuringARebalanceRejoinsAfterIt() {
+        var machine = Self.machine()
+        _ = machine.started()
+        _ = machine.coordinatorFound()
+        #expect(machine.subscriptionChanged(topics: [Self.topic, "refunds"]) == [])
+        _ = machine.joinCompleted(Self.joinResponse(member: "m-2", leader: "m-1", generation: 1))
+        #expect(machine.syncCompleted(errorCode: 0, assignment: Self.assignment([0])) == [.take([Self.tp(0)]), .revoke([Self.tp(0)]), .join(memberID: "m-2", owned: [], generation: 1)])
+    }
+
     @Test func outOfOrderEventsAreIgnored() {
         var machine = Self.machine()
         #expect(machine.syncCompleted(errorCode: 0, assignment: Self.assignment([0])) == [])
