@@ -126,23 +126,21 @@ public final class KafkaProducer: Sendable {
         let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
         guard size + 200 <= configuration.maxRequestSize else { return false }
         let keyHash = key.map { KafkaPartitioner.murmur2($0) }
-        let placement: Placement? = state.withLock { state in
-            guard !state.closing, let info = state.topics[topic], info.partitionCount > 0 else { return nil }
-            let chosen: Int32
-            if let partition {
-                guard partition >= 0 && Int(partition) < info.partitionCount else { return nil }
-                chosen = partition
-            } else if let keyHash {
-                chosen = Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: info.partitionCount))
-            } else {
-                chosen = -1
-            }
-            guard state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory else { return nil }
+        let timestamp = timestamp ?? Self.wallClockMilliseconds()
+        let configuration = self.configuration
+        // Placement and append under one lock acquisition.
+        let outcome: Bool? = try state.withLock { (state) throws(KafkaError) -> Bool? in
+            guard !state.closing, state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory else { return nil }
+            // One lookup of the topic: partition count, and the sticky choice made in place.
+            guard let (chosen, count) = state.topics[topic]?.place(partition: partition, keyHash: keyHash) else { return nil }
             state.bufferedBytes += size
-            return Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: info.partitionCount)
+            let placement = Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: count,
+                                      isSticky: partition == nil && keyHash == nil)
+            return try Self.append(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion,
+                                   configuration: configuration, to: &state)
         }
-        guard let placement else { return false }
-        try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion)
+        guard let signal = outcome else { return false }
+        if signal { wakeup.wake() }
         return true
     }
 
@@ -192,6 +190,8 @@ public final class KafkaProducer: Sendable {
         let size: Int
         /// The topic's partition count when the partition was chosen (for the sticky partitioner).
         let partitionCount: Int
+        /// Whether the sticky partitioner chose (or is to choose) the partition.
+        var isSticky = false
     }
 
     private func prepare(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?) async throws(KafkaError) -> Placement {
@@ -207,7 +207,7 @@ public final class KafkaProducer: Sendable {
                 try await cluster.topic(topic)
             }
             let fresh = TopicInfo(metadata)
-            state.withLock { $0.topics[topic] = fresh }
+            state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? fresh }
             info = fresh
         }
         guard let info, info.partitionCount > 0 else {
@@ -255,33 +255,36 @@ public final class KafkaProducer: Sendable {
     private func enqueue(_ placement: Placement, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], timestamp: Int64?,
                          completion: Completion?) throws(KafkaError) {
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
+        let configuration = self.configuration
         let signal: Bool = try state.withLock { (state) throws(KafkaError) -> Bool in
-            var target = placement.partition
-            let sticky = target.partition < 0
-            if sticky {
-                target.partition = Int32(state.sticky[target.topic, default: KafkaStickyPartition()].partition(partitionCount: placement.partitionCount, using: &state.random))
-            }
-            // One dictionary access for the queue: it is modified in place.
-            var sealedForRoom = false
-            let signal: Bool
-            do throws(KafkaRecordError) {
-                signal = try state.queues[target, default: PartitionQueue()].append(
-                    timestamp: timestamp, key: key, value: value, headers: headers, size: placement.size, completion: completion,
-                    configuration: configuration, sealedForRoom: &sealedForRoom)
-            } catch {
-                if sticky && sealedForRoom {
-                    state.sticky[target.topic, default: KafkaStickyPartition()].batchCompleted(partitionCount: placement.partitionCount, using: &state.random)
-                }
-                state.bufferedBytes -= placement.size
-                throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: target.topic, partition: target.partition, underlying: error)
-            }
-            if sticky && sealedForRoom {
-                state.sticky[target.topic, default: KafkaStickyPartition()].batchCompleted(partitionCount: placement.partitionCount, using: &state.random)
-            }
-            state.outstandingRecords += 1
-            return signal
+            try Self.append(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion, configuration: configuration, to: &state)
         }
         if signal { wakeup.wake() }
+    }
+
+    /// Appends a placed record to its partition's open batch (under the state lock).
+    private static func append(_ placement: Placement, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], timestamp: Int64,
+                               completion: Completion?, configuration: KafkaProducerConfiguration, to state: inout ProducerState) throws(KafkaError) -> Bool {
+        var target = placement.partition
+        let sticky = placement.isSticky || target.partition < 0
+        if target.partition < 0 {
+            target.partition = state.topics[target.topic]?.stickyPartition() ?? 0
+        }
+        // One dictionary access for the queue: it is modified in place.
+        var sealedForRoom = false
+        let signal: Bool
+        do throws(KafkaRecordError) {
+            signal = try state.queues[target, default: PartitionQueue()].append(
+                timestamp: timestamp, key: key, value: value, headers: headers, size: placement.size, completion: completion,
+                configuration: configuration, sealedForRoom: &sealedForRoom)
+        } catch {
+            if sticky && sealedForRoom { state.topics[target.topic]?.stickyBatchCompleted() }
+            state.bufferedBytes -= placement.size
+            throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: target.topic, partition: target.partition, underlying: error)
+        }
+        if sticky && sealedForRoom { state.topics[target.topic]?.stickyBatchCompleted() }
+        state.outstandingRecords += 1
+        return signal
     }
 
     static func wallClockMilliseconds() -> Int64 {
@@ -386,7 +389,7 @@ public final class KafkaProducer: Sendable {
                 wakeup.wake()
             }
             if let metadata = try? await cluster.topic(topic, refresh: true) {
-                state.withLock { $0.topics[topic] = TopicInfo(metadata) }
+                state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? TopicInfo(metadata) }
             } else {
                 try? await Task.sleep(for: cluster.configuration.retryBackoff)
             }
@@ -633,6 +636,38 @@ private struct PartitionQueue: Sendable {
 private struct TopicInfo: Sendable {
     var partitionCount: Int
     var leaders: [Int32]
+    /// The sticky partition of keyless records (KIP-480), kept here so that placing a record
+    /// costs one lookup of the topic.
+    var sticky = KafkaStickyPartition()
+
+    mutating func stickyPartition() -> Int32 {
+        var random = SystemRandomNumberGenerator()
+        return Int32(sticky.partition(partitionCount: max(partitionCount, 1), using: &random))
+    }
+
+    mutating func stickyBatchCompleted() {
+        var random = SystemRandomNumberGenerator()
+        sticky.batchCompleted(partitionCount: max(partitionCount, 1), using: &random)
+    }
+
+    /// The partition for a record: `partition` if valid, the key's, else the sticky one; nil when
+    /// the topic has no partitions or `partition` is out of range (the slow path reports that).
+    mutating func place(partition: Int32?, keyHash: Int32?) -> (Int32, Int)? {
+        guard partitionCount > 0 else { return nil }
+        if let partition {
+            guard partition >= 0 && Int(partition) < partitionCount else { return nil }
+            return (partition, partitionCount)
+        }
+        if let keyHash { return (Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: partitionCount)), partitionCount) }
+        return (stickyPartition(), partitionCount)
+    }
+
+    /// Fresh metadata, the sticky choice kept.
+    func updated(with metadata: KafkaTopicMetadata) -> TopicInfo {
+        var fresh = TopicInfo(metadata)
+        fresh.sticky = sticky
+        return fresh
+    }
 
     init(_ metadata: KafkaTopicMetadata) {
         partitionCount = metadata.partitionCount
@@ -647,8 +682,6 @@ private struct TopicInfo: Sendable {
 private struct ProducerState: Sendable {
     var topics: [String: TopicInfo] = [:]
     var queues: [TopicPartition: PartitionQueue] = [:]
-    var sticky: [String: KafkaStickyPartition] = [:]
-    var random = SystemRandomNumberGenerator()
     var bufferedBytes = 0
     var outstandingRecords = 0
     var inFlightRequests: [Int32: Int] = [:]
