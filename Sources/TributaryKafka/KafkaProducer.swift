@@ -528,16 +528,16 @@ public final class KafkaProducer: Sendable {
 
     private func succeed(_ batch: Batch, of key: TopicPartition, baseOffset: Int64) {
         let waiters = release(batch, failed: false, error: nil)
-        for (index, completion) in batch.completions {
+        for (index, timestamp, completion) in batch.completions {
             let offset = baseOffset >= 0 ? baseOffset + Int64(index) : -1
-            completion.complete(.success(KafkaRecordMetadata(topic: key.topic, partition: key.partition, offset: offset, timestamp: batch.timestamps[Int(index)])))
+            completion.complete(.success(KafkaRecordMetadata(topic: key.topic, partition: key.partition, offset: offset, timestamp: timestamp)))
         }
         for waiter in waiters { waiter.resume() }
     }
 
     private func fail(_ batch: Batch, of key: TopicPartition, with error: KafkaError) {
         let waiters = release(batch, failed: true, error: error)
-        for (_, completion) in batch.completions { completion.complete(.failure(error)) }
+        for (_, _, completion) in batch.completions { completion.complete(.failure(error)) }
         for waiter in waiters { waiter.resume() }
     }
 
@@ -586,8 +586,8 @@ private enum Completion: Sendable {
 private struct Batch: Sendable {
     var builder: KafkaRecordBatchBuilder
     var createdAt: ContinuousClock.Instant
-    var completions: [(Int32, Completion)] = []
-    var timestamps: [Int64] = []
+    /// Index in the batch, timestamp and completion of each record that has one.
+    var completions: [(Int32, Int64, Completion)] = []
     var reservedBytes = 0
     var sealed = false
     var attempts = 0
@@ -597,6 +597,9 @@ private struct Batch: Sendable {
 private struct PartitionQueue: Sendable {
     var batches: [Batch] = []
     var inFlight = false
+    /// The size the last sealed batch reached: new batches start with that capacity, so a busy
+    /// partition allocates each batch once instead of growing it step by step.
+    var lastBatchBytes = 0
 
     /// Appends one record to the open batch, first sealing it when the record does not fit and
     /// opening a new one when needed (`sealedForRoom` tells the sticky partitioner a batch is
@@ -612,21 +615,23 @@ private struct PartitionQueue: Sendable {
             if !batches.isEmpty && !batches[batches.count - 1].sealed {
                 batches[batches.count - 1].sealed = true
                 sealedForRoom = true
+                lastBatchBytes = batches[batches.count - 1].builder.uncompressedSize
             }
             var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
             settings.timestampType = .createTime
-            batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: min(configuration.batchSize, 64 * 1024)), createdAt: ContinuousClock.now))
+            let capacity = min(configuration.batchSize + 256, max(16 * 1024, lastBatchBytes + 256))
+            batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: capacity), createdAt: ContinuousClock.now))
             signal = true
         }
         let index = batches.count - 1
         try batches[index].builder.append(timestamp: timestamp, key: key, value: value, headers: headers)
         batches[index].reservedBytes += size
-        batches[index].timestamps.append(timestamp)
         if let completion {
-            batches[index].completions.append((Int32(batches[index].builder.count - 1), completion))
+            batches[index].completions.append((Int32(batches[index].builder.count - 1), timestamp, completion))
         }
         if batches[index].builder.uncompressedSize >= configuration.batchSize {
             batches[index].sealed = true
+            lastBatchBytes = batches[index].builder.uncompressedSize
             signal = true
         }
         return signal
