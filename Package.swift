@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
-        .executableTarget(name: "kafka-bench", dependencies: ["TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
+        .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
         .target(
             name: "KafkaCatCore",
             dependencies: ["ToolSupport", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression"],

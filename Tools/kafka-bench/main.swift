@@ -13,6 +13,7 @@
 import Glibc
 #endif
 import Foundation
+import ToolSupport
 import Synchronization
 import TributaryCompression
 import TributaryKafka
@@ -131,21 +132,9 @@ func parse() -> BenchConfig {
     return config
 }
 
-func peakRSSKB() -> Int {
-    // VmHWM of this process image; ru_maxrss can carry over a larger pre-exec parent.
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " kB", with: "")) ?? -1
-    }
-    return -1
-}
+func peakRSSKB() -> Int { ProcessResources.peakRSSKB() }
 
-func cpuTimes() -> (user: Double, sys: Double) {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
-            Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
-}
+func cpuTimes() -> (user: Double, sys: Double) { ProcessResources.cpuTimes() }
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

@@ -9,6 +9,7 @@
 import Glibc
 #endif
 import Foundation
+import ToolSupport
 import Synchronization
 import TributaryNATS
 
@@ -66,20 +67,9 @@ func parse() -> BenchConfig {
     return config
 }
 
-func peakRSSKB() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " kB", with: "")) ?? -1
-    }
-    return -1
-}
+func peakRSSKB() -> Int { ProcessResources.peakRSSKB() }
 
-func cpuTimes() -> (user: Double, sys: Double) {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
-            Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
-}
+func cpuTimes() -> (user: Double, sys: Double) { ProcessResources.cpuTimes() }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[Int(Double(sorted.count - 1) * p)]
