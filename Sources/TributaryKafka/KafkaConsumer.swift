@@ -37,6 +37,7 @@ public final class KafkaConsumer: Sendable {
     private let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
     private let state = Mutex(ConsumerState())
+    private let decodeJobs: AsyncStream<DecodeJob>.Continuation
     // Lock order: `fetchConnections` is never taken while `state` is held, nor the reverse.
     private let fetchConnections = Mutex<[Int32: KafkaBrokerConnection]>([:])
 
@@ -48,7 +49,14 @@ public final class KafkaConsumer: Sendable {
         try configuration.validate()
         self.client = client
         self.configuration = configuration
+        let (jobs, continuation) = AsyncStream<DecodeJob>.makeStream()
+        self.decodeJobs = continuation
+        Task.detached { [weak self] in
+            await self?.decodeLoop(jobs)
+        }
     }
+
+    deinit { decodeJobs.finish() }
 
     // MARK: - Assignment and positions
 
@@ -132,7 +140,7 @@ public final class KafkaConsumer: Sendable {
         let key = TopicPartition(topic: topic, partition: partition)
         return state.withLock { state in
             guard let entry = state.partitions[key] else { return nil }
-            return state.firstBufferedOffset(key) ?? entry.position
+            return state.firstBufferedOffset(key) ?? entry.decoding.first ?? entry.position
         }
     }
 
@@ -142,7 +150,7 @@ public final class KafkaConsumer: Sendable {
         let key = TopicPartition(topic: topic, partition: partition)
         return state.withLock { state in
             guard let entry = state.partitions[key], let high = entry.highWatermark else { return false }
-            return state.firstBufferedOffset(key) == nil && entry.position >= high
+            return state.firstBufferedOffset(key) == nil && entry.decoding.isEmpty && entry.position >= high
         }
     }
 
@@ -413,33 +421,72 @@ public final class KafkaConsumer: Sendable {
             // such fetches with no records and no error).
             return await reset(target, broker: broker)
         }
+        // Advance the position from the batch headers alone, so the next fetch can go out while
+        // this response is decoded (on the decoding task, in arrival order).
+        let bytes = data.records ?? []
+        let nextPosition = max(target.offset, KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: bytes) ?? target.offset)
+        let job = DecodeJob(target: target, bytes: bytes, aborted: configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : [],
+                            decoder: decoder, broker: broker)
+        let accepted = state.withLock { state -> Bool in
+            guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return false }
+            entry.position = nextPosition
+            entry.highWatermark = data.highWatermark
+            entry.decoding.append(target.offset)
+            state.partitions[key] = entry
+            state.bufferedBytes += bytes.count
+            return true
+        }
+        if accepted { decodeJobs.yield(job) }
+        return true
+    }
+
+    private struct DecodeJob: Sendable {
+        let target: FetchTarget
+        let bytes: [UInt8]
+        let aborted: [FetchResponse.FetchableTopicResponse.PartitionData.AbortedTransaction]
+        let decoder: KafkaRecordBatchDecoder
+        let broker: String
+    }
+
+    /// Decodes fetched batches in the order they arrived and hands the records to the reader.
+    private func decodeLoop(_ jobs: AsyncStream<DecodeJob>) async {
+        for await job in jobs {
+            decode(job)
+        }
+    }
+
+    private func decode(_ job: DecodeJob) {
+        let key = job.target.key
         var records: [KafkaConsumerRecord] = []
-        var nextPosition = target.offset
-        if let bytes = data.records, !bytes.isEmpty {
-            let set: KafkaRecordSet
+        var failure: KafkaError?
+        if !job.bytes.isEmpty {
             do throws(KafkaRecordError) {
-                set = try decoder.decode(bytes)
+                let set = try job.decoder.decode(job.bytes)
+                for batch in set.batches {
+                    if batch.isControl { continue }
+                    if batch.isTransactional && job.aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
+                        continue
+                    }
+                    for record in batch.records where record.offset >= job.target.offset {
+                        records.append(KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
+                                                           timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers))
+                    }
+                }
             } catch {
-                let offset = error.baseOffset ?? target.offset
-                fail(with: KafkaError(.corruptRecords, "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)",
-                                      broker: broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error))
-                return false
-            }
-            let aborted = configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : []
-            for batch in set.batches {
-                defer { nextPosition = max(nextPosition, batch.nextOffset) }
-                if batch.isControl { continue }
-                if batch.isTransactional && aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
-                    continue
-                }
-                for record in batch.records where record.offset >= target.offset {
-                    records.append(KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
-                                                       timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers))
-                }
+                let offset = error.baseOffset ?? job.target.offset
+                failure = KafkaError(.corruptRecords, "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)",
+                                     broker: job.broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error)
             }
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return [] }
+            state.bufferedBytes -= job.bytes.count
+            guard var entry = state.partitions[key], entry.epoch == job.target.epoch else { return state.takeWaiters() }
+            if let index = entry.decoding.firstIndex(of: job.target.offset) { entry.decoding.remove(at: index) }
+            if let failure {
+                state.partitions[key] = entry
+                if state.failure == nil { state.failure = failure }
+                return state.takeWaiters()
+            }
             if let threshold = entry.skipBefore {
                 if let index = records.firstIndex(where: { $0.timestamp >= threshold }) {
                     records.removeFirst(index)
@@ -448,15 +495,11 @@ public final class KafkaConsumer: Sendable {
                     records.removeAll()
                 }
             }
-            entry.position = nextPosition
-            entry.highWatermark = data.highWatermark
             state.partitions[key] = entry
-            guard !records.isEmpty else { return state.takeWaiters() }
-            state.append(records, for: key)
+            if !records.isEmpty { state.append(records, for: key) }
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
-        return true
     }
 
     private func reset(_ target: FetchTarget, broker: String) async -> Bool {
@@ -528,6 +571,8 @@ private struct PartitionState: Sendable {
     var epoch: UInt64 = 0
     var paused = false
     var highWatermark: Int64?
+    /// Start offsets of fetched responses still being decoded, oldest first.
+    var decoding: [Int64] = []
     /// After a start by timestamp: records older than this are skipped until the first newer one.
     /// A broker may answer the timestamp lookup at batch granularity (tansu 0.6 answers with an
     /// earlier offset); the client then finds the exact record itself.

@@ -59,6 +59,30 @@ public struct KafkaRecordBatchDecoder: Sendable {
         self.maxDecompressedBatchBytes = maxDecompressedBatchBytes
     }
 
+    /// The offset after the last complete batch in `bytes`, read from the batch headers alone
+    /// (no CRC check, no decompression), or nil when `bytes` holds no complete batch. A consumer
+    /// uses it to send its next fetch before decoding this one.
+    public static func nextOffset(afterBatchesIn bytes: [UInt8]) -> Int64? {
+        var position = 0
+        var next: Int64?
+        while bytes.count - position > KafkaRecordBatch.magicOffset {
+            let baseOffset = int64(bytes, at: position)
+            let length = Int(int32(bytes, at: position + 8))
+            guard length > 0, length <= bytes.count - position - KafkaRecordBatch.logOverhead else { break }
+            let magic = Int8(bitPattern: bytes[position + KafkaRecordBatch.magicOffset])
+            if magic == 2 {
+                guard length >= KafkaRecordBatch.headerSize - KafkaRecordBatch.logOverhead else { break }
+                let lastOffsetDelta = Int64(int32(bytes, at: position + 23))
+                next = baseOffset &+ lastOffsetDelta &+ 1
+            } else {
+                // Legacy message sets: a compressed wrapper carries its last inner offset.
+                next = baseOffset &+ 1
+            }
+            position += KafkaRecordBatch.logOverhead + length
+        }
+        return next
+    }
+
     /// Decodes every complete batch in `bytes`.
     ///
     /// - Throws: ``KafkaRecordError`` naming the batch's base offset on a CRC mismatch, an

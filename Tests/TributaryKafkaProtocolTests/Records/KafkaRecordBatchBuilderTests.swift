@@ -47,3 +47,27 @@ struct KafkaRecordBatchBuilderTests {
         #expect(builder.uncompressedSize <= estimated)
     }
 }
+
+@Suite("Next offset from batch headers")
+struct KafkaNextOffsetScanTests {
+    @Test func scansCompleteBatchesOnly() throws {
+        let first = try KafkaRecordBatchEncoder().encode((0..<3).map { KafkaRecord(offset: 10 + Int64($0), timestamp: 1, value: [1]) })
+        let second = try KafkaRecordBatchEncoder(compression: .lz4).encode((0..<5).map { KafkaRecord(offset: 13 + Int64($0), timestamp: 1, value: [2]) })
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: first) == 13)
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: first + second) == 18)
+        // A truncated trailing batch (as a fetch at max_bytes returns) does not count.
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: first + second.dropLast(3)) == 13)
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: Array(first.prefix(20))) == nil)
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: []) == nil)
+        // It agrees with a full decode.
+        #expect(try KafkaRecordBatchDecoder().decode(first + second).nextOffset == 18)
+    }
+
+    @Test func hostileLengthsStopTheScan() {
+        var bytes = [UInt8](repeating: 0, count: 40)
+        bytes[8] = 0x7F  // length 2 GiB
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: bytes) == nil)
+        bytes[8] = 0xFF  // negative length
+        #expect(KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: bytes) == nil)
+    }
+}
