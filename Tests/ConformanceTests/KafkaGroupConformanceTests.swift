@@ -280,6 +280,29 @@ struct KafkaGroupConformanceTests {
         try await client.deleteTopics([orders, refunds])
     }
 
+    @Test func resetNoneWithoutCommittedOffsetsIsAClearError() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let topic = uniqueTopic("group-none")
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 1))
+        var configuration = Self.groupConfiguration(uniqueTopic("group-none-g"), topic)
+        configuration.autoOffsetReset = .none
+        let member = try client.makeGroupConsumer(configuration)
+        var caught: KafkaError?
+        let deadline = ContinuousClock.now + .seconds(30)
+        while caught == nil && ContinuousClock.now < deadline {
+            do {
+                _ = try await member.poll(timeout: .milliseconds(200))
+            } catch {
+                caught = error
+            }
+        }
+        #expect(caught?.code == .offsetOutOfRange)
+        #expect(caught?.message.contains("no committed offset") == true)
+        await member.close()
+        try await client.deleteTopics([topic])
+    }
+
     @Test func failingRecordsGoToTheDeadLetterTopic() async throws {
         let client = try await connectKafka()
         defer { client.close() }
