@@ -161,6 +161,8 @@ public final class KafkaConsumer: Sendable {
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
+        // Ends the decoding task (after what it holds), which releases this consumer.
+        decodeJobs.finish()
         let connections = fetchConnections.withLock { connections -> [KafkaBrokerConnection] in
             defer { connections.removeAll() }
             return Array(connections.values)
