@@ -1,8 +1,8 @@
 /// CRC-32C (Castagnoli), the checksum of Kafka record batches (magic 2).
 ///
 /// Reflected polynomial `0x82F63B78`, initial value and final XOR `0xFFFFFFFF`. The byte loop
-/// uses slicing-by-8 (eight 256-entry tables, built once on first use), which processes eight
-/// bytes per step without platform intrinsics.
+/// uses slicing-by-16 (sixteen 256-entry tables, built once on first use), which processes
+/// sixteen bytes per step without platform intrinsics.
 ///
 /// Use ``checksum(_:)`` for a whole buffer, or create a value and ``update(_:)`` it
 /// piece by piece; both give the same result.
@@ -50,6 +50,21 @@ public struct CRC32C: Hashable, Sendable {
         var index = 0
         let count = buffer.count
         tables.withUnsafeBufferPointer { table in
+            while count - index >= 16 {
+                let w0 = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt32.self)) ^ crc
+                let w1 = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
+                let w2 = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index + 8, as: UInt32.self))
+                let w3 = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index + 12, as: UInt32.self))
+                crc = table[15 * 256 + Int(w0 & 0xFF)] ^ table[14 * 256 + Int((w0 >> 8) & 0xFF)]
+                    ^ table[13 * 256 + Int((w0 >> 16) & 0xFF)] ^ table[12 * 256 + Int(w0 >> 24)]
+                    ^ table[11 * 256 + Int(w1 & 0xFF)] ^ table[10 * 256 + Int((w1 >> 8) & 0xFF)]
+                    ^ table[9 * 256 + Int((w1 >> 16) & 0xFF)] ^ table[8 * 256 + Int(w1 >> 24)]
+                    ^ table[7 * 256 + Int(w2 & 0xFF)] ^ table[6 * 256 + Int((w2 >> 8) & 0xFF)]
+                    ^ table[5 * 256 + Int((w2 >> 16) & 0xFF)] ^ table[4 * 256 + Int(w2 >> 24)]
+                    ^ table[3 * 256 + Int(w3 & 0xFF)] ^ table[2 * 256 + Int((w3 >> 8) & 0xFF)]
+                    ^ table[1 * 256 + Int((w3 >> 16) & 0xFF)] ^ table[Int(w3 >> 24)]
+                index += 16
+            }
             while count - index >= 8 {
                 let low = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt32.self)) ^ crc
                 let high = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
@@ -72,14 +87,14 @@ public struct CRC32C: Hashable, Sendable {
     }
 }
 
-/// The eight slicing tables: table k maps a byte to its CRC contribution k bytes further on.
+/// The sixteen slicing tables: table k maps a byte to its CRC contribution k bytes further on.
 private struct CRC32CTables: Sendable {
     let entries: [UInt32]
 
     static let shared = CRC32CTables()
 
     private init() {
-        var entries = [UInt32](repeating: 0, count: 8 * 256)
+        var entries = [UInt32](repeating: 0, count: 16 * 256)
         for byte in 0..<256 {
             var crc = UInt32(byte)
             for _ in 0..<8 {
@@ -87,7 +102,7 @@ private struct CRC32CTables: Sendable {
             }
             entries[byte] = crc
         }
-        for table in 1..<8 {
+        for table in 1..<16 {
             for byte in 0..<256 {
                 let previous = entries[(table - 1) * 256 + byte]
                 entries[table * 256 + byte] = entries[Int(previous & 0xFF)] ^ (previous >> 8)
