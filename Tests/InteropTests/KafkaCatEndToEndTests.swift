@@ -194,7 +194,19 @@ struct KafkaCatEndToEndTests {
         let group = try await kafkaCat(["-G", "cat-missing", missing, "-e"])
         #expect(group.status == 2, "\(group.stderr)")
         #expect(group.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(group.stderr)")
-        let produce = try await kafkaCat(["-P", "-t", missing], stdin: "x\n")
+        let produce = try await kafkaCat(["-P", "-t", missing, "-X", "allow.auto.create.topics=false"], stdin: "x\n")
         #expect(produce.status == 2, "\(produce.stderr)")
+        #expect(produce.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(produce.stderr)")
+    }
+
+    @Test func producingToAMissingTopicCreatesItLikeKcat() async throws {
+        // librdkafka producers ask the broker to create a missing topic (allow.auto.create.topics
+        // defaults to true for producers); kcat scripts rely on it.
+        let topic = "cat-autocreate-\(UInt32.random(in: 0...UInt32.max))"
+        let produce = try await kafkaCat(["-P", "-t", topic], stdin: "first\nsecond\n")
+        #expect(produce.status == 0, "\(produce.stderr)")
+        let consume = try await kafkaCat(["-C", "-t", topic, "-e", "-q", "-f", "%s\n"])
+        #expect(consume.status == 0, "\(consume.stderr)")
+        #expect(Set(consume.stdout.split(separator: "\n").map(String.init)) == ["first", "second"])
     }
 }

@@ -10,6 +10,9 @@ public struct KafkaCatProperties: Sendable {
     public var brokers: String?
     /// `client.id`.
     public var clientID: String?
+    /// `allow.auto.create.topics`; nil leaves librdkafka's default (true for producing, false
+    /// otherwise).
+    public var allowAutoTopicCreation: Bool?
     /// `compression.type` / `compression.codec` (also `-z`).
     public var compression: KafkaCompressionCodec?
     /// `acks` / `request.required.acks`: 0, 1, -1 or all.
@@ -74,6 +77,8 @@ public struct KafkaCatProperties: Sendable {
         case "client.id":
             guard !value.isEmpty else { throw UsageError("invalid -X client.id: must not be empty") }
             clientID = value
+        case "allow.auto.create.topics":
+            allowAutoTopicCreation = try Self.boolean(key, value)
         case "compression.type", "compression.codec":
             compression = try Self.codec(value, what: "-X \(key)")
         case "acks", "request.required.acks":
@@ -152,9 +157,12 @@ public struct KafkaCatProperties: Sendable {
         }
     }
 
-    /// Applies the client-wide properties.
-    public func apply(to configuration: inout KafkaClientConfiguration) {
+    /// Applies the client-wide properties; `producing` selects librdkafka's default for
+    /// `allow.auto.create.topics` (a producer may create the topic it writes to, if the broker
+    /// allows it).
+    public func apply(to configuration: inout KafkaClientConfiguration, producing: Bool = false) {
         if let clientID { configuration.clientID = clientID }
+        configuration.allowAutoTopicCreation = allowAutoTopicCreation ?? producing
     }
 
     /// Applies the producer properties.

@@ -12,7 +12,7 @@ struct KafkaCatSession: Sendable {
     func connect() async throws(KafkaError) -> KafkaClient {
         var configuration = KafkaClientConfiguration()
         configuration.bootstrapServers = command.brokers
-        command.properties.apply(to: &configuration)
+        command.properties.apply(to: &configuration, producing: command.mode == .produce)
         return try await KafkaClient.connect(configuration)
     }
 
