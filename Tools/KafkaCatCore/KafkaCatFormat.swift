@@ -115,31 +115,10 @@ public struct KafkaCatFormat: Sendable, Hashable {
     /// kcat's escapes in format text: `\n`, `\t`, `\r`, `\xHH`, `\NNN` (decimal) or `\0NNN`
     /// (octal); any other escaped character stands for itself (`\\` is `\`).
     static func unescape(_ text: String) -> [UInt8] {
-        let input = Array(text.utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while index < input.count {
-            let byte = input[index]
-            index += 1
-            guard byte == UInt8(ascii: "\\"), index < input.count else {
-                out.append(byte)
-                continue
-            }
-            let escape = input[index]
-            index += 1
+        DelimiterEscapes.decode(text) { (escape: UInt8, input: [UInt8], index: inout Int, out: inout [UInt8]) in
             switch escape {
-            case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
-            case UInt8(ascii: "t"): out.append(UInt8(ascii: "\t"))
-            case UInt8(ascii: "r"): out.append(UInt8(ascii: "\r"))
             case UInt8(ascii: "x"):
-                var value = 0
-                var digits = 0
-                while digits < 2, index < input.count, let digit = DelimiterEscapes.hexValue(input[index]) {
-                    value = value * 16 + Int(digit)
-                    digits += 1
-                    index += 1
-                }
-                out.append(digits > 0 ? UInt8(value) : UInt8(ascii: "x"))
+                out.append(DelimiterEscapes.hexByte(input, &index) ?? UInt8(ascii: "x"))
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let radix = escape == UInt8(ascii: "0") ? 8 : 10
                 var value = Int(escape - UInt8(ascii: "0"))
@@ -155,6 +134,5 @@ public struct KafkaCatFormat: Sendable, Hashable {
                 out.append(escape)
             }
         }
-        return out
     }
 }
