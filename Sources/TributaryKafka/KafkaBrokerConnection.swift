@@ -35,6 +35,23 @@ final class KafkaBrokerConnection: Sendable {
         var unanswered: Set<Int32> = []
         var unansweredOrder: [Int32] = []
 
+        /// Gives `frame` the next correlation id and queues it for writing; `pending` waits for
+        /// the response, nil marks a request the broker does not answer. Returns the error the
+        /// connection closed with, if it did (nothing is queued then).
+        mutating func queue(_ frame: inout [UInt8], pending: Pending?) -> KafkaError? {
+            if let closedError { return closedError }
+            let id = nextCorrelationID
+            nextCorrelationID = id == Int32.max ? 1 : id + 1
+            KafkaBrokerConnection.patchCorrelationID(id, in: &frame)
+            if let pending {
+                self.pending[id] = pending
+            } else {
+                rememberUnanswered(id)
+            }
+            outbound.append(contentsOf: frame)
+            return nil
+        }
+
         mutating func rememberUnanswered(_ id: Int32) {
             unanswered.insert(id)
             unansweredOrder.append(id)
@@ -169,15 +186,7 @@ final class KafkaBrokerConnection: Sendable {
     /// never answers). Returns once the frame is queued for writing.
     func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16) throws(KafkaError) {
         var frame = try encode(request, version: version)
-        let refused: KafkaError? = state.withLock { state in
-            if let error = state.closedError { return error }
-            Self.patchCorrelationID(state.nextCorrelationID, in: &frame)
-            state.rememberUnanswered(state.nextCorrelationID)
-            state.nextCorrelationID = state.nextCorrelationID == Int32.max ? 1 : state.nextCorrelationID + 1
-            state.outbound.append(contentsOf: frame)
-            return nil
-        }
-        if let refused { throw refused }
+        if let refused = state.withLock({ $0.queue(&frame, pending: nil) }) { throw refused }
         wakeup.wake()
     }
 
@@ -215,16 +224,7 @@ final class KafkaBrokerConnection: Sendable {
     private func enqueue(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, complete: @escaping Completion) {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? configuration.requestTimeout)
         var frame = frame
-        let refused: KafkaError? = state.withLock { state in
-            if let error = state.closedError { return error }
-            let id = state.nextCorrelationID
-            state.nextCorrelationID = id == Int32.max ? 1 : id + 1
-            Self.patchCorrelationID(id, in: &frame)
-            state.pending[id] = Pending(api: api, deadline: deadline, complete: complete)
-            state.outbound.append(contentsOf: frame)
-            return nil
-        }
-        if let refused {
+        if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete)) }) {
             complete(.failure(refused))
         } else {
             wakeup.wake()

@@ -28,8 +28,8 @@ extension KafkaCluster {
 
     /// Committed offsets of `group` for `partitions` through `connection` (the coordinator's);
     /// -1 where nothing is committed.
-    static func fetchCommitted(group: String, _ partitions: [TopicPartition], requireStable: Bool,
-                               through connection: KafkaBrokerConnection) async throws(KafkaError) -> [TopicPartition: Int64] {
+    static func fetchCommitted(group: String, _ partitions: [KafkaTopicPartition], requireStable: Bool,
+                               through connection: KafkaBrokerConnection) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
         // Versions 8+ batch several groups; 7 is the newest with the single-group shape.
         let version = try connection.version(for: .offsetFetch, clientRange: 1...7)
         var request = OffsetFetchRequest()
@@ -41,14 +41,14 @@ extension KafkaCluster {
         let response = try await connection.send(request, version: version)
         let topLevel = KafkaErrorCode(rawValue: response.errorCode)
         if topLevel.isError { throw KafkaError.broker(topLevel, api: .offsetFetch, broker: connection.endpoint) }
-        var result: [TopicPartition: Int64] = [:]
+        var result: [KafkaTopicPartition: Int64] = [:]
         for topic in response.topics {
             for partition in topic.partitions {
                 let code = KafkaErrorCode(rawValue: partition.errorCode)
                 if code.isError {
                     throw KafkaError.broker(code, api: .offsetFetch, broker: connection.endpoint, topic: topic.name, partition: partition.partitionIndex)
                 }
-                result[TopicPartition(topic: topic.name, partition: partition.partitionIndex)] = partition.committedOffset
+                result[KafkaTopicPartition(topic: topic.name, partition: partition.partitionIndex)] = partition.committedOffset
             }
         }
         return result
@@ -63,7 +63,7 @@ extension KafkaClient {
         let offsets = try await cluster.retrying(until: deadline) { () throws(KafkaError) in
             let (node, _) = try await cluster.findCoordinator(group: group)
             let connection = try await cluster.connection(to: node)
-            return try await KafkaCluster.fetchCommitted(group: group, partitions.map { TopicPartition(topic: topic, partition: $0) }, requireStable: false, through: connection)
+            return try await KafkaCluster.fetchCommitted(group: group, partitions.map { KafkaTopicPartition(topic: topic, partition: $0) }, requireStable: false, through: connection)
         }
         var result: [Int32: Int64] = [:]
         for (key, value) in offsets { result[key.partition] = value }

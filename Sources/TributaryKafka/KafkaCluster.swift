@@ -31,20 +31,12 @@ final class KafkaCluster: Sendable {
     /// - Throws: ``KafkaError`` `connectionFailed`, or `invalidArgument` when the node is unknown
     ///   even after a metadata refresh.
     func connection(to nodeID: Int32) async throws(KafkaError) -> KafkaBrokerConnection {
-        let (existing, broker, closed) = state.withLock { state in
-            (state.connections[nodeID].flatMap { $0.isAlive ? $0 : nil }, state.brokers[nodeID], state.closed)
+        let (existing, closed) = state.withLock { state in
+            (state.connections[nodeID].flatMap { $0.isAlive ? $0 : nil }, state.closed)
         }
         if closed { throw KafkaError(.closed, "the Kafka client is closed") }
         if let existing { return existing }
-        var target = broker
-        if target == nil {
-            _ = try await refreshMetadata(topics: [])
-            target = state.withLock { $0.brokers[nodeID] }
-        }
-        guard let target else {
-            throw KafkaError(.invalidArgument, "broker \(nodeID) is not in the cluster metadata; refresh metadata or check the broker id")
-        }
-        let connection = try await KafkaBrokerConnection.open(target.address, nodeID: nodeID, configuration: configuration)
+        let connection = try await KafkaBrokerConnection.open(try await address(of: nodeID), nodeID: nodeID, configuration: configuration)
         let (winner, isClosed) = state.withLock { state -> (KafkaBrokerConnection, Bool) in
             if let other = state.connections[nodeID], other.isAlive { return (other, state.closed) }
             state.connections[nodeID] = connection
@@ -110,17 +102,19 @@ final class KafkaCluster: Sendable {
     /// coordination, which would hold up every other request on a shared connection (a broker
     /// answers one connection's requests in order). Closed with the client.
     func openDedicatedConnection(to nodeID: Int32) async throws(KafkaError) -> KafkaBrokerConnection {
-        var broker = state.withLock { $0.brokers[nodeID] }
-        if broker == nil {
-            _ = try await refreshMetadata(topics: [])
-            broker = state.withLock { $0.brokers[nodeID] }
-        }
-        guard let broker else {
-            throw KafkaError(.invalidArgument, "broker \(nodeID) is not in the cluster metadata; refresh metadata or check the broker id")
-        }
-        let connection = try await KafkaBrokerConnection.open(broker.address, nodeID: nodeID, configuration: configuration)
+        let connection = try await KafkaBrokerConnection.open(try await address(of: nodeID), nodeID: nodeID, configuration: configuration)
         track(connection)
         return connection
+    }
+
+    /// The address of broker `nodeID`, refreshing metadata once when it is not known.
+    private func address(of nodeID: Int32) async throws(KafkaError) -> KafkaBrokerAddress {
+        if let broker = state.withLock({ $0.brokers[nodeID] }) { return broker.address }
+        _ = try await refreshMetadata(topics: [])
+        guard let broker = state.withLock({ $0.brokers[nodeID] }) else {
+            throw KafkaError(.invalidArgument, "broker \(nodeID) is not in the cluster metadata; refresh metadata or check the broker id")
+        }
+        return broker.address
     }
 
     /// Closes `connection` when the client closes (dead ones are forgotten as new ones come).

@@ -67,7 +67,7 @@ public final class KafkaConsumer: Sendable {
     public func assign(topic: String, partition: Int32, from start: KafkaOffsetSpec) async throws(KafkaError) {
         _ = try await cluster.leader(topic: topic, partition: partition)
         let offset = try await client.offset(topic: topic, partition: partition, start)
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         let startLoop = state.withLock { state -> Bool in
             var entry = state.partitions[key] ?? PartitionState()
             entry.position = offset
@@ -90,7 +90,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops reading `topic`/`partition`; buffered records of it are dropped.
     public func unassign(topic: String, partition: Int32) {
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         state.withLock { state in
             state.partitions[key] = nil
             state.order.removeAll { $0 == key }
@@ -108,7 +108,7 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: ``KafkaError`` `invalidArgument` when the partition is not assigned, or the error
     ///   of resolving the offset.
     public func seek(topic: String, partition: Int32, to target: KafkaOffsetSpec) async throws(KafkaError) {
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         guard state.withLock({ $0.partitions[key] != nil }) else {
             throw KafkaError(.invalidArgument, "seek on \(topic) [\(partition)], which is not assigned; assign it first", topic: topic, partition: partition)
         }
@@ -125,19 +125,19 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching an assigned partition; its position is kept.
     public func pause(topic: String, partition: Int32) {
-        state.withLock { $0.partitions[TopicPartition(topic: topic, partition: partition)]?.paused = true }
+        state.withLock { $0.partitions[KafkaTopicPartition(topic: topic, partition: partition)]?.paused = true }
     }
 
     /// Fetches a paused partition again from its position.
     public func resume(topic: String, partition: Int32) {
-        state.withLock { $0.partitions[TopicPartition(topic: topic, partition: partition)]?.paused = false }
+        state.withLock { $0.partitions[KafkaTopicPartition(topic: topic, partition: partition)]?.paused = false }
         wakeFetcher()
     }
 
     /// The offset of the next record the reader will get from this partition, nil when not
     /// assigned.
     public func position(topic: String, partition: Int32) -> Int64? {
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         return state.withLock { state in
             guard let entry = state.partitions[key] else { return nil }
             return state.firstBufferedOffset(key) ?? entry.decoding.first ?? entry.position
@@ -147,7 +147,7 @@ public final class KafkaConsumer: Sendable {
     /// Whether the reader has every record of the partition up to the high watermark seen in the
     /// last fetch (kcat's end of partition).
     public func isAtEnd(topic: String, partition: Int32) -> Bool {
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         return state.withLock { state in
             guard let entry = state.partitions[key], let high = entry.highWatermark else { return false }
             return state.firstBufferedOffset(key) == nil && entry.decoding.isEmpty && entry.position >= high
@@ -180,17 +180,17 @@ public final class KafkaConsumer: Sendable {
     public func poll(maxRecords: Int = 500, timeout: Duration) async throws(KafkaError) -> [KafkaConsumerRecord] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
-            let (records, failure, closed) = state.withLock { state in
-                (state.take(maxRecords), state.failure, state.closed)
+            let (records, failure, closed) = state.withLock { state -> ([KafkaConsumerRecord], KafkaError?, Bool) in
+                let records = state.take(maxRecords)
+                if !records.isEmpty { return (records, nil, false) }
+                defer { state.failure = nil }
+                return ([], state.failure, state.closed)
             }
             if !records.isEmpty {
                 wakeFetcher()
                 return records
             }
-            if let failure {
-                state.withLock { $0.failure = nil }
-                throw failure
-            }
+            if let failure { throw failure }
             if closed || ContinuousClock.now >= deadline { return [] }
             await waitForRecords(until: deadline)
         }
@@ -202,17 +202,18 @@ public final class KafkaConsumer: Sendable {
 
     fileprivate func next() async throws(KafkaError) -> KafkaConsumerRecord? {
         while true {
-            let (record, failure, closed) = state.withLock { state in
-                (state.takeOne(), state.failure, state.closed)
+            // One lock per record: the record, or else the failure (taken) and the closed flag.
+            let halfFull = configuration.maxBufferedBytes / 2
+            let (record, failure, closed, wake) = state.withLock { state -> (KafkaConsumerRecord?, KafkaError?, Bool, Bool) in
+                if let record = state.takeOne() { return (record, nil, false, state.fetcherWakeup != nil && state.heldBytes < halfFull) }
+                defer { state.failure = nil }
+                return (nil, state.failure, state.closed, false)
             }
             if let record {
-                if state.withLock({ $0.bufferedBytes < configuration.maxBufferedBytes / 2 && $0.fetcherWaiting }) { wakeFetcher() }
+                if wake { wakeFetcher() }
                 return record
             }
-            if let failure {
-                state.withLock { $0.failure = nil }
-                throw failure
-            }
+            if let failure { throw failure }
             if closed { return nil }
             if Task.isCancelled { return nil }
             await waitForRecords(until: nil)
@@ -260,7 +261,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     private struct FetchTarget: Sendable {
-        let key: TopicPartition
+        let key: KafkaTopicPartition
         let offset: Int64
         let epoch: UInt64
     }
@@ -268,17 +269,18 @@ public final class KafkaConsumer: Sendable {
     private func fetchLoop() async {
         var attempt = 0
         while true {
-            let (targets, closed, full) = state.withLock { state -> ([FetchTarget], Bool, Bool) in
-                let full = state.bufferedBytes >= configuration.maxBufferedBytes
+            let (targets, closed) = state.withLock { state -> ([FetchTarget], Bool) in
+                // Nothing is fetched while the buffer is full; the reader wakes the loop.
+                guard state.heldBytes < configuration.maxBufferedBytes else { return ([], state.closed) }
                 let targets = state.order.compactMap { key -> FetchTarget? in
                     guard let entry = state.partitions[key], !entry.paused else { return nil }
                     return FetchTarget(key: key, offset: entry.position, epoch: entry.epoch)
                 }
-                return (full ? [] : targets, state.closed, full)
+                return (targets, state.closed)
             }
             if closed { return }
             if targets.isEmpty {
-                await waitForWake(full: full)
+                await waitForWake()
                 continue
             }
             // Group by leader.
@@ -315,21 +317,19 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    private func waitForWake(full: Bool) async {
+    private func waitForWake() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.wakeRequested || state.closed {
                     state.wakeRequested = false
                     return true
                 }
-                state.fetcherWaiting = true
                 state.fetcherWakeup = continuation
                 return false
             }
             if resumeNow { continuation.resume() }
         }
         state.withLock {
-            $0.fetcherWaiting = false
             $0.wakeRequested = false
         }
     }
@@ -435,7 +435,7 @@ public final class KafkaConsumer: Sendable {
             entry.highWatermark = data.highWatermark
             entry.decoding.append(target.offset)
             state.partitions[key] = entry
-            state.bufferedBytes += bytes.count
+            state.decodingBytes += bytes.count
             return true
         }
         if accepted { decodeJobs.yield(job) }
@@ -481,7 +481,7 @@ public final class KafkaConsumer: Sendable {
             }
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.bufferedBytes -= job.bytes.count
+            state.decodingBytes -= job.bytes.count
             guard var entry = state.partitions[key], entry.epoch == job.target.epoch else { return state.takeWaiters() }
             if let index = entry.decoding.firstIndex(of: job.target.offset) { entry.decoding.remove(at: index) }
             if let failure {
@@ -582,18 +582,22 @@ private struct PartitionState: Sendable {
 }
 
 private struct ConsumerState: Sendable {
-    var partitions: [TopicPartition: PartitionState] = [:]
-    var order: [TopicPartition] = []
+    var partitions: [KafkaTopicPartition: PartitionState] = [:]
+    var order: [KafkaTopicPartition] = []
     var buffer: [KafkaConsumerRecord] = []
     var head = 0
+    /// Sizes of the records in `buffer`.
     var bufferedBytes = 0
+    /// Fetched bytes waiting for the decoding task.
+    var decodingBytes = 0
+    /// What counts against `maxBufferedBytes`.
+    var heldBytes: Int { bufferedBytes + decodingBytes }
     var failure: KafkaError?
     var closed = false
     var loopStarted = false
     var readerWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     var nextWaiterID = 0
     var fetcherWakeup: CheckedContinuation<Void, Never>?
-    var fetcherWaiting = false
     var wakeRequested = false
 
     mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
@@ -610,7 +614,7 @@ private struct ConsumerState: Sendable {
         64 + (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + 16 + $1.key.utf8.count + ($1.value?.count ?? 0) }
     }
 
-    mutating func append(_ records: [KafkaConsumerRecord], for key: TopicPartition) {
+    mutating func append(_ records: [KafkaConsumerRecord], for key: KafkaTopicPartition) {
         if head > 0 && head >= buffer.count / 2 {
             buffer.removeSubrange(0..<head)
             head = 0
@@ -656,20 +660,14 @@ private struct ConsumerState: Sendable {
         return slice
     }
 
-    func bufferedCount(_ key: TopicPartition) -> Int {
-        var count = 0
-        for index in head..<buffer.count where buffer[index].partition == key.partition && buffer[index].topic == key.topic { count += 1 }
-        return count
-    }
-
-    func firstBufferedOffset(_ key: TopicPartition) -> Int64? {
+    func firstBufferedOffset(_ key: KafkaTopicPartition) -> Int64? {
         for index in head..<buffer.count where buffer[index].partition == key.partition && buffer[index].topic == key.topic {
             return buffer[index].offset
         }
         return nil
     }
 
-    mutating func dropBuffered(_ key: TopicPartition) {
+    mutating func dropBuffered(_ key: KafkaTopicPartition) {
         let kept = buffer[head...].filter { !($0.partition == key.partition && $0.topic == key.topic) }
         buffer = Array(kept)
         head = 0

@@ -53,13 +53,13 @@ public final class KafkaGroupConsumer: Sendable {
     // MARK: - Public API
 
     /// The member id the coordinator gave this member ("" before the first join).
-    public var memberID: String { state.withLock { $0.memberID } }
+    public var memberID: String { state.withLock { $0.machine.memberID } }
     /// The generation of the current assignment (-1 before the first).
-    public var generationID: Int32 { state.withLock { $0.generationID } }
+    public var generationID: Int32 { state.withLock { $0.machine.generation } }
     /// The partitions assigned now.
-    public var assignment: [KafkaTopicPartitions] { state.withLock { Self.lists($0.assigned) } }
+    public var assignment: [KafkaTopicPartitions] { state.withLock { KafkaTopicPartition.lists($0.assigned) } }
     /// The assignor the group uses, once joined.
-    public var protocolName: String? { state.withLock { $0.protocolName } }
+    public var protocolName: String? { state.withLock { $0.machine.protocolName } }
 
     /// Up to `maxRecords` records of the assigned partitions, waiting up to `timeout`.
     ///
@@ -69,7 +69,7 @@ public final class KafkaGroupConsumer: Sendable {
         if let failure = state.withLock({ $0.failure }) { throw failure }
         let records = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
         let assigned = state.withLock { $0.assigned }
-        return records.filter { assigned.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
+        return records.filter { assigned.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) }
     }
 
     /// The offset of the next record ``poll(maxRecords:timeout:)`` returns from this partition;
@@ -86,18 +86,15 @@ public final class KafkaGroupConsumer: Sendable {
     }
 
     private func isAssigned(topic: String, partition: Int32) -> Bool {
-        let key = TopicPartition(topic: topic, partition: partition)
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
         return state.withLock { $0.assigned.contains(key) }
     }
 
     /// Marks `record` (and everything before it in its partition) processed: its offset + 1 is
     /// what the next commit stores.
     public func markProcessed(_ record: KafkaConsumerRecord) {
-        let key = TopicPartition(topic: record.topic, partition: record.partition)
-        state.withLock { state in
-            guard state.assigned.contains(key) else { return }
-            state.processed[key] = max(state.processed[key] ?? 0, record.offset + 1)
-        }
+        let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
+        state.withLock { $0.markProcessed(key, offset: record.offset) }
     }
 
     /// Commits the processed offsets that are not committed yet.
@@ -134,7 +131,7 @@ public final class KafkaGroupConsumer: Sendable {
 
     /// The committed offset of each of `partitions` (-1 where none), from the coordinator.
     public func committed(topic: String, partitions: [Int32]) async throws(KafkaError) -> [Int32: Int64] {
-        let offsets = try await fetchCommitted([TopicPartition](partitions.map { TopicPartition(topic: topic, partition: $0) }))
+        let offsets = try await fetchCommitted(partitions.map { KafkaTopicPartition(topic: topic, partition: $0) })
         var result: [Int32: Int64] = [:]
         for (key, value) in offsets { result[key.partition] = value }
         return result
@@ -152,7 +149,7 @@ public final class KafkaGroupConsumer: Sendable {
         for action in actions {
             switch action {
             case .revoke(let partitions):
-                await revoke(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+                await revoke(partitions)
             case .leave(let member):
                 await leaveGroup(member)
             default:
@@ -176,10 +173,10 @@ public final class KafkaGroupConsumer: Sendable {
         while !state.withLock({ $0.closing }) {
             let records = try await poll(maxRecords: 1000, timeout: .milliseconds(200))
             if records.isEmpty { continue }
-            var byPartition: [TopicPartition: [KafkaConsumerRecord]] = [:]
-            var order: [TopicPartition] = []
+            var byPartition: [KafkaTopicPartition: [KafkaConsumerRecord]] = [:]
+            var order: [KafkaTopicPartition] = []
             for record in records {
-                let key = TopicPartition(topic: record.topic, partition: record.partition)
+                let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
                 if byPartition[key] == nil { order.append(key) }
                 byPartition[key, default: []].append(record)
             }
@@ -223,7 +220,7 @@ public final class KafkaGroupConsumer: Sendable {
     private func process(_ records: [KafkaConsumerRecord], retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy?, producer: KafkaProducer?,
                          eachRecord: @Sendable (KafkaConsumerRecord) async throws -> Void) async -> KafkaError? {
         for record in records {
-            let key = TopicPartition(topic: record.topic, partition: record.partition)
+            let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
             // A partition revoked meanwhile is someone else's now. Counted while the handler runs,
             // so that a revocation waits for it and commits its offset before handing over.
             guard state.withLock({ state -> Bool in
@@ -231,42 +228,51 @@ public final class KafkaGroupConsumer: Sendable {
                 state.handling[key, default: 0] += 1
                 return true
             }) else { return nil }
-            defer { state.withLock { $0.handling[key, default: 1] -= 1 } }
-            var lastError: (any Error)?
-            for attempt in 0..<retry.attempts {
-                do {
-                    try await eachRecord(record)
-                    lastError = nil
-                    break
-                } catch {
-                    lastError = error
-                    if attempt + 1 < retry.attempts {
-                        try? await Task.sleep(for: retry.backoff * (1 << min(attempt, 10)))
-                    }
-                }
+            let failure = await handle(record, retry: retry, deadLetter: deadLetter, producer: producer, eachRecord: eachRecord)
+            state.withLock { state in
+                state.handling[key, default: 1] -= 1
+                if failure == nil { state.markProcessed(key, offset: record.offset) }
             }
-            if let lastError {
-                guard let deadLetter, let producer else {
-                    return KafkaError(.invalidArgument, "the handler failed for \(record) after \(retry.attempts) attempts: \(lastError)",
-                                      topic: record.topic, partition: record.partition, offset: record.offset, underlying: lastError)
-                }
-                var headers = record.headers
-                headers.append((KafkaDeadLetterPolicy.errorHeader, Array(String(describing: lastError).utf8)))
-                headers.append((KafkaDeadLetterPolicy.topicHeader, Array(record.topic.utf8)))
-                headers.append((KafkaDeadLetterPolicy.partitionHeader, Array(String(record.partition).utf8)))
-                headers.append((KafkaDeadLetterPolicy.offsetHeader, Array(String(record.offset).utf8)))
-                let target = deadLetter.topic(record.topic)
-                do throws(KafkaError) {
-                    try await ensureTopic(target, like: record.topic)
-                    try await producer.send(topic: target, key: record.key, value: record.value, headers: headers)
-                } catch {
-                    return KafkaError(error.code, "record \(record) could not be sent to the dead-letter topic '\(target)': \(error.message)",
-                                      brokerErrorCode: error.brokerErrorCode, topic: target, underlying: error)
-                }
-            }
-            markProcessed(record)
+            if let failure { return failure }
         }
         return nil
+    }
+
+    /// Runs the handler for one record with retries; a record it keeps failing on goes to the
+    /// dead-letter topic. Returns the error that ends the run, if any.
+    private func handle(_ record: KafkaConsumerRecord, retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy?, producer: KafkaProducer?,
+                        eachRecord: @Sendable (KafkaConsumerRecord) async throws -> Void) async -> KafkaError? {
+        var lastError: (any Error)?
+        for attempt in 0..<retry.attempts {
+            do {
+                try await eachRecord(record)
+                return nil
+            } catch {
+                lastError = error
+                if attempt + 1 < retry.attempts {
+                    try? await Task.sleep(for: retry.backoff * (1 << min(attempt, 10)))
+                }
+            }
+        }
+        guard let lastError else { return nil }
+        guard let deadLetter, let producer else {
+            return KafkaError(.invalidArgument, "the handler failed for \(record) after \(retry.attempts) attempts: \(lastError)",
+                              topic: record.topic, partition: record.partition, offset: record.offset, underlying: lastError)
+        }
+        var headers = record.headers
+        headers.append((KafkaDeadLetterPolicy.errorHeader, Array(String(describing: lastError).utf8)))
+        headers.append((KafkaDeadLetterPolicy.topicHeader, Array(record.topic.utf8)))
+        headers.append((KafkaDeadLetterPolicy.partitionHeader, Array(String(record.partition).utf8)))
+        headers.append((KafkaDeadLetterPolicy.offsetHeader, Array(String(record.offset).utf8)))
+        let target = deadLetter.topic(record.topic)
+        do throws(KafkaError) {
+            try await ensureTopic(target, like: record.topic)
+            try await producer.send(topic: target, key: record.key, value: record.value, headers: headers)
+            return nil
+        } catch {
+            return KafkaError(error.code, "record \(record) could not be sent to the dead-letter topic '\(target)': \(error.message)",
+                              brokerErrorCode: error.brokerErrorCode, topic: target, underlying: error)
+        }
     }
 
     private func ensureTopic(_ topic: String, like origin: String) async throws(KafkaError) {
@@ -357,12 +363,12 @@ public final class KafkaGroupConsumer: Sendable {
                     queue += failedRequest(.syncGroup, error)
                 }
             case .revoke(let partitions):
-                await revoke(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+                await revoke(partitions)
             case .lose(let partitions):
-                lose(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+                lose(partitions)
             case .take(let partitions):
                 do throws(KafkaError) {
-                    try await take(Set(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+                    try await take(partitions)
                 } catch {
                     fail(error)
                     return
@@ -377,11 +383,6 @@ public final class KafkaGroupConsumer: Sendable {
             case .leave(let memberID):
                 await leaveGroup(memberID)
                 return
-            }
-            state.withLock { state in
-                state.memberID = state.machine.memberID
-                state.generationID = state.machine.generation
-                state.protocolName = state.machine.protocolName
             }
         }
     }
@@ -533,7 +534,7 @@ public final class KafkaGroupConsumer: Sendable {
 
     // MARK: - Assignment changes
 
-    private func revoke(_ partitions: Set<TopicPartition>) async {
+    private func revoke(_ partitions: Set<KafkaTopicPartition>) async {
         guard !partitions.isEmpty else { return }
         // Stop handing out records of these partitions, let running handlers finish, then commit.
         state.withLock { $0.revoking.formUnion(partitions) }
@@ -548,20 +549,20 @@ public final class KafkaGroupConsumer: Sendable {
             for key in partitions { state.processed[key] = nil }
         }
         for key in partitions { consumer.unassign(topic: key.topic, partition: key.partition) }
-        onRebalance?(.revoked(Self.lists(partitions)))
+        onRebalance?(.revoked(KafkaTopicPartition.lists(partitions)))
     }
 
-    private func lose(_ partitions: Set<TopicPartition>) {
+    private func lose(_ partitions: Set<KafkaTopicPartition>) {
         guard !partitions.isEmpty else { return }
         state.withLock { state in
             state.assigned.subtract(partitions)
             for key in partitions { state.processed[key] = nil }
         }
         for key in partitions { consumer.unassign(topic: key.topic, partition: key.partition) }
-        onRebalance?(.lost(Self.lists(partitions)))
+        onRebalance?(.lost(KafkaTopicPartition.lists(partitions)))
     }
 
-    private func take(_ partitions: Set<TopicPartition>) async throws(KafkaError) {
+    private func take(_ partitions: Set<KafkaTopicPartition>) async throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let committed = try await fetchCommitted(Array(partitions))
         for key in partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
@@ -581,12 +582,12 @@ public final class KafkaGroupConsumer: Sendable {
             _ = state.withLock { $0.assigned.insert(key) }
             try await consumer.assign(topic: key.topic, partition: key.partition, from: start)
         }
-        onRebalance?(.assigned(Self.lists(partitions)))
+        onRebalance?(.assigned(KafkaTopicPartition.lists(partitions)))
     }
 
     // MARK: - Offsets
 
-    private func fetchCommitted(_ partitions: [TopicPartition]) async throws(KafkaError) -> [TopicPartition: Int64] {
+    private func fetchCommitted(_ partitions: [KafkaTopicPartition]) async throws(KafkaError) -> [KafkaTopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
         let deadline = ContinuousClock.now.advanced(by: cluster.configuration.operationTimeout)
         return try await cluster.retrying(until: deadline) { () throws(KafkaError) in
@@ -602,16 +603,16 @@ public final class KafkaGroupConsumer: Sendable {
         }
     }
 
-    private func commitProcessed(only: Set<TopicPartition>?) async throws(KafkaError) {
+    private func commitProcessed(only: Set<KafkaTopicPartition>?) async throws(KafkaError) {
         // During a join the generation is about to change and the coordinator connection is held
         // by the JoinGroup; processed offsets stay pending and are committed on revoke or later.
         if only == nil && state.withLock({ $0.joining }) { return }
-        let (pending, member, generation) = state.withLock { state -> ([TopicPartition: Int64], String, Int32) in
-            var pending: [TopicPartition: Int64] = [:]
+        let (pending, member, generation) = state.withLock { state -> ([KafkaTopicPartition: Int64], String, Int32) in
+            var pending: [KafkaTopicPartition: Int64] = [:]
             for (key, offset) in state.processed where (only?.contains(key) ?? true) && state.committed[key] != offset {
                 pending[key] = offset
             }
-            return (pending, state.memberID, state.generationID)
+            return (pending, state.machine.memberID, state.machine.generation)
         }
         guard !pending.isEmpty else { return }
         let connection = try await coordinatorConnection()
@@ -629,10 +630,10 @@ public final class KafkaGroupConsumer: Sendable {
         request.topics = byTopic.sorted { $0.key < $1.key }.map { .init(name: $0.key, partitions: $0.value.sorted { $0.partitionIndex < $1.partitionIndex }) }
         let response = try await connection.send(request, version: version)
         var firstError: KafkaError?
-        var done: [TopicPartition: Int64] = [:]
+        var done: [KafkaTopicPartition: Int64] = [:]
         for topic in response.topics {
             for partition in topic.partitions {
-                let key = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                let key = KafkaTopicPartition(topic: topic.name, partition: partition.partitionIndex)
                 let code = KafkaErrorCode(rawValue: partition.errorCode)
                 if code.isError {
                     firstError = firstError ?? KafkaError.broker(code, api: .offsetCommit, broker: connection.endpoint, topic: key.topic, partition: key.partition)
@@ -645,12 +646,6 @@ public final class KafkaGroupConsumer: Sendable {
             for (key, offset) in done { state.committed[key] = offset }
         }
         if let firstError { throw firstError }
-    }
-
-    static func lists(_ partitions: Set<TopicPartition>) -> [KafkaTopicPartitions] {
-        var map: [String: [Int32]] = [:]
-        for key in partitions { map[key.topic, default: []].append(key.partition) }
-        return map.sorted { $0.key < $1.key }.map { KafkaTopicPartitions(topic: $0.key, partitions: $0.value.sorted()) }
     }
 }
 
@@ -666,21 +661,24 @@ extension KafkaClient {
 
 private struct GroupState: Sendable {
     var machine: KafkaGroupMachine
-    var memberID = ""
-    var generationID: Int32 = -1
-    var protocolName: String?
     var coordinatorConnection: KafkaBrokerConnection?
     var joining = false
     /// Actions from the public API (a subscription change) for the coordination task.
     var injected: [KafkaGroupMachine.Action] = []
-    var assigned = Set<TopicPartition>()
-    var processed: [TopicPartition: Int64] = [:]
-    var committed: [TopicPartition: Int64] = [:]
+    var assigned = Set<KafkaTopicPartition>()
+    var processed: [KafkaTopicPartition: Int64] = [:]
+    var committed: [KafkaTopicPartition: Int64] = [:]
     var assignedPartitionCounts: [String: Int] = [:]
     var pendingPartitionCounts: [String: Int] = [:]
     var knownTopics = Set<String>()
-    var handling: [TopicPartition: Int] = [:]
-    var revoking = Set<TopicPartition>()
+    var handling: [KafkaTopicPartition: Int] = [:]
+    var revoking = Set<KafkaTopicPartition>()
     var failure: KafkaError?
     var closing = false
+
+    /// Records `offset` of an owned partition as processed: offset + 1 is what commits store.
+    mutating func markProcessed(_ key: KafkaTopicPartition, offset: Int64) {
+        guard assigned.contains(key) else { return }
+        processed[key] = max(processed[key] ?? 0, offset + 1)
+    }
 }

@@ -91,15 +91,23 @@ public final class KafkaProducer: Sendable {
     @discardableResult
     public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
                      partition: Int32? = nil, timestamp: Int64? = nil) async throws(KafkaError) -> KafkaRecordMetadata {
-        let placement = try await prepare(topic: topic, key: key, value: value, headers: headers, partition: partition)
-        let result: Result<KafkaRecordMetadata, KafkaError> = await withCheckedContinuation { continuation in
-            do throws(KafkaError) {
-                try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: .continuation(continuation))
-            } catch {
-                continuation.resume(returning: .failure(error))
+        let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
+        var deadline: ContinuousClock.Instant?
+        while true {
+            // nil: not buffered yet (no metadata or no room); wait, then try again.
+            let outcome: Result<KafkaRecordMetadata, KafkaError>? = await withCheckedContinuation { continuation in
+                do throws(KafkaError) {
+                    if try !enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
+                                           size: size, completion: .continuation(continuation)) {
+                        continuation.resume(returning: nil)
+                    }
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
             }
+            if let outcome { return try outcome.get() }
+            try await waitUntilReady(topic: topic, partition: partition, size: size, deadline: &deadline)
         }
-        return try result.get()
     }
 
     /// Buffers one record for sending and returns; `onDelivery` runs with its result on an
@@ -111,37 +119,85 @@ public final class KafkaProducer: Sendable {
                         partition: Int32? = nil, timestamp: Int64? = nil,
                         onDelivery: (@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)? = nil) async throws(KafkaError) {
         let completion = onDelivery.map { Completion.callback($0) }
-        if try enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp, completion: completion) {
-            return
+        let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
+        var deadline: ContinuousClock.Instant?
+        while try !enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
+                                  size: size, completion: completion) {
+            try await waitUntilReady(topic: topic, partition: partition, size: size, deadline: &deadline)
         }
-        let placement = try await prepare(topic: topic, key: key, value: value, headers: headers, partition: partition)
-        try enqueue(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion)
     }
 
-    /// The common case without suspending: the topic's metadata is cached and the buffer has
-    /// room. Placement and append happen under one lock; false means the caller must take the
-    /// waiting path (``prepare``).
+    /// Places and appends a record without suspending when the topic's metadata is cached and
+    /// the buffer has room, under one lock. False (nothing done) means the caller must
+    /// ``waitUntilReady(topic:partition:size:deadline:)`` and try again.
     private func enqueueIfReady(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?, timestamp: Int64?,
-                                completion: Completion?) throws(KafkaError) -> Bool {
-        let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
+                                size: Int, completion: Completion?) throws(KafkaError) -> Bool {
         guard size + 200 <= configuration.maxRequestSize else { return false }
         let keyHash = key.map { KafkaPartitioner.murmur2($0) }
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
         let configuration = self.configuration
-        // Placement and append under one lock acquisition.
         let outcome: Bool? = try state.withLock { (state) throws(KafkaError) -> Bool? in
             guard !state.closing, state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory else { return nil }
             // One lookup of the topic: partition count, and the sticky choice made in place.
-            guard let (chosen, count) = state.topics[topic]?.place(partition: partition, keyHash: keyHash) else { return nil }
-            state.bufferedBytes += size
-            let placement = Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: count,
-                                      isSticky: partition == nil && keyHash == nil)
-            return try Self.append(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion,
-                                   configuration: configuration, to: &state)
+            guard let chosen = state.topics[topic]?.place(partition: partition, keyHash: keyHash) else { return nil }
+            let target = KafkaTopicPartition(topic: topic, partition: chosen)
+            let sticky = partition == nil && keyHash == nil
+            // One dictionary access for the queue: it is modified in place.
+            var sealedForRoom = false
+            defer { if sticky && sealedForRoom { state.topics[topic]?.stickyBatchCompleted() } }
+            do throws(KafkaRecordError) {
+                let signal = try state.queues[target, default: PartitionQueue()].append(
+                    timestamp: timestamp, key: key, value: value, headers: headers, size: size, completion: completion,
+                    configuration: configuration, sealedForRoom: &sealedForRoom)
+                state.bufferedBytes += size
+                state.outstandingRecords += 1
+                return signal
+            } catch {
+                throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: topic, partition: chosen, underlying: error)
+            }
         }
         guard let signal = outcome else { return false }
         if signal { wakeup.wake() }
         return true
+    }
+
+    /// What keeps a record from being buffered: throws when it never can be (too large, unknown
+    /// partition, closed, no metadata or no room until `deadline`, which is `maxBlock` from the
+    /// first wait); otherwise fetches missing metadata or waits a moment for buffer space.
+    private func waitUntilReady(topic: String, partition: Int32?, size: Int, deadline: inout ContinuousClock.Instant?) async throws(KafkaError) {
+        guard size + 200 <= configuration.maxRequestSize else {
+            throw KafkaError(.invalidArgument, "a record of about \(size) bytes exceeds maxRequestSize (\(configuration.maxRequestSize)); raise it (and the broker's message.max.bytes) or send smaller records",
+                             topic: topic)
+        }
+        let now = ContinuousClock.now
+        let limit = deadline ?? now.advanced(by: configuration.maxBlock)
+        deadline = limit
+        let bufferMemory = configuration.bufferMemory
+        let (closing, info, full) = state.withLock { state in
+            (state.closing, state.topics[topic], state.bufferedBytes > 0 && state.bufferedBytes + size > bufferMemory)
+        }
+        if closing { throw KafkaError(.closed, "the producer is closed", topic: topic) }
+        guard let info else {
+            let metadata = try await cluster.retrying(until: limit, topic: topic) { () throws(KafkaError) in
+                try await cluster.topic(topic)
+            }
+            state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? TopicInfo(metadata) }
+            return
+        }
+        guard info.partitionCount > 0 else {
+            throw KafkaError(.invalidArgument, "topic '\(topic)' has no partitions", topic: topic)
+        }
+        if let partition, !(0..<Int32(info.partitionCount)).contains(partition) {
+            throw KafkaError(.invalidArgument, "topic '\(topic)' has no partition \(partition) (it has \(info.partitionCount)); use 0..<\(info.partitionCount) or nil for the partitioner",
+                             topic: topic, partition: partition)
+        }
+        if full {
+            if now >= limit {
+                throw KafkaError(.bufferFull, "the producer's buffer (bufferMemory \(bufferMemory) bytes) stayed full for maxBlock (\(configuration.maxBlock)); the brokers are slower than the producer or unreachable",
+                                 topic: topic)
+            }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     /// Sends every buffered record now and waits until each has succeeded or failed.
@@ -185,108 +241,6 @@ public final class KafkaProducer: Sendable {
 
     // MARK: - Buffering
 
-    private struct Placement {
-        let partition: TopicPartition
-        let size: Int
-        /// The topic's partition count when the partition was chosen (for the sticky partitioner).
-        let partitionCount: Int
-        /// Whether the sticky partitioner chose (or is to choose) the partition.
-        var isSticky = false
-    }
-
-    private func prepare(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?) async throws(KafkaError) -> Placement {
-        let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
-        guard size + 200 <= configuration.maxRequestSize else {
-            throw KafkaError(.invalidArgument, "a record of about \(size) bytes exceeds maxRequestSize (\(configuration.maxRequestSize)); raise it (and the broker's message.max.bytes) or send smaller records",
-                             topic: topic)
-        }
-        var info = state.withLock { $0.topics[topic] }
-        if info == nil {
-            let deadline = ContinuousClock.now.advanced(by: configuration.maxBlock)
-            let metadata = try await cluster.retrying(until: deadline, topic: topic) { () throws(KafkaError) in
-                try await cluster.topic(topic)
-            }
-            let fresh = TopicInfo(metadata)
-            state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? fresh }
-            info = fresh
-        }
-        guard let info, info.partitionCount > 0 else {
-            throw KafkaError(.invalidArgument, "topic '\(topic)' has no partitions", topic: topic)
-        }
-        let chosen: Int32
-        if let partition {
-            guard partition >= 0 && Int(partition) < info.partitionCount else {
-                throw KafkaError(.invalidArgument, "topic '\(topic)' has no partition \(partition) (it has \(info.partitionCount)); use 0..<\(info.partitionCount) or nil for the partitioner",
-                                 topic: topic, partition: partition)
-            }
-            chosen = partition
-        } else if let key {
-            chosen = Int32(KafkaPartitioner.partition(forKey: key, partitionCount: info.partitionCount))
-        } else {
-            chosen = -1  // sticky, chosen under the lock
-        }
-        // Wait for buffer space (backpressure), up to maxBlock. The clock is read only once the
-        // buffer is full: this runs once per record.
-        var deadline: ContinuousClock.Instant?
-        while true {
-            let reserved = state.withLock { state -> KafkaError?? in
-                if state.closing { return .some(KafkaError(.closed, "the producer is closed", topic: topic)) }
-                if state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory {
-                    state.bufferedBytes += size
-                    return .some(nil)
-                }
-                return .none
-            }
-            if let reserved {
-                if let error = reserved { throw error }
-                break
-            }
-            let now = ContinuousClock.now
-            if deadline == nil { deadline = now.advanced(by: configuration.maxBlock) }
-            if let deadline, now >= deadline {
-                throw KafkaError(.bufferFull, "the producer's buffer (bufferMemory \(configuration.bufferMemory) bytes) stayed full for maxBlock (\(configuration.maxBlock)); the brokers are slower than the producer or unreachable",
-                                 topic: topic)
-            }
-            try? await Task.sleep(for: .milliseconds(1))
-        }
-        return Placement(partition: TopicPartition(topic: topic, partition: chosen), size: size, partitionCount: info.partitionCount)
-    }
-
-    private func enqueue(_ placement: Placement, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], timestamp: Int64?,
-                         completion: Completion?) throws(KafkaError) {
-        let timestamp = timestamp ?? Self.wallClockMilliseconds()
-        let configuration = self.configuration
-        let signal: Bool = try state.withLock { (state) throws(KafkaError) -> Bool in
-            try Self.append(placement, key: key, value: value, headers: headers, timestamp: timestamp, completion: completion, configuration: configuration, to: &state)
-        }
-        if signal { wakeup.wake() }
-    }
-
-    /// Appends a placed record to its partition's open batch (under the state lock).
-    private static func append(_ placement: Placement, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], timestamp: Int64,
-                               completion: Completion?, configuration: KafkaProducerConfiguration, to state: inout ProducerState) throws(KafkaError) -> Bool {
-        var target = placement.partition
-        let sticky = placement.isSticky || target.partition < 0
-        if target.partition < 0 {
-            target.partition = state.topics[target.topic]?.stickyPartition() ?? 0
-        }
-        // One dictionary access for the queue: it is modified in place.
-        var sealedForRoom = false
-        let signal: Bool
-        do throws(KafkaRecordError) {
-            signal = try state.queues[target, default: PartitionQueue()].append(
-                timestamp: timestamp, key: key, value: value, headers: headers, size: placement.size, completion: completion,
-                configuration: configuration, sealedForRoom: &sealedForRoom)
-        } catch {
-            if sticky && sealedForRoom { state.topics[target.topic]?.stickyBatchCompleted() }
-            state.bufferedBytes -= placement.size
-            throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: target.topic, partition: target.partition, underlying: error)
-        }
-        if sticky && sealedForRoom { state.topics[target.topic]?.stickyBatchCompleted() }
-        state.outstandingRecords += 1
-        return signal
-    }
-
     static func wallClockMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
@@ -298,13 +252,13 @@ public final class KafkaProducer: Sendable {
     private struct Outgoing {
         let leader: Int32
         let connection: KafkaBrokerConnection
-        var partitions: [(TopicPartition, Batch)]
+        var partitions: [(KafkaTopicPartition, Batch)]
     }
 
     private func senderMain() {
         while true {
             let now = ContinuousClock.now
-            var expired: [(TopicPartition, Batch)] = []
+            var expired: [(KafkaTopicPartition, Batch)] = []
             var outgoing: [Int32: Outgoing] = [:]
             var refresh: Set<String> = []
             var connect: Set<Int32> = []
@@ -369,8 +323,8 @@ public final class KafkaProducer: Sendable {
             if poll(&pfd, 1, wait.pollMilliseconds) > 0 { wakeup.drain() }
         }
         // Fail what could not be delivered before the producer stopped.
-        let leftovers: [(TopicPartition, Batch)] = state.withLock { state in
-            var all: [(TopicPartition, Batch)] = []
+        let leftovers: [(KafkaTopicPartition, Batch)] = state.withLock { state in
+            var all: [(KafkaTopicPartition, Batch)] = []
             for (key, queue) in state.queues where !queue.inFlight {
                 for batch in queue.batches { all.append((key, batch)) }
             }
@@ -421,8 +375,8 @@ public final class KafkaProducer: Sendable {
         request.acks = configuration.acks.rawValue
         request.timeoutMs = Int32(clamping: (configuration.requestTimeout ?? cluster.configuration.requestTimeout).components.seconds * 1000)
         var byTopic: [String: [ProduceRequest.TopicProduceData.PartitionProduceData]] = [:]
-        var buildFailures: [(TopicPartition, Batch, KafkaError)] = []
-        var sent: [(TopicPartition, Batch)] = []
+        var buildFailures: [(KafkaTopicPartition, Batch, KafkaError)] = []
+        var sent: [(KafkaTopicPartition, Batch)] = []
         for (key, batch) in outgoing.partitions {
             do throws(KafkaRecordError) {
                 let bytes = try batch.builder.build()
@@ -496,7 +450,7 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Completes or requeues the in-flight head batch of `key`.
-    private func finish(_ key: TopicPartition, batch: Batch, leader: Int32?, result: Result<Int64, KafkaError>, ambiguous: Bool = false) {
+    private func finish(_ key: KafkaTopicPartition, batch: Batch, leader: Int32?, result: Result<Int64, KafkaError>, ambiguous: Bool = false) {
         let now = ContinuousClock.now
         if case .failure(let error) = result, error.isRetriable, now - batch.createdAt < configuration.deliveryTimeout {
             let refresh = state.withLock { state -> Bool in
@@ -526,7 +480,7 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    private func succeed(_ batch: Batch, of key: TopicPartition, baseOffset: Int64) {
+    private func succeed(_ batch: Batch, of key: KafkaTopicPartition, baseOffset: Int64) {
         let waiters = release(batch, failed: false, error: nil)
         for (index, timestamp, completion) in batch.completions {
             let offset = baseOffset >= 0 ? baseOffset + Int64(index) : -1
@@ -535,7 +489,7 @@ public final class KafkaProducer: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func fail(_ batch: Batch, of key: TopicPartition, with error: KafkaError) {
+    private func fail(_ batch: Batch, of key: KafkaTopicPartition, with error: KafkaError) {
         let waiters = release(batch, failed: true, error: error)
         for (_, _, completion) in batch.completions { completion.complete(.failure(error)) }
         for waiter in waiters { waiter.resume() }
@@ -566,14 +520,9 @@ public final class KafkaProducer: Sendable {
 
 // MARK: - State
 
-struct TopicPartition: Hashable, Sendable {
-    var topic: String
-    var partition: Int32
-}
-
 private enum Completion: Sendable {
     case callback(@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)
-    case continuation(CheckedContinuation<Result<KafkaRecordMetadata, KafkaError>, Never>)
+    case continuation(CheckedContinuation<Result<KafkaRecordMetadata, KafkaError>?, Never>)
 
     func complete(_ result: Result<KafkaRecordMetadata, KafkaError>) {
         switch self {
@@ -657,14 +606,14 @@ private struct TopicInfo: Sendable {
 
     /// The partition for a record: `partition` if valid, the key's, else the sticky one; nil when
     /// the topic has no partitions or `partition` is out of range (the slow path reports that).
-    mutating func place(partition: Int32?, keyHash: Int32?) -> (Int32, Int)? {
+    mutating func place(partition: Int32?, keyHash: Int32?) -> Int32? {
         guard partitionCount > 0 else { return nil }
         if let partition {
             guard partition >= 0 && Int(partition) < partitionCount else { return nil }
-            return (partition, partitionCount)
+            return partition
         }
-        if let keyHash { return (Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: partitionCount)), partitionCount) }
-        return (stickyPartition(), partitionCount)
+        if let keyHash { return Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: partitionCount)) }
+        return stickyPartition()
     }
 
     /// Fresh metadata, the sticky choice kept.
@@ -686,7 +635,7 @@ private struct TopicInfo: Sendable {
 
 private struct ProducerState: Sendable {
     var topics: [String: TopicInfo] = [:]
-    var queues: [TopicPartition: PartitionQueue] = [:]
+    var queues: [KafkaTopicPartition: PartitionQueue] = [:]
     var bufferedBytes = 0
     var outstandingRecords = 0
     var inFlightRequests: [Int32: Int] = [:]
