@@ -135,7 +135,7 @@ public final class KafkaClient: Sendable {
         let response = try await cluster.retrying(until: deadline) { () throws(KafkaError) in
             let connection = try await controllerConnection()
             var request = CreateTopicsRequest()
-            request.timeoutMs = Int32(clamping: timeout.components.seconds * 1000)
+            request.timeoutMs = timeout.kafkaMilliseconds
             request.topics = topics.map { topic in
                 CreateTopicsRequest.CreatableTopic(
                     name: topic.name, numPartitions: topic.partitions, replicationFactor: topic.replicationFactor,
@@ -172,7 +172,7 @@ public final class KafkaClient: Sendable {
             let connection = try await controllerConnection()
             let version = try connection.version(for: .deleteTopics)
             var request = DeleteTopicsRequest()
-            request.timeoutMs = Int32(clamping: timeout.components.seconds * 1000)
+            request.timeoutMs = timeout.kafkaMilliseconds
             if version >= 6 {
                 request.topics = topics.map { DeleteTopicsRequest.DeleteTopicState(name: $0) }
             } else {
@@ -197,7 +197,7 @@ public final class KafkaClient: Sendable {
         let response = try await cluster.retrying(until: deadline) { () throws(KafkaError) in
             let connection = try await controllerConnection()
             var request = CreatePartitionsRequest()
-            request.timeoutMs = Int32(clamping: timeout.components.seconds * 1000)
+            request.timeoutMs = timeout.kafkaMilliseconds
             request.topics = [CreatePartitionsRequest.CreatePartitionsTopic(name: topic, count: totalCount, assignments: nil)]
             return try await connection.send(request)
         }

@@ -1,3 +1,5 @@
+import TributaryWire
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -138,4 +140,9 @@ public struct KafkaClientConfiguration: Sendable {
         guard requestTimeout > .zero else { throw KafkaError(.invalidConfiguration, "requestTimeout must be positive") }
         guard maxResponseSize >= 1024 else { throw KafkaError(.invalidConfiguration, "maxResponseSize must be at least 1024 bytes") }
     }
+}
+
+extension Duration {
+    /// This duration in whole milliseconds for an int32 `…Ms` field, clamped.
+    var kafkaMilliseconds: Int32 { Int32(clamping: nanosecondsClamped / 1_000_000) }
 }

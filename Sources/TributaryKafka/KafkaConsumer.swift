@@ -367,7 +367,7 @@ public final class KafkaConsumer: Sendable {
         }
         var request = FetchRequest()
         request.replicaID = -1
-        request.maxWaitMs = Int32(clamping: configuration.fetchMaxWait.components.seconds * 1000 + configuration.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+        request.maxWaitMs = configuration.fetchMaxWait.kafkaMilliseconds
         request.minBytes = Int32(clamping: configuration.fetchMinBytes)
         request.maxBytes = Int32(clamping: configuration.fetchMaxBytes)
         request.isolationLevel = configuration.isolationLevel.rawValue

@@ -445,8 +445,8 @@ public final class KafkaGroupConsumer: Sendable {
         }
         var request = JoinGroupRequest()
         request.groupID = configuration.groupID
-        request.sessionTimeoutMs = Int32(clamping: configuration.sessionTimeout.components.seconds * 1000)
-        request.rebalanceTimeoutMs = Int32(clamping: configuration.rebalanceTimeout.components.seconds * 1000)
+        request.sessionTimeoutMs = configuration.sessionTimeout.kafkaMilliseconds
+        request.rebalanceTimeoutMs = configuration.rebalanceTimeout.kafkaMilliseconds
         request.memberID = memberID
         request.protocolType = "consumer"
         request.protocols = protocols

@@ -373,7 +373,7 @@ public final class KafkaProducer: Sendable {
     private func send(_ outgoing: Outgoing) {
         var request = ProduceRequest()
         request.acks = configuration.acks.rawValue
-        request.timeoutMs = Int32(clamping: (configuration.requestTimeout ?? cluster.configuration.requestTimeout).components.seconds * 1000)
+        request.timeoutMs = (configuration.requestTimeout ?? cluster.configuration.requestTimeout).kafkaMilliseconds
         var byTopic: [String: [ProduceRequest.TopicProduceData.PartitionProduceData]] = [:]
         var buildFailures: [(KafkaTopicPartition, Batch, KafkaError)] = []
         var sent: [(KafkaTopicPartition, Batch)] = []
