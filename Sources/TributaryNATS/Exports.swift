@@ -4,3 +4,6 @@
 @_exported import struct TributaryNATSProtocol.NATSHeaders
 @_exported import struct TributaryNATSProtocol.NATSServerInfo
 @_exported import struct TributaryNATSProtocol.NATSProtocolError
+@_exported import struct TributaryNATSProtocol.NATSError
+@_exported import enum TributaryNATSProtocol.NATSEvent
+@_exported import struct TributaryNATSProtocol.NATSServerAddress

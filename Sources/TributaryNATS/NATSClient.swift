@@ -53,25 +53,25 @@ public final class NATSClient: Sendable {
     public var events: AsyncStream<NATSEvent> { core.eventStream }
 
     /// The INFO of the server currently (or last) connected.
-    public var serverInfo: NATSServerInfo? { core.state.withLock { $0.info } }
+    public var serverInfo: NATSServerInfo? { core.state.withLock { $0.machine.serverInfo } }
 
     /// `host:port` of the server currently (or last) connected.
-    public var connectedServer: String { core.state.withLock { $0.currentEndpoint } }
+    public var connectedServer: String { core.state.withLock { $0.machine.currentEndpoint } }
 
     /// Servers known to the client: configured ones and those learned from the cluster.
-    public var knownServers: [String] { core.state.withLock { $0.pool.map(\.address.description) } }
+    public var knownServers: [String] { core.state.withLock { $0.machine.knownServers.map(\.description) } }
 
     /// True while connected (not reconnecting, not closed).
-    public var isConnected: Bool { core.state.withLock { $0.status == .connected } }
+    public var isConnected: Bool { core.state.withLock { $0.machine.status == .connected } }
 
     /// True once the client is closed for good.
-    public var isClosed: Bool { core.state.withLock { $0.status == .closed } }
+    public var isClosed: Bool { core.state.withLock { $0.machine.isClosed } }
 
     /// Published messages that were accepted but given up unconfirmed when the client closed.
-    public var lostMessageCount: Int { core.state.withLock { $0.lostMessages } }
+    public var lostMessageCount: Int { core.state.withLock { $0.machine.lostMessages } }
 
     /// The largest payload (headers included) the server accepts.
-    public var maxPayload: Int { core.state.withLock { $0.maxPayload } }
+    public var maxPayload: Int { core.state.withLock { $0.machine.maxPayload } }
 
     // MARK: Publish
 
@@ -79,9 +79,12 @@ public final class NATSClient: Sendable {
     ///
     /// Returns once the frame is in the outbound buffer. Validates the subject, reply subject and
     /// headers, and checks the size against the server's max_payload, before anything is buffered.
+    /// Never blocks a Swift concurrency thread: when the buffer is full (the server or network is
+    /// slower than the publisher), a call from a task throws `.outboundBufferFull` at once; use
+    /// `publishWaiting` there, which suspends until there is room. A call from a plain thread
+    /// (a handler's queue, a command-line loop) waits up to `publishWaitTimeout`.
     /// - Throws: `.invalidSubject`, `.invalidHeaders`, `.maxPayloadExceeded`, `.connectionClosed`,
-    ///   `.reconnectBufferExceeded` (disconnected and the buffer is full) or `.outboundBufferFull`
-    ///   (connected, and the buffer stayed full for `publishWaitTimeout`).
+    ///   `.reconnectBufferExceeded` (disconnected and the buffer is full) or `.outboundBufferFull`.
     public func publish(_ payload: UnsafeRawBufferPointer, to subject: String, replyTo: String? = nil,
                         headers: NATSHeaders? = nil) throws(NATSError) {
         // The subject is validated under the client lock, where the last valid subject is cached.
@@ -101,6 +104,44 @@ public final class NATSClient: Sendable {
                 NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: payload, into: &buffer)
             }
         }
+    }
+
+    /// Publishes `payload` to `subject`, suspending while the outbound buffer is full.
+    ///
+    /// Use it from async code that publishes faster than the network may take: it returns as soon
+    /// as the frame is buffered (no suspension when there is room) and waits, without blocking a
+    /// thread, up to `timeout` (default `publishWaitTimeout`) when there is not.
+    /// - Throws: what `publish` throws; `.outboundBufferFull` after `timeout`, `.cancelled` when
+    ///   the task is cancelled while waiting.
+    public func publishWaiting(_ payload: [UInt8], to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil,
+                               timeout: Duration? = nil) async throws(NATSError) {
+        if let replyTo, let problem = NATSValidation.subjectProblem(replyTo) { throw .invalidName("reply subject", replyTo, problem) }
+        let limit = timeout ?? core.options.publishWaitTimeout
+        if let headers, !headers.isEmpty {
+            if let problem = headers.problem() {
+                throw NATSError(.invalidHeaders, "invalid headers for '\(subject)': \(problem)", subject: subject)
+            }
+            let block = headers.encoded
+            let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: payload.count)
+            try await core.appendFrameWaiting(size: size, payloadSize: payload.count + block.count, subject: subject, timeout: limit) { buffer in
+                payload.withUnsafeBytes { raw in
+                    NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: raw, into: &buffer)
+                }
+            }
+        } else {
+            let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: payload.count)
+            try await core.appendFrameWaiting(size: size, payloadSize: payload.count, subject: subject, timeout: limit) { buffer in
+                payload.withUnsafeBytes { raw in
+                    NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: raw, into: &buffer)
+                }
+            }
+        }
+    }
+
+    /// Publishes a UTF-8 string, suspending while the outbound buffer is full. See `publishWaiting(_:to:replyTo:headers:timeout:)`.
+    public func publishWaiting(_ payload: String, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil,
+                               timeout: Duration? = nil) async throws(NATSError) {
+        try await publishWaiting(Array(payload.utf8), to: subject, replyTo: replyTo, headers: headers, timeout: timeout)
     }
 
     /// Publishes bytes to `subject`. See `publish(_:to:replyTo:headers:)`.
@@ -133,6 +174,11 @@ public final class NATSClient: Sendable {
         try publish(payload, to: reply, headers: headers)
     }
 
+    /// Answers a received request with a UTF-8 string.
+    public func respond(to message: NATSMessage, with payload: String, headers: NATSHeaders? = nil) throws(NATSError) {
+        try respond(to: message, with: Array(payload.utf8), headers: headers)
+    }
+
     // MARK: Subscribe
 
     /// Subscribes to `subject` (wildcards `*` and `>` allowed), optionally in a queue group.
@@ -153,19 +199,26 @@ public final class NATSClient: Sendable {
         return try core.subscribe(subject: subject, queue: queue, maxPendingMessages: messages, maxPendingBytes: bytes)
     }
 
-    /// Subscribes with a handler that runs on the connection's I/O thread for each message, in
-    /// order, like nats.go's `Subscribe(subject, handler)`.
+    /// Subscribes with a handler called for each message, in order, like nats.go's
+    /// `Subscribe(subject, handler)`.
     ///
-    /// The handler must return quickly and must not block (it holds up all traffic of this
-    /// connection while it runs); it may publish or respond. There is no pending queue, so no
-    /// slow-consumer drops. The returned subscription unsubscribes and drains as usual; iterating
-    /// it yields nothing and ends when it is unsubscribed.
+    /// The handler runs on a serial queue of this subscription's own, never on the connection's
+    /// I/O thread: a slow handler delays only its own subscription, and messages it cannot keep
+    /// up with are held in the subscription's bounded pending queue (`maxPendingMessages`,
+    /// `maxPendingBytes`), beyond which they are dropped and reported as a slow consumer. The
+    /// handler may publish or respond; a synchronous `publish` from it waits for room (up to
+    /// `publishWaitTimeout`) instead of failing, since it does not run on the Swift concurrency pool.
     /// - Throws: `.invalidSubject`, `.invalidQueue`, `.connectionClosed`.
-    public func subscribe(to subject: String, queue: String? = nil,
+    public func subscribe(to subject: String, queue: String? = nil, maxPendingMessages: Int? = nil, maxPendingBytes: Int? = nil,
                           handler: @escaping @Sendable (NATSMessage) -> Void) throws(NATSError) -> NATSSubscription {
         if let problem = NATSValidation.subjectProblem(subject, forSubscription: true) { throw .invalidName("subject", subject, problem) }
         if let queue, let problem = NATSValidation.queueProblem(queue) { throw .invalidName("queue group", queue, problem, code: .invalidQueue) }
-        return try core.subscribe(subject: subject, queue: queue, maxPendingMessages: 1, maxPendingBytes: 1, handler: handler)
+        let messages = maxPendingMessages ?? core.options.maxPendingMessages
+        let bytes = maxPendingBytes ?? core.options.maxPendingBytes
+        guard messages > 0, bytes > 0 else {
+            throw NATSError(.invalidConfiguration, "maxPendingMessages and maxPendingBytes must be positive", subject: subject)
+        }
+        return try core.subscribe(subject: subject, queue: queue, maxPendingMessages: messages, maxPendingBytes: bytes, handler: handler)
     }
 
     // MARK: Request/reply

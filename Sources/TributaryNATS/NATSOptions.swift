@@ -1,5 +1,7 @@
 import Foundation
 import TributaryNATSProtocol
+import TributaryTransport
+import TributaryWire
 
 /// Connection settings. `init()` gives a working setup; each default is a named constant.
 ///
@@ -35,6 +37,10 @@ public struct NATSOptions: Sendable {
     public static let defaultPublishWaitTimeout: Duration = .seconds(5)
     /// Default inbox prefix: `_INBOX`.
     public static let defaultInboxPrefix = "_INBOX"
+    /// Default window within which the client leaves a lame-duck server (30 s).
+    public static let defaultLameDuckWindow: Duration = .seconds(30)
+    /// Default time `close()` waits for the server to confirm what was written (2 s).
+    public static let defaultCloseTimeout: Duration = .seconds(2)
 
     /// Server URLs (`nats://[user:pass@|token@]host[:port]`, comma-separated entries allowed).
     /// Default: the `NATS_URL` environment variable, else `nats://127.0.0.1:4222`.
@@ -87,6 +93,22 @@ public struct NATSOptions: Sendable {
     public var inboxPrefix = NATSOptions.defaultInboxPrefix
     /// Longest control line accepted from the server. Default 4096.
     public var maxControlLine = NATSProtocolConstants.maxControlLineBytes
+    /// Give up reconnecting once disconnected this long, whatever `maxReconnectAttempts` says
+    /// (nil, the default: no time limit). Combine with `maxReconnectAttempts = -1` to retry for
+    /// exactly this long.
+    public var reconnectTimeLimit: Duration?
+    /// When a server announces lame-duck mode, the client moves to another server at a random
+    /// moment within this window (default 30 s), so that a cluster's clients do not all reconnect
+    /// at once. Zero moves at once.
+    public var lameDuckWindow = NATSOptions.defaultLameDuckWindow
+    /// How long `close()` waits for the server to confirm what was written (default 2 s).
+    public var closeTimeout = NATSOptions.defaultCloseTimeout
+    /// Opens the connection's byte stream (default: TCP). Tests hand in an in-memory stream;
+    /// it runs on the connection's I/O thread.
+    public var streamFactory: TransportStreamFactory = SocketStream.tcp
+    /// The clock the connection's timers run on (default: the system's monotonic clock). Tests
+    /// hand in a manual clock.
+    public var clock: any MonotonicClock = SystemMonotonicClock()
 
     /// Creates options with the defaults; `servers` comes from `NATS_URL` when set.
     public init() {
@@ -115,6 +137,9 @@ public struct NATSOptions: Sendable {
         if maxPendingMessages < 1 { throw bad("maxPendingMessages", "must be at least 1") }
         if maxPendingBytes < 1 { throw bad("maxPendingBytes", "must be at least 1") }
         if maxReconnectAttempts < -1 { throw bad("maxReconnectAttempts", "must be -1 (forever) or more") }
+        if let reconnectTimeLimit, reconnectTimeLimit <= .zero { throw bad("reconnectTimeLimit", "must be positive, or nil for no limit") }
+        if lameDuckWindow < .zero { throw bad("lameDuckWindow", "must not be negative") }
+        if closeTimeout < .zero { throw bad("closeTimeout", "must not be negative") }
         if maxControlLine < 64 { throw bad("maxControlLine", "must be at least 64") }
         if inboxPrefix.isEmpty || NATSValidation.subjectProblem(inboxPrefix) != nil {
             throw bad("inboxPrefix", "'\(inboxPrefix)' is not a valid subject prefix")
@@ -136,85 +161,3 @@ public struct NATSOptions: Sendable {
     }
 }
 
-/// A parsed server URL: `nats://[user:pass@|token@]host[:port]`.
-public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
-    /// Host name or address.
-    public var host: String
-    /// Port (default 4222).
-    public var port: Int
-    /// User from the URL.
-    public var user: String?
-    /// Password from the URL.
-    public var password: String?
-    /// Token from the URL (user info without a colon).
-    public var token: String?
-    /// True when the URL asked for TLS (`tls://`).
-    public var tls: Bool
-
-    /// Parses a URL; a bare `host[:port]` is accepted too.
-    public init(parsing text: String) throws(NATSError) {
-        var rest = Substring(text)
-        tls = false
-        if let range = rest.range(of: "://") {
-            let scheme = rest[..<range.lowerBound].lowercased()
-            switch scheme {
-            case "nats": break
-            case "tls": tls = true
-            default:
-                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has scheme '\(scheme)'; use nats:// (or tls://)")
-            }
-            rest = rest[range.upperBound...]
-        }
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
-        user = nil; password = nil; token = nil
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            if let colon = userInfo.firstIndex(of: ":") {
-                user = String(userInfo[..<colon]).removingPercentEncoding ?? String(userInfo[..<colon])
-                let pass = userInfo[userInfo.index(after: colon)...]
-                password = String(pass).removingPercentEncoding ?? String(pass)
-            } else if !userInfo.isEmpty {
-                token = String(userInfo).removingPercentEncoding ?? String(userInfo)
-            }
-        }
-        var hostPart = rest
-        var portValue = NATSProtocolConstants.defaultPort
-        if hostPart.hasPrefix("[") {
-            guard let close = hostPart.firstIndex(of: "]") else {
-                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an unclosed '[' in the IPv6 host")
-            }
-            let after = hostPart[hostPart.index(after: close)...]
-            if after.hasPrefix(":") {
-                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
-                    throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an invalid port")
-                }
-                portValue = p
-            }
-            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
-        } else if let colon = hostPart.lastIndex(of: ":") {
-            guard let p = Int(hostPart[hostPart.index(after: colon)...]), (1...65535).contains(p) else {
-                throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has an invalid port")
-            }
-            portValue = p
-            hostPart = hostPart[..<colon]
-        }
-        guard !hostPart.isEmpty else {
-            throw NATSError(.invalidConfiguration, "server URL '\(Self.redacted(text))' has no host")
-        }
-        host = String(hostPart)
-        port = portValue
-    }
-
-    /// `host:port`.
-    public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    /// The URL without credentials.
-    public var description: String { "\(tls ? "tls" : "nats")://\(endpoint)" }
-
-    static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@") else { return url }
-        let start = url.range(of: "://")?.upperBound ?? url.startIndex
-        return String(url[..<start]) + "***" + String(url[at...])
-    }
-}

@@ -1,11 +1,15 @@
+import Dispatch
 import Synchronization
 import TributaryNATSProtocol
+import TributaryWire
 
 /// A subscription: an `AsyncSequence` of messages with a bounded pending queue.
 ///
-/// Messages beyond `maxPendingMessages` or `maxPendingBytes` are dropped, counted in
-/// `droppedCount` and reported as a `.slowConsumer` error event. Cancelling the consuming task
-/// unsubscribes. Iterate from one task at a time.
+/// Messages beyond `maxPendingMessages` or `maxPendingBytes` (payload, subject and header bytes)
+/// are dropped, counted in `droppedCount` and reported as a `.slowConsumer` error event, at most
+/// once a second per subscription with a running count. Cancelling the consuming task
+/// unsubscribes. Iterate from one task at a time. A handler subscription runs its handler on a
+/// serial queue of its own, fed from the same bounded queue.
 public final class NATSSubscription: AsyncSequence, Sendable {
     public typealias Element = NATSMessage
     public typealias Failure = NATSError
@@ -34,6 +38,21 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         var waiter: CheckedContinuation<Result<NATSMessage?, NATSError>, Never>?
         var finished = false
         var failure: NATSError?
+        /// Drops not yet reported, and when the last report went out.
+        var unreportedDrops = 0
+        var lastDropReport: MonotonicInstant?
+        /// Callers of `waitUntilConsumed`, resumed once finished and empty.
+        var consumedWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        var nextConsumedWaiter: UInt64 = 0
+        /// The handler queue has a run scheduled.
+        var handlerScheduled = false
+
+        /// Takes the consumed-waiters when the subscription is finished and empty.
+        mutating func takeConsumedWaiters() -> [CheckedContinuation<Bool, Never>] {
+            guard finished, pendingCount == 0, !consumedWaiters.isEmpty else { return [] }
+            defer { consumedWaiters = [:] }
+            return Array(consumedWaiters.values)
+        }
 
         var pendingCount: Int { queue.count - head }
 
@@ -64,12 +83,16 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         }
     }
 
-    /// When set, messages go to this handler on the connection's I/O thread instead of the sequence.
+    /// When set, messages go to this handler on `handlerQueue` instead of the sequence.
     let handler: (@Sendable (NATSMessage) -> Void)?
+    /// The serial queue a handler runs on: never the I/O thread, so a slow handler delays only
+    /// its own subscription.
+    let handlerQueue: DispatchQueue?
 
     init(sid: UInt64, subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int, core: ConnectionCore,
          handler: (@Sendable (NATSMessage) -> Void)? = nil) {
         self.handler = handler
+        handlerQueue = handler == nil ? nil : DispatchQueue(label: "tributary-nats-handler.\(sid)")
         self.sid = sid
         self.subject = subject
         self.queue = queue
@@ -144,7 +167,73 @@ public final class NATSSubscription: AsyncSequence, Sendable {
             return (w, handOff, droppedNow)
         }
         if let waiter { waiter.resume(returning: .success(first)) }
+        scheduleHandler()
         return dropped
+    }
+
+    /// Counts drops and says when to report them: the first time, then at most once a second.
+    /// Returns the drops since the last report and the running total.
+    func dropReport(_ dropped: Int, now: MonotonicInstant) -> (recent: Int, all: Int)? {
+        state.withLock { s -> (recent: Int, all: Int)? in
+            s.unreportedDrops += dropped
+            if let last = s.lastDropReport, now.duration(since: last) < .seconds(1) { return nil }
+            s.lastDropReport = now
+            defer { s.unreportedDrops = 0 }
+            return (s.unreportedDrops, s.dropped)
+        }
+    }
+
+    /// Runs the handler over queued messages on the subscription's own queue.
+    func scheduleHandler() {
+        guard let handler, let handlerQueue else { return }
+        let start = state.withLock { s -> Bool in
+            if s.handlerScheduled || s.pendingCount == 0 { return false }
+            s.handlerScheduled = true
+            return true
+        }
+        guard start else { return }
+        handlerQueue.async { [self] in
+            var batch: [NATSMessage] = []
+            while true {
+                let (index, waiters) = state.withLock { s -> (Int?, [CheckedContinuation<Bool, Never>]) in
+                    if s.pendingCount == 0 {
+                        s.handlerScheduled = false
+                        return (nil, s.takeConsumedWaiters())
+                    }
+                    return (s.popBatch(into: &batch, max: 256), [])
+                }
+                guard let index else {
+                    for waiter in waiters { waiter.resume(returning: true) }
+                    return
+                }
+                for position in index..<batch.count { handler(batch[position]) }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// Waits until the subscription has ended and every queued message was taken; false on timeout.
+    func waitUntilConsumed(timeout: Duration) async -> Bool {
+        let id = state.withLock { s -> UInt64? in
+            if s.finished && s.pendingCount == 0 && !s.handlerScheduled { return nil }
+            s.nextConsumedWaiter += 1
+            return s.nextConsumedWaiter
+        }
+        guard let id else { return true }
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            let waiter = state.withLock { s in s.consumedWaiters.removeValue(forKey: id) }
+            waiter?.resume(returning: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.finished && s.pendingCount == 0 && !s.handlerScheduled { return true }
+                s.consumedWaiters[id] = continuation
+                return false
+            }
+            if done { continuation.resume(returning: true) }
+        }
     }
 
     /// Enqueues all of `messages`, taking over the array's storage when the queue is empty;
@@ -169,6 +258,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         if swapped {
             messages.removeAll(keepingCapacity: true)
             waiter?.resume(returning: .success(first))
+            scheduleHandler()
             return 0
         }
         return enqueue(messages[...])
@@ -176,20 +266,20 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
     /// Ends the sequence after queued messages; with `error`, the consumer sees it after them.
     func finish(error: NATSError?) {
-        let waiter = state.withLock { s -> CheckedContinuation<Result<NATSMessage?, NATSError>, Never>? in
-            if s.finished { return nil }
+        let (waiter, consumed) = state.withLock { s -> (CheckedContinuation<Result<NATSMessage?, NATSError>, Never>?, [CheckedContinuation<Bool, Never>]) in
+            if s.finished { return (nil, []) }
             s.finished = true
             s.failure = error
             let w = s.waiter
             s.waiter = nil
-            return w
+            return (w, s.handlerScheduled ? [] : s.takeConsumedWaiters())
         }
+        for continuation in consumed { continuation.resume(returning: true) }
         if let waiter {
             if let error { waiter.resume(returning: .failure(error)) } else { waiter.resume(returning: .success(nil)) }
         }
     }
 
-    var isFinishedAndEmpty: Bool { state.withLock { $0.finished && $0.pendingCount == 0 } }
 
     // MARK: Consumer side
 
@@ -224,18 +314,22 @@ public final class NATSSubscription: AsyncSequence, Sendable {
             index = 0
             let sub = subscription
             enum Step { case batch, done(NATSError?), wait }
+            var consumed: [CheckedContinuation<Bool, Never>] = []
             let step = sub.state.withLock { s -> Step in
                 if s.pendingCount > 0 {
                     index = s.popBatch(into: &local, max: 1024)
+                    consumed = s.takeConsumedWaiters()
                     return .batch
                 }
                 if s.finished {
                     let failure = s.failure
                     s.failure = nil
+                    consumed = s.takeConsumedWaiters()
                     return .done(failure)
                 }
                 return .wait
             }
+            for continuation in consumed { continuation.resume(returning: true) }
             switch step {
             case .batch:
                 return takeLocal()

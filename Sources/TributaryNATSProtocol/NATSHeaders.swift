@@ -55,6 +55,14 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     }
 
     /// True when there are no entries and no status.
+    /// The size of the encoded header block: version line, every `name: value` line, and the
+    /// blank line that ends it.
+    public var wireSize: Int {
+        var size = 12 + (statusDescription?.utf8.count ?? 0) + (status == nil ? 0 : 5)
+        for entry in entries { size += entry.name.utf8.count + entry.value.utf8.count + 4 }
+        return size
+    }
+
     public var isEmpty: Bool { entries.isEmpty && status == nil }
 
     /// The first value for `name`; setting replaces every value of `name` (nil removes it).

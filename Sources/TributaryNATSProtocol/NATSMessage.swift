@@ -28,8 +28,13 @@ public struct NATSMessage: Sendable, Hashable {
     /// The payload decoded as UTF-8 (invalid sequences are repaired).
     public var string: String { String(decoding: payload, as: UTF8.self) }
 
-    /// Size of payload plus headers in bytes, as counted for pending limits.
-    public var byteCount: Int { payload.count + (headers == nil ? 0 : 64) }
+    /// Bytes this message holds, as counted for pending limits: payload, subject, reply subject
+    /// and the header block as it was on the wire.
+    public var byteCount: Int {
+        var count = payload.count + subject.utf8.count + (replyTo?.utf8.count ?? 0)
+        if let headers { count += headers.wireSize }
+        return count
+    }
 }
 
 /// One frame from the server.

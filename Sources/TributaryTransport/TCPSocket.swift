@@ -78,6 +78,18 @@ public struct TCPSocket: Sendable {
         return TCPSocket(fd: fd, endpoint: endpoint)
     }
 
+    /// Adopts an already-connected socket (for example one end of a `socketpair`), making it
+    /// non-blocking. The caller hands over ownership of `fd`.
+    public init(adopting fd: Int32, endpoint: String) {
+        Self.setNonBlocking(fd)
+        self.init(fd: fd, endpoint: endpoint)
+    }
+
+    private init(fd: Int32, endpoint: String) {
+        self.fd = fd
+        self.endpoint = endpoint
+    }
+
     private static func setNonBlocking(_ fd: Int32) {
         let flags = fcntl(fd, F_GETFL, 0)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)

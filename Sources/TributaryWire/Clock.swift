@@ -40,3 +40,30 @@ extension Duration {
         return Int32(clamping: (nanos + 999_999) / 1_000_000)
     }
 }
+
+/// Where a driver reads the time it hands to its state machine.
+///
+/// Drivers sleep in `poll` until the machine's next deadline; a clock whose time can jump
+/// (a test's manual clock) calls the handlers registered with `onAdvance` so that sleeping
+/// drivers recompute their deadline.
+public protocol MonotonicClock: Sendable {
+    /// The current instant.
+    func now() -> MonotonicInstant
+    /// Registers `handler` to be called whenever the time jumps. Real clocks never call it.
+    func onAdvance(_ handler: @escaping @Sendable () -> Void)
+}
+
+/// The system's monotonic clock (`ContinuousClock`), counted from the moment it was created.
+public struct SystemMonotonicClock: MonotonicClock {
+    private let origin = ContinuousClock.now
+
+    /// Creates a clock whose instants count from now.
+    public init() {}
+
+    public func now() -> MonotonicInstant {
+        let elapsed = ContinuousClock.now - origin
+        return MonotonicInstant(nanoseconds: UInt64(max(0, elapsed.nanosecondsClamped)))
+    }
+
+    public func onAdvance(_ handler: @escaping @Sendable () -> Void) {}
+}

@@ -97,6 +97,8 @@ struct NATSMisbehavingServerTests {
         defer { first.stop() }
         var options = testOptions(first.url)
         options.noRandomize = true
+        // The move happens at a random moment within this window (spreading a cluster's clients).
+        options.lameDuckWindow = .milliseconds(300)
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)
         try await eventually("lame duck event and reconnect to the other server") {

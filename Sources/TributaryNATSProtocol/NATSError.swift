@@ -1,5 +1,3 @@
-import TributaryNATSProtocol
-import TributaryTransport
 
 /// The error type of the NATS client: a code callers can switch on, a message that says what
 /// went wrong and what to do, and context (server, subject).
@@ -97,7 +95,8 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         return parts.joined(separator: "; ")
     }
 
-    static func from(serverError text: String, server: String?) -> NATSError {
+    /// Classifies a server `-ERR` text into a code, keeping the raw text.
+    public static func from(serverError text: String, server: String?) -> NATSError {
         let rule = NATSServerErrorTable.classify(text)
         let code: Code
         switch rule.kind {
@@ -113,11 +112,8 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         return NATSError(code, "server error '\(text)': \(rule.hint)", server: server, serverText: text)
     }
 
-    static func from(transport error: TransportError) -> NATSError {
-        NATSError(.connectionFailed, error.description, server: error.endpoint, underlying: error)
-    }
-
-    static func invalidName(_ what: String, _ name: String, _ problem: NATSNameProblem, code: Code = .invalidSubject) -> NATSError {
+    /// An invalid subject, queue or header name, with the rule it breaks.
+    public static func invalidName(_ what: String, _ name: String, _ problem: NATSNameProblem, code: Code = .invalidSubject) -> NATSError {
         NATSError(code, "invalid \(what) '\(name)': \(problem); fix the \(what) before sending", subject: name)
     }
 }

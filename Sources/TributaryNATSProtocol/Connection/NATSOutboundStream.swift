@@ -1,0 +1,197 @@
+/// The client's outbound byte stream, kept until the server confirms it.
+///
+/// Frames are appended to `pending`. The writer takes `pending` as a chunk; a taken chunk stays
+/// in `unconfirmed` until a PONG answers a PING written after it, so a connection lost mid-way
+/// re-sends exactly the bytes no server confirmed. Offsets count every byte ever appended.
+/// PONG replies to the server's PINGs travel apart (`control`): they are written before the next
+/// chunk and never kept, so a server that floods PINGs cannot make the client retain memory.
+public struct NATSOutboundStream: Sendable {
+    /// Why a PING was written.
+    public enum PingKind: Sendable, Hashable {
+        /// A `flush()` waits for its PONG.
+        case flush(UInt64)
+        /// Confirms the bytes before it, so their copies can be released.
+        case confirm
+        /// Keep-alive: the connection is stale when too many go unanswered.
+        case keepalive
+        /// Confirms everything before a move away from a lame-duck server.
+        case switchServer
+    }
+
+    struct PendingPing {
+        /// Stream offset just past this PING.
+        var end: Int
+        var kind: PingKind
+    }
+
+    struct Chunk {
+        var bytes: [UInt8]
+        var start: Int
+        var end: Int { start + bytes.count }
+    }
+
+    /// Bytes appended and not yet taken by the writer.
+    public internal(set) var pending: [UInt8] = []
+    /// PONG replies waiting to be written; never retained after writing.
+    public internal(set) var control: [UInt8] = []
+    var spare: [[UInt8]] = []
+    var unconfirmed: [Chunk] = []
+    /// Bytes taken for writing and not yet confirmed by the server.
+    public internal(set) var unconfirmedBytes = 0
+    /// Every byte ever appended (the offset of the stream's end).
+    public internal(set) var appended = 0
+    /// The offset up to which the server confirmed.
+    public internal(set) var confirmed = 0
+    /// Offset just past the last PING appended.
+    public internal(set) var lastPingEnd = 0
+    var pings: [PendingPing] = []
+    var pingHead = 0
+
+    /// Creates an empty stream whose pending buffer starts with `capacity` bytes reserved.
+    public init(capacity: Int = 64 * 1024) {
+        pending.reserveCapacity(capacity)
+    }
+
+    /// Pending plus unconfirmed bytes: what the reconnect buffer bound counts.
+    public var retainedBytes: Int { pending.count + unconfirmedBytes }
+
+    /// PINGs written (or to be written) whose PONG has not arrived.
+    public var outstandingPings: Int { pings.count - pingHead }
+
+    /// Appends bytes produced by `encode`.
+    @inline(__always)
+    public mutating func append(_ encode: (inout [UInt8]) -> Void) {
+        let before = pending.count
+        encode(&pending)
+        appended += pending.count - before
+    }
+
+    /// Appends a PING of `kind`.
+    public mutating func appendPing(_ kind: PingKind) {
+        NATSEncoder.appendPing(into: &pending)
+        appended += 6
+        lastPingEnd = appended
+        pings.append(PendingPing(end: appended, kind: kind))
+    }
+
+    /// Queues a PONG reply (control traffic, not retained).
+    public mutating func appendPong() {
+        NATSEncoder.appendPong(into: &control)
+    }
+
+    /// Takes queued PONG replies for writing.
+    public mutating func takeControl() -> [UInt8]? {
+        guard !control.isEmpty else { return nil }
+        defer { control = [] }
+        return control
+    }
+
+    /// Takes the pending bytes for writing, adding a confirming PING every `confirmInterval` bytes.
+    public mutating func takeChunk(confirmInterval: Int) -> [UInt8]? {
+        guard !pending.isEmpty else { return nil }
+        if appended - lastPingEnd >= confirmInterval { appendPing(.confirm) }
+        let chunk = Chunk(bytes: pending, start: appended - pending.count)
+        unconfirmed.append(chunk)
+        unconfirmedBytes += chunk.bytes.count
+        pending = spare.popLast() ?? []
+        if pending.capacity < 64 * 1024 { pending.reserveCapacity(64 * 1024) }
+        return chunk.bytes
+    }
+
+    /// A PONG arrived: confirms everything up to the oldest outstanding PING and returns its kind
+    /// (nil for a PONG nobody asked for).
+    public mutating func pongReceived() -> PingKind? {
+        guard pingHead < pings.count else { return nil }
+        let ping = pings[pingHead]
+        pingHead += 1
+        if pingHead == pings.count {
+            pings.removeAll(keepingCapacity: true)
+            pingHead = 0
+        } else if pingHead > 1024 {
+            pings.removeFirst(pingHead)
+            pingHead = 0
+        }
+        if ping.end > confirmed { confirmed = ping.end }
+        releaseConfirmed()
+        return ping.kind
+    }
+
+    mutating func releaseConfirmed() {
+        var released = 0
+        while released < unconfirmed.count, unconfirmed[released].end <= confirmed {
+            // Move the storage out so it is uniquely referenced and can be reused in place.
+            var bytes: [UInt8] = []
+            swap(&bytes, &unconfirmed[released].bytes)
+            unconfirmedBytes -= bytes.count
+            if spare.count < 4, bytes.capacity <= 4 * 1024 * 1024 {
+                bytes.removeAll(keepingCapacity: true)
+                spare.append(bytes)
+            }
+            released += 1
+        }
+        if released > 0 { unconfirmed.removeFirst(released) }
+    }
+
+    /// Rebuilds the stream for a new connection: `prefix` (the SUBs), then every byte the previous
+    /// server did not confirm, then the bytes not yet written. PINGs among them keep their place,
+    /// and their PONGs from the new server confirm them as before; PONG replies owed to the old
+    /// server are dropped.
+    public mutating func prepareResend(prefix: [UInt8]) {
+        var resend = prefix
+        for chunk in unconfirmed {
+            let skip = Swift.max(0, confirmed - chunk.start)
+            if skip < chunk.bytes.count { resend.append(contentsOf: chunk.bytes[skip...]) }
+        }
+        resend.append(contentsOf: pending)
+        unconfirmed.removeAll()
+        unconfirmedBytes = 0
+        control = []
+        // The re-sent bytes occupy the offsets they had; the SUBs sit just before them.
+        confirmed = appended - resend.count
+        pending = resend
+    }
+
+    /// Counts PUB/HPUB frames not confirmed by a server (reported when they are given up).
+    public func unconfirmedPublishCount() -> Int {
+        var count = 0
+        for chunk in unconfirmed {
+            let skip = Swift.max(0, confirmed - chunk.start)
+            if skip < chunk.bytes.count { count += Self.countPublishes(chunk.bytes[skip...]) }
+        }
+        return count + Self.countPublishes(pending[...])
+    }
+
+    /// Drops everything (the client is closed).
+    public mutating func discardAll() {
+        pending = []
+        control = []
+        unconfirmed = []
+        unconfirmedBytes = 0
+        spare = []
+        pings = []
+        pingHead = 0
+    }
+
+    /// Walks this client's own frames (well-formed by construction) counting PUB and HPUB.
+    static func countPublishes(_ bytes: ArraySlice<UInt8>) -> Int {
+        var count = 0
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            guard let lf = bytes[index...].firstIndex(of: 0x0A) else { break }
+            let line = bytes[index..<lf]
+            var next = lf + 1
+            if line.starts(with: "PUB ".utf8) || line.starts(with: "HPUB ".utf8) {
+                count += 1
+                // The last argument is the total size.
+                var end = lf - 1
+                while end > index, bytes[end - 1] != 0x20 { end -= 1 }
+                var size = 0
+                var cursor = end
+                while cursor < lf - 1 { size = size * 10 + Int(bytes[cursor] - 48); cursor += 1 }
+                next = lf + 1 + size + 2
+            }
+            index = next
+        }
+        return count
+    }
+}
