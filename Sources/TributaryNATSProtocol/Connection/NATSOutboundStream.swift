@@ -132,23 +132,62 @@ public struct NATSOutboundStream: Sendable {
         if released > 0 { unconfirmed.removeFirst(released) }
     }
 
-    /// Rebuilds the stream for a new connection: `prefix` (the SUBs), then every byte the previous
-    /// server did not confirm, then the bytes not yet written. PINGs among them keep their place,
-    /// and their PONGs from the new server confirm them as before; PONG replies owed to the old
-    /// server are dropped.
+    /// Rebuilds the stream for a new connection: `prefix` (the live SUBs, with their remaining
+    /// auto-unsubscribe counts), then every publish and PING no server confirmed, then the bytes
+    /// not yet written. SUB and UNSUB frames of the old stream are left out: the prefix
+    /// supersedes them. The re-sent bytes get fresh offsets, and each outstanding PING keeps its
+    /// waiter at its new place, so the new server's PONGs confirm them as before. PONG replies
+    /// owed to the old server are dropped.
     public mutating func prepareResend(prefix: [UInt8]) {
         var resend = prefix
+        var pingEnds: [Int] = []
         for chunk in unconfirmed {
             let skip = Swift.max(0, confirmed - chunk.start)
-            if skip < chunk.bytes.count { resend.append(contentsOf: chunk.bytes[skip...]) }
+            if skip < chunk.bytes.count { Self.copyResendable(chunk.bytes[(chunk.bytes.startIndex + skip)...], into: &resend, pingEnds: &pingEnds) }
         }
-        resend.append(contentsOf: pending)
+        Self.copyResendable(pending[...], into: &resend, pingEnds: &pingEnds)
+        let base = appended
+        appended += resend.count
+        confirmed = base
+        var remapped: [PendingPing] = []
+        for (index, ping) in pings[pingHead...].enumerated() where index < pingEnds.count {
+            remapped.append(PendingPing(end: base + pingEnds[index], kind: ping.kind))
+        }
+        pings = remapped
+        pingHead = 0
+        lastPingEnd = remapped.last?.end ?? base
         unconfirmed.removeAll()
         unconfirmedBytes = 0
         control = []
-        // The re-sent bytes occupy the offsets they had; the SUBs sit just before them.
-        confirmed = appended - resend.count
         pending = resend
+    }
+
+    /// Copies PUB/HPUB frames, PINGs and anything else except SUB/UNSUB, noting where each PING ends.
+    static func copyResendable(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8], pingEnds: inout [Int]) {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            guard let lf = bytes[index...].firstIndex(of: 0x0A) else {
+                out.append(contentsOf: bytes[index...])
+                return
+            }
+            let line = bytes[index..<lf]
+            var end = lf + 1
+            if line.starts(with: "PUB ".utf8) || line.starts(with: "HPUB ".utf8) {
+                var digits = lf - 1
+                while digits > index, bytes[digits - 1] != 0x20 { digits -= 1 }
+                var size = 0
+                var cursor = digits
+                while cursor < lf - 1 { size = size * 10 + Int(bytes[cursor] - 48); cursor += 1 }
+                end = Swift.min(bytes.endIndex, lf + 1 + size + 2)
+                out.append(contentsOf: bytes[index..<end])
+            } else if line.starts(with: "SUB ".utf8) || line.starts(with: "UNSUB ".utf8) {
+                // superseded by the prefix
+            } else {
+                out.append(contentsOf: bytes[index..<end])
+                if line.starts(with: "PING".utf8) { pingEnds.append(out.count) }
+            }
+            index = end
+        }
     }
 
     /// Counts PUB/HPUB frames not confirmed by a server (reported when they are given up).
