@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "TributaryWireTests", dependencies: ["TributaryWire", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryCompressionTests", dependencies: ["TributaryCompression", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryNATSTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),

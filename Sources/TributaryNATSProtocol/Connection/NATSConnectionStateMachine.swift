@@ -52,8 +52,10 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         public var closeTimeout: Duration = .seconds(2)
         /// On a lame-duck INFO, the client moves at a random moment within this window.
         public var lameDuckWindow: Duration = .seconds(30)
-        /// Bound on PONG replies waiting to be written; a server that exceeds it is cut off.
-        public var maxControlBytes = 64 * 1024
+        /// Bound on PONG replies waiting to be written; a server that exceeds it (it sends PINGs
+        /// but does not read our answers) is cut off. The driver reads at most 1 MiB between
+        /// two writes, so a server that reads never comes near it.
+        public var maxControlBytes = 4 * 1024 * 1024
         /// The request inbox prefix, unique per client (`_INBOX.<nuid>`).
         public var inboxPrefix = "_INBOX.client"
         /// Whether the configured servers are shuffled.

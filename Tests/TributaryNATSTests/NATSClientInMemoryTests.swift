@@ -1,0 +1,233 @@
+import Foundation
+import Synchronization
+import Testing
+import TributaryNATS
+import TributaryTestSupport
+
+/// The client over an in-memory stream with a scripted server and, where time matters, a
+/// manual clock: no nats-server, no network, no waiting for timers.
+@Suite("NATS client over an in-memory stream")
+struct NATSClientInMemoryTests {
+    static func options(_ server: InMemoryNATSServer, clock: ManualClock? = nil) -> NATSOptions {
+        var options = NATSOptions(url: "nats://memory-a:4222,nats://memory-b:4222")
+        options.noRandomize = true
+        options.streamFactory = server.streamFactory
+        if let clock { options.clock = clock }
+        options.reconnectWait = .zero
+        options.reconnectJitter = .zero
+        return options
+    }
+
+    final class Events: Sendable {
+        final class Storage: Sendable {
+            let events = Mutex<[NATSEvent]>([])
+        }
+        let storage = Storage()
+        let task: Task<Void, Never>
+        init(_ client: NATSClient) {
+            let storage = self.storage
+            task = Task { for await event in client.events { storage.events.withLock { $0.append(event) } } }
+        }
+        func count(_ predicate: (NATSEvent) -> Bool) -> Int { storage.events.withLock { $0.filter(predicate).count } }
+        deinit { task.cancel() }
+    }
+
+    @Test func subscribeAndReceiveFromAScriptedServer() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            let sub = peer.read(until: "SUB orders.> 1\r\n")
+            guard sub.contains("SUB orders.> 1") else { return }
+            peer.send("MSG orders.created 1 5\r\nhello\r\n")
+            peer.answerPings(timeout: .seconds(5))
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        let sub = try client.subscribe(to: "orders.>")
+        let messages = try await collect(sub, count: 1)
+        #expect(messages.map(\.string) == ["hello"])
+        #expect(messages.first?.subject == "orders.created")
+        await client.close()
+    }
+
+    @Test func unansweredPingsMakeTheConnectionStaleOnTheManualClock() async throws {
+        let server = InMemoryNATSServer { peer, index in
+            peer.handshake()
+            if index == 0 {
+                _ = peer.waitForClose(timeout: .seconds(20))   // never answers our PINGs
+            } else {
+                peer.answerPings(timeout: .seconds(20))
+            }
+        }
+        defer { server.stop() }
+        let clock = ManualClock()
+        var options = Self.options(server, clock: clock)
+        options.pingInterval = .seconds(60)
+        options.maxPingsOutstanding = 2
+        let client = try await NATSClient.connect(options)
+        let events = Events(client)
+        for _ in 0..<3 {
+            clock.advance(by: .seconds(60))
+            try await Task.sleep(for: .milliseconds(20))   // let the I/O thread run the timer
+        }
+        try await eventually("stale, then reconnected to the second server") {
+            events.count { if case .disconnected(_, let error) = $0 { return error?.code == .staleConnection } else { return false } } == 1
+                && events.count { if case .reconnected = $0 { return true } else { return false } } == 1
+        }
+        #expect(client.connectedServer == "memory-b:4222")
+        #expect(server.acceptedCount == 2)
+        await client.close()
+    }
+
+    @Test func requestTimesOutOnTheManualClock() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            peer.answerPings(timeout: .seconds(20))
+        }
+        defer { server.stop() }
+        let clock = ManualClock()
+        let client = try await NATSClient.connect(Self.options(server, clock: clock))
+        let request = Task { () -> NATSError.Code? in
+            do {
+                _ = try await client.request("ping", to: "nobody.home", timeout: .seconds(30))
+                return nil
+            } catch let error as NATSError {
+                return error.code
+            } catch {
+                return nil
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        clock.advance(by: .seconds(29))
+        try await Task.sleep(for: .milliseconds(50))
+        clock.advance(by: .seconds(1))
+        #expect(await request.value == NATSError.Code.timeout)
+        await client.close()
+    }
+
+    @Test func aSlowHandlerDelaysOnlyItsOwnSubscription() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            _ = peer.read(until: "SUB fast 2\r\n")
+            var burst = ""
+            for index in 0..<20 { burst += "MSG slow 1 1\r\n\(index % 10)\r\n" }
+            burst += "MSG fast 2 4\r\nfast\r\n"
+            peer.send(burst)
+            peer.answerPings(timeout: .seconds(10))
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        let handled = Atomic<Int>(0)
+        _ = try client.subscribe(to: "slow") { _ in
+            Thread.sleep(forTimeInterval: 0.05)   // a handler that blocks its own queue
+            handled.add(1, ordering: .relaxed)
+        }
+        let fast = try client.subscribe(to: "fast")
+        let got = try await collect(fast, count: 1)
+        #expect(got.map(\.string) == ["fast"])
+        // The fast subscription did not wait for the slow handler's backlog of 20 × 50 ms.
+        #expect(handled.load(ordering: .relaxed) < 20)
+        try await eventually("the slow handler catches up") { handled.load(ordering: .relaxed) == 20 }
+        await client.close()
+    }
+
+    @Test func aServerFloodingPingsGetsPongsAndTheClientStaysConnected() async throws {
+        let pongs = Atomic<Int>(0)
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            peer.send(String(repeating: "PING\r\n", count: 20_000))
+            var seen = 0
+            var carry = ""
+            while seen < 20_000 {
+                let text = peer.read(until: "PONG\r\n", timeout: .seconds(5))
+                if text.isEmpty { break }
+                seen += (carry + text).components(separatedBy: "PONG\r\n").count - 1
+                carry = String((carry + text).suffix(5))
+            }
+            pongs.store(seen, ordering: .relaxed)
+            peer.answerPings(timeout: .seconds(10))
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        try await eventually("every PING answered") { pongs.load(ordering: .relaxed) >= 20_000 }
+        #expect(client.isConnected)
+        try await client.flush()
+        await client.close()
+    }
+
+    @Test func handlerPublishingRepliesNeverDeadlocksOnAFullBuffer() async throws {
+        let replies = Atomic<Int>(0)
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            _ = peer.read(until: "SUB svc 1\r\n")
+            // 2,000 requests of 1 KiB replies each into a small outbound buffer; read replies slowly.
+            var burst = ""
+            for index in 0..<2_000 { burst += "MSG svc 1 _INBOX.r.\(index) 1\r\nq\r\n" }
+            peer.send(burst)
+            var seen = 0
+            var carryPub = "", carryPing = ""
+            while seen < 2_000 {
+                let text = peer.read(until: "\r\n", timeout: .seconds(10))
+                if text.isEmpty { break }
+                // Count frames across read boundaries: each carry is one shorter than its pattern.
+                seen += (carryPub + text).components(separatedBy: "PUB _INBOX.r.").count - 1
+                for _ in 0..<((carryPing + text).components(separatedBy: "PING\r\n").count - 1) { peer.send("PONG\r\n") }
+                carryPub = String((carryPub + text).suffix(12))
+                carryPing = String((carryPing + text).suffix(5))
+            }
+            replies.store(seen, ordering: .relaxed)
+            peer.answerPings(timeout: .seconds(10))
+        }
+        defer { server.stop() }
+        var options = Self.options(server)
+        options.reconnectBufferSize = 64 * 1024
+        let client = try await NATSClient.connect(options)
+        let body = [UInt8](repeating: 0x61, count: 1024)
+        let failures = Atomic<Int>(0)
+        _ = try client.subscribe(to: "svc") { request in
+            do { try client.respond(to: request, with: body) } catch { failures.add(1, ordering: .relaxed) }
+        }
+        try await eventually("all replies sent", timeout: .seconds(20)) { replies.load(ordering: .relaxed) >= 2_000 }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        await client.close()
+    }
+
+    @Test func anAbsurdMaxPayloadIsClampedAndReported() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake(maxPayload: 1 << 62)
+            peer.answerPings(timeout: .seconds(10))
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        #expect(client.maxPayload == 64 * 1024 * 1024)
+        let big = [UInt8](repeating: 0, count: 64 * 1024 * 1024 + 1)
+        #expect(throws: NATSError.self) { try client.publish(big, to: "x") }
+        await client.close()
+    }
+
+    @Test func syncPublishFromATaskFailsFastWhenFullAndPublishWaitingSuspends() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            Thread.sleep(forTimeInterval: 0.5)     // read nothing for a while: the buffer fills
+            peer.answerPings(timeout: .seconds(10))
+        }
+        defer { server.stop() }
+        var options = Self.options(server)
+        options.reconnectBufferSize = 256 * 1024
+        let client = try await NATSClient.connect(options)
+        let payload = [UInt8](repeating: 0x62, count: 16 * 1024)
+        var sawFull = false
+        for _ in 0..<200 {
+            do { try client.publish(payload, to: "bulk") } catch {
+                #expect(error.code == .outboundBufferFull)
+                #expect(error.message.contains("publishWaiting"))
+                sawFull = true
+                break
+            }
+        }
+        #expect(sawFull)
+        for _ in 0..<100 { try await client.publishWaiting(payload, to: "bulk") }
+        try await client.flush()
+        await client.close()
+        #expect(client.lostMessageCount == 0)
+    }
+}
