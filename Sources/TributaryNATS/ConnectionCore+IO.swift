@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 import Synchronization
 import TributaryNATSProtocol
 import TributaryTransport
@@ -13,13 +12,15 @@ extension ConnectionCore {
     /// Starts the I/O thread; `initial` is resumed once the first connection is ready or has failed.
     func start(initial: CheckedContinuation<Result<Void, NATSError>, Never>) {
         let actions = state.withLock { s in s.machine.start(waiter: .connect(initial), now: clock.now()) }
-        let thread = Thread { [self] in
+        let started = IOThread.start { [self] in
             var loop = IOLoop(core: self)
             loop.run(initial: actions)
         }
-        thread.name = "tributary-nats-io"
-        thread.stackSize = 1 << 20
-        thread.start()
+        if !started {
+            let error = NATSError(.connectionFailed, "could not start the connection's I/O thread (errno \(errno)); the process may be out of threads or memory")
+            let failed = state.withLock { s in s.machine.abort(error: error) }
+            perform(failed)
+        }
     }
 }
 

@@ -275,8 +275,47 @@ final class ConnectionCore: Sendable {
         }
     }
 
+    /// What a publish under the lock came to, in one value (no tuple to build and destroy).
+    enum AppendOutcome {
+        case appended
+        case wake
+        case direct([UInt8], any TransportStream, [Waiter])
+        case rejected(NATSError)
+        case full
+    }
+
+    /// Appends a frame when there is room; false (nothing appended) when the buffer is full.
+    @inline(__always)
+    func appendFrameIfRoom(size: Int, payloadSize: Int, subject: String,
+                           _ encode: (inout [UInt8]) -> Void) throws(NATSError) -> Bool {
+        let outcome = state.withLock { s -> AppendOutcome in
+            switch s.machine.publish(subject: subject, frameSize: size, payloadSize: payloadSize, encode) {
+            case .appended:
+                switch writerStep(&s) {
+                case .none: return .appended
+                case .wake: return .wake
+                case .direct(let chunk, let stream, let released): return .direct(chunk, stream, released)
+                }
+            case .rejected(let error): return .rejected(error)
+            case .full: return .full
+            }
+        }
+        switch outcome {
+        case .appended: return true
+        case .wake:
+            wakeup.wake()
+            return true
+        case .direct(let chunk, let stream, let released):
+            for waiter in released { waiter.succeed() }
+            writeDirect(chunk, stream: stream)
+            return true
+        case .rejected(let error): throw error
+        case .full: return false
+        }
+    }
+
     /// The async twin of `appendFrame`: suspends (never blocks) until there is room.
-    func appendFrameWaiting(size: Int, payloadSize: Int, subject: String, timeout: Duration,
+    nonisolated(nonsending) func appendFrameWaiting(size: Int, payloadSize: Int, subject: String, timeout: Duration,
                             _ encode: (inout [UInt8]) -> Void) async throws(NATSError) {
         var deadline: MonotonicInstant?
         while true {

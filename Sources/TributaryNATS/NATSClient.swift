@@ -1,4 +1,3 @@
-import Foundation
 import TributaryNATSProtocol
 import TributaryWire
 
@@ -113,14 +112,41 @@ public final class NATSClient: Sendable {
     /// thread, up to `timeout` (default `publishWaitTimeout`) when there is not.
     /// - Throws: what `publish` throws; `.outboundBufferFull` after `timeout`, `.cancelled` when
     ///   the task is cancelled while waiting.
-    public func publishWaiting(_ payload: [UInt8], to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil,
-                               timeout: Duration? = nil) async throws(NATSError) {
+    @inlinable
+    nonisolated(nonsending) public func publishWaiting(_ payload: [UInt8], to subject: String, replyTo: String? = nil,
+                                                       headers: NATSHeaders? = nil, timeout: Duration? = nil) async throws(NATSError) {
+        // The common case, room in the buffer, costs no suspension and no async frame.
+        if try publishIfRoom(payload, to: subject, replyTo: replyTo, headers: headers) { return }
+        try await publishWaitingSlow(payload, to: subject, replyTo: replyTo, headers: headers, timeout: timeout)
+    }
+
+    /// Publishes when the outbound buffer has room; false (nothing buffered) when it is full.
+    @usableFromInline
+    func publishIfRoom(_ payload: [UInt8], to subject: String, replyTo: String?, headers: NATSHeaders?) throws(NATSError) -> Bool {
         if let replyTo, let problem = NATSValidation.subjectProblem(replyTo) { throw .invalidName("reply subject", replyTo, problem) }
+        return try payload.withBytes { (raw) throws(NATSError) -> Bool in
+            if let headers, !headers.isEmpty {
+                if let problem = headers.problem() {
+                    throw NATSError(.invalidHeaders, "invalid headers for '\(subject)': \(problem)", subject: subject)
+                }
+                let block = headers.encoded
+                let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: raw.count)
+                return try core.appendFrameIfRoom(size: size, payloadSize: raw.count + block.count, subject: subject) { buffer in
+                    NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: raw, into: &buffer)
+                }
+            }
+            let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: raw.count)
+            return try core.appendFrameIfRoom(size: size, payloadSize: raw.count, subject: subject) { buffer in
+                NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: raw, into: &buffer)
+            }
+        }
+    }
+
+    @usableFromInline
+    nonisolated(nonsending) func publishWaitingSlow(_ payload: [UInt8], to subject: String, replyTo: String?, headers: NATSHeaders?,
+                                                    timeout: Duration?) async throws(NATSError) {
         let limit = timeout ?? core.options.publishWaitTimeout
         if let headers, !headers.isEmpty {
-            if let problem = headers.problem() {
-                throw NATSError(.invalidHeaders, "invalid headers for '\(subject)': \(problem)", subject: subject)
-            }
             let block = headers.encoded
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: payload.count)
             try await core.appendFrameWaiting(size: size, payloadSize: payload.count + block.count, subject: subject, timeout: limit) { buffer in
@@ -151,9 +177,20 @@ public final class NATSClient: Sendable {
         }
     }
 
-    /// Publishes `Data` to `subject`.
-    public func publish(_ payload: Data, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil) throws(NATSError) {
-        try publish([UInt8](payload), to: subject, replyTo: replyTo, headers: headers)
+    /// Publishes any collection of bytes (`Data`, a slice, …) to `subject`.
+    public func publish<Bytes: Collection>(_ payload: Bytes, to subject: String, replyTo: String? = nil,
+                                           headers: NATSHeaders? = nil) throws(NATSError) where Bytes.Element == UInt8 {
+        var failure: NATSError?
+        let contiguous: Bool? = payload.withContiguousStorageIfAvailable { buffer in
+            do throws(NATSError) {
+                try publish(UnsafeRawBufferPointer(buffer), to: subject, replyTo: replyTo, headers: headers)
+            } catch {
+                failure = error
+            }
+            return true
+        }
+        if let failure { throw failure }
+        if contiguous == nil { try publish(Array(payload), to: subject, replyTo: replyTo, headers: headers) }
     }
 
     /// Publishes a UTF-8 string to `subject`.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TributaryNATSProtocol
 import TributaryTransport
 import TributaryWire
@@ -112,7 +116,7 @@ public struct NATSOptions: Sendable {
 
     /// Creates options with the defaults; `servers` comes from `NATS_URL` when set.
     public init() {
-        if let env = ProcessInfo.processInfo.environment["NATS_URL"], !env.isEmpty {
+        if let raw = getenv("NATS_URL"), case let env = String(cString: raw), !env.isEmpty {
             servers = [env]
         } else {
             servers = [NATSOptions.defaultServer]
@@ -147,7 +151,7 @@ public struct NATSOptions: Sendable {
         var result: [NATSServerAddress] = []
         for entry in servers {
             for part in entry.split(separator: ",") {
-                let text = part.trimmingCharacters(in: .whitespaces)
+                let text = String(part.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
                 if text.isEmpty { continue }
                 do {
                     result.append(try NATSServerAddress(parsing: text))

@@ -1,4 +1,4 @@
-import Foundation
+import TributaryWire
 
 /// The CONNECT options the client sends after INFO.
 public struct NATSConnectOptions: Sendable, Hashable, Encodable {
@@ -36,14 +36,24 @@ public struct NATSConnectOptions: Sendable, Hashable, Encodable {
 
     public init() {}
 
-    /// Appends `CONNECT {json}\r\n` to `buffer`.
+    /// Appends `CONNECT {json}\r\n` to `buffer` (members in sorted order, absent ones left out).
     public func encode(into buffer: inout [UInt8]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a struct of strings, bools and ints cannot fail.
-        let json = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        var json = JSONObjectWriter()
+        if let authToken { json.add("auth_token", authToken) }
+        json.add("echo", echo)
+        json.add("headers", headers)
+        json.add("lang", lang)
+        if let name { json.add("name", name) }
+        json.add("no_responders", noResponders)
+        if let pass { json.add("pass", pass) }
+        json.add("pedantic", pedantic)
+        json.add("protocol", `protocol`)
+        json.add("tls_required", tlsRequired)
+        if let user { json.add("user", user) }
+        json.add("verbose", verbose)
+        json.add("version", version)
         buffer.append(contentsOf: "CONNECT ".utf8)
-        buffer.append(contentsOf: json)
+        buffer.append(contentsOf: json.bytes)
         buffer.append(contentsOf: [13, 10])
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A parsed server URL: `nats://[user:pass@|token@]host[:port]`.
 public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
     /// Host name or address.
@@ -19,7 +17,7 @@ public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(NATSError) {
         var rest = Substring(text)
         tls = false
-        if let range = rest.range(of: "://") {
+        if let range = Self.schemeSeparator(in: rest) {
             let scheme = rest[..<range.lowerBound].lowercased()
             switch scheme {
             case "nats": break
@@ -35,11 +33,11 @@ public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
             let userInfo = rest[..<at]
             rest = rest[rest.index(after: at)...]
             if let colon = userInfo.firstIndex(of: ":") {
-                user = String(userInfo[..<colon]).removingPercentEncoding ?? String(userInfo[..<colon])
+                user = Self.percentDecoded(userInfo[..<colon])
                 let pass = userInfo[userInfo.index(after: colon)...]
-                password = String(pass).removingPercentEncoding ?? String(pass)
+                password = Self.percentDecoded(pass)
             } else if !userInfo.isEmpty {
-                token = String(userInfo).removingPercentEncoding ?? String(userInfo)
+                token = Self.percentDecoded(userInfo)
             }
         }
         var hostPart = rest
@@ -76,10 +74,46 @@ public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
     /// The URL without credentials.
     public var description: String { "\(tls ? "tls" : "nats")://\(endpoint)" }
 
+    /// The range of the first "://" in `text`.
+    static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix("://") { return index..<text.index(index, offsetBy: 3) }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// Decodes `%XX` escapes (as in URL user info); malformed escapes are kept as they are.
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var index = 0
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: return byte - 0x30
+            case 0x41...0x46: return byte - 0x41 + 10
+            case 0x61...0x66: return byte - 0x61 + 10
+            default: return nil
+            }
+        }
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count, let high = hex(utf8[index + 1]), let low = hex(utf8[index + 2]) {
+                bytes.append(high << 4 | low)
+                index += 3
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The URL with its user info replaced by `***`.
     public static func redacted(_ url: String) -> String {
         guard let at = url.lastIndex(of: "@") else { return url }
-        let start = url.range(of: "://")?.upperBound ?? url.startIndex
+        let start = schemeSeparator(in: url[...])?.upperBound ?? url.startIndex
         return String(url[..<start]) + "***" + String(url[at...])
     }
 }

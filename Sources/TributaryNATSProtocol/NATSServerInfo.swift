@@ -1,5 +1,3 @@
-import Foundation
-
 /// The server's INFO: identity, limits and cluster topology.
 public struct NATSServerInfo: Sendable, Hashable, Decodable {
     /// The server's unique id.
@@ -59,14 +57,75 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
         nonce = try c.decodeIfPresent(String.self, forKey: .nonce)
     }
 
-    /// Decodes INFO JSON.
+    /// Decodes INFO JSON (without Foundation: the wire modules read JSON with `JSONValue`).
     public static func decode(json: UnsafeRawBufferPointer, offset: Int) throws(NATSProtocolError) -> NATSServerInfo {
-        do {
-            return try JSONDecoder().decode(NATSServerInfo.self, from: Data(json))
-        } catch {
-            throw NATSProtocolError(code: .badInfo, message: "expected INFO with a JSON object, decoding failed: \(error)",
-                                    offset: offset, excerpt: ASCII.hexExcerpt(json))
+        func fail(_ why: String) -> NATSProtocolError {
+            NATSProtocolError(code: .badInfo, message: "expected INFO with a JSON object, decoding failed: \(why)",
+                              offset: offset, excerpt: ASCII.hexExcerpt(json))
         }
+        let value: JSONValue
+        do { value = try JSONValue.parse(json) } catch { throw fail(error.description) }
+        guard case .object = value else { throw fail("the INFO payload is not a JSON object") }
+        func string(_ key: String) throws(NATSProtocolError) -> String? {
+            guard let member = value[key], member != .null else { return nil }
+            guard let text = member.stringValue else { throw fail("'\(key)' is not a string") }
+            return text
+        }
+        func int(_ key: String) throws(NATSProtocolError) -> Int? {
+            guard let member = value[key], member != .null else { return nil }
+            guard let number = member.intValue else { throw fail("'\(key)' is not an integer") }
+            return number
+        }
+        func bool(_ key: String) throws(NATSProtocolError) -> Bool? {
+            guard let member = value[key], member != .null else { return nil }
+            guard let flag = member.boolValue else { throw fail("'\(key)' is not a boolean") }
+            return flag
+        }
+        var info = NATSServerInfo()
+        info.serverID = try string("server_id") ?? ""
+        info.serverName = try string("server_name") ?? ""
+        info.version = try string("version") ?? ""
+        info.host = try string("host") ?? ""
+        info.port = try int("port") ?? NATSProtocolConstants.defaultPort
+        info.maxPayload = try int("max_payload") ?? NATSProtocolConstants.defaultMaxPayload
+        info.proto = try int("proto") ?? 0
+        info.headers = try bool("headers") ?? false
+        info.authRequired = try bool("auth_required") ?? false
+        info.tlsRequired = try bool("tls_required") ?? false
+        if let urls = value["connect_urls"], urls != .null {
+            guard let elements = urls.arrayValue else { throw fail("'connect_urls' is not an array") }
+            info.connectURLs = try elements.map { (element) throws(NATSProtocolError) -> String in
+                guard let url = element.stringValue else { throw fail("'connect_urls' holds a non-string") }
+                return url
+            }
+        }
+        info.lameDuckMode = try bool("ldm") ?? false
+        if let member = value["client_id"], member != .null {
+            guard let id = member.uint64Value else { throw fail("'client_id' is not an unsigned integer") }
+            info.clientID = id
+        }
+        info.jetStream = try bool("jetstream") ?? false
+        info.nonce = try string("nonce")
+        return info
+    }
+
+    /// An INFO with every field at its default.
+    init() {
+        serverID = ""
+        serverName = ""
+        version = ""
+        host = ""
+        port = NATSProtocolConstants.defaultPort
+        maxPayload = NATSProtocolConstants.defaultMaxPayload
+        proto = 0
+        headers = false
+        authRequired = false
+        tlsRequired = false
+        connectURLs = []
+        lameDuckMode = false
+        clientID = nil
+        jetStream = false
+        nonce = nil
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Message bodies with the nats CLI's `{{Count}}` placeholder.
 ///
@@ -17,8 +16,8 @@ public struct BodyTemplate: Sendable, Equatable {
         var pieces: [Piece] = []
         var literal = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+        while let open = rest.firstRange(of: "{{") {
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else { break }
             var inner = rest[open.upperBound..<close.lowerBound]
             while inner.first == " " { inner = inner.dropFirst() }
             while inner.last == " " { inner = inner.dropLast() }

@@ -1,4 +1,7 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 
 /// What the benchmark tools report about their own process: CPU time and peak memory.
 public enum ProcessResources {
@@ -7,7 +10,8 @@ public enum ProcessResources {
     public static func peakRSSKB() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " kB", with: "")) ?? -1
+            let digits = line.dropFirst(6).filter { $0.isNumber }
+            return Int(digits) ?? -1
         }
         return -1
     }

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 import TributaryNATS
 
 /// The process side of a nats-* tool: reads the command line, prints to stderr, connects, exits

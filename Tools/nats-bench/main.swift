@@ -8,7 +8,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 import ToolSupport
 import Synchronization
 import TributaryNATS
@@ -21,8 +21,14 @@ struct BenchConfig {
     var subject = "bench.tributary"
 }
 
+/// Writes to standard error (descriptor 2) without Foundation.
+func writeError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = write(2, &bytes, bytes.count)
+}
+
 func usage(_ message: String? = nil) -> Never {
-    if let message { FileHandle.standardError.write(Data("nats-bench: \(message)\n".utf8)) }
+    if let message { writeError("nats-bench: \(message)\n") }
     let text = """
     usage: nats-bench pub|pubsub|req [--msgs N] [--size BYTES] [-s URL] [--subject S]
       pub     publish N messages on one connection, then flush (publish-only throughput)
@@ -33,7 +39,7 @@ func usage(_ message: String? = nil) -> Never {
       --size BYTES       payload size (default 16)
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req), cpu_user, cpu_sys, maxrss_kb.
     """
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeError(text + "\n")
     exit(message == nil ? 0 : 1)
 }
 
@@ -91,7 +97,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     switch config.mode {
     case "pub":
         let start = clock.now
-        for _ in 0..<config.msgs { try client.publish(payload, to: config.subject) }
+        for _ in 0..<config.msgs { try await client.publishWaiting(payload, to: config.subject) }
         try await client.flush(timeout: .seconds(60))
         elapsed = clock.now - start
     case "pubsub":
@@ -110,7 +116,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
             return got
         }
         let start = clock.now
-        for _ in 0..<config.msgs { try client.publish(payload, to: config.subject) }
+        for _ in 0..<config.msgs { try await client.publishWaiting(payload, to: config.subject) }
         try await client.flush(timeout: .seconds(60))
         let received = await withTaskGroup(of: Int?.self) { group -> Int in
             group.addTask { await counter.value }
@@ -166,10 +172,17 @@ do {
     let result = try await run(config)
     let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
-    for key in order { if let value = result[key] { print("  \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(value)") } }
-    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-    print(String(decoding: json, as: UTF8.self))
+    for key in order {
+        if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }
+    }
+    // One JSON line, keys sorted (numbers and strings only).
+    let members = result.keys.sorted().map { key -> String in
+        let value = result[key]!
+        let text = value is String ? "\"\(value)\"" : "\(value)"
+        return "\"\(key)\":\(text)"
+    }
+    print("{" + members.joined(separator: ",") + "}")
 } catch {
-    FileHandle.standardError.write(Data("nats-bench: \(error)\n".utf8))
+    writeError("nats-bench: \(error)\n")
     exit(2)
 }

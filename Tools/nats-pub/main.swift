@@ -6,9 +6,10 @@ import TributaryNATS
 let command = Tool.parseCommandLine(PublishCommand.self)
 let tool = Tool(name: PublishCommand.spec.name)
 
-/// Publishes one message with the command's reply subject and headers.
-func publish(_ client: NATSClient, _ payload: [UInt8]) throws(NATSError) {
-    try client.publish(payload, to: command.subject, replyTo: command.replyTo, headers: command.headers)
+/// Publishes one message with the command's reply subject and headers (waiting for room when
+/// the outbound buffer is full).
+func publish(_ client: NATSClient, _ payload: [UInt8]) async throws(NATSError) {
+    try await client.publishWaiting(payload, to: command.subject, replyTo: command.replyTo, headers: command.headers)
 }
 
 /// Publishes BODY `--count` times; returns the number of bytes sent.
@@ -18,7 +19,7 @@ func publishBody(_ client: NATSClient, _ body: BodyTemplate) async throws(NATSEr
     for number in 1...command.count {
         if Task.isCancelled { break }
         let payload = Array(body.render(count: number).utf8)
-        try publish(client, payload)
+        try await publish(client, payload)
         messages += 1
         bytes += payload.count
         if let sleep = command.sleep, number < command.count {
@@ -38,7 +39,7 @@ func publishLines(_ client: NATSClient) async throws(NATSError) {
     func send(_ line: [UInt8]) async throws(NATSError) {
         if !first, let sleep = command.sleep { try? await Task.sleep(for: sleep) }
         first = false
-        try publish(client, line)
+        try await publish(client, line)
         if !command.quiet { tool.status(MessageFormat.published(bytes: line.count, subject: command.subject)) }
     }
     while true {

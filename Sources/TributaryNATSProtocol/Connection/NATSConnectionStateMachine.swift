@@ -43,9 +43,12 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         /// Bound on pending plus unconfirmed outbound bytes.
         public var reconnectBufferSize = 8 * 1024 * 1024
         /// While connected, publishers wait when this many bytes are not yet taken by the writer.
-        public var writeAhead = 1 << 20
+        public var writeAhead = 256 * 1024
+        /// While connected, publishers wait when this many written bytes await the server's
+        /// confirmation (the reconnect buffer bounds them too): keeps memory small in a flood.
+        public var maxUnconfirmed = 2 * 1024 * 1024
         /// A confirming PING goes out after this many unconfirmed bytes.
-        public var confirmInterval = 256 * 1024
+        public var confirmInterval = 64 * 1024
         /// Smaller unconfirmed tails are confirmed once they have waited this long.
         public var confirmDelay: Duration = .milliseconds(200)
         /// How long `close` waits for the server to confirm what was written.
@@ -176,7 +179,20 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     public static var maxPayloadLimit: Int { 64 * 1024 * 1024 }
 
     public private(set) var configuration: Configuration
-    var phase: Phase = .idle
+    var phase: Phase = .idle {
+        didSet {
+            switch phase {
+            case .connected: isConnected = true; isClosed = false
+            case .closed: isConnected = false; isClosed = true
+            default: isConnected = false; isClosed = false
+            }
+        }
+    }
+    /// True in the steady state (messages are routed by `messageReceived`). Kept beside the
+    /// phase so the hot paths read a flag instead of copying the phase.
+    public private(set) var isConnected = false
+    /// True once closed for good.
+    public private(set) var isClosed = false
     var pool: [PoolEntry]
     var rng: NATSRandom
     /// The outbound stream (pending, unconfirmed, PINGs).
@@ -217,6 +233,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     public init(configuration: Configuration, servers: [NATSServerAddress], seed: UInt64) {
         self.configuration = configuration
         rng = NATSRandom(seed: seed)
+        // Buffers sized for a full write-ahead never grow (and never reallocate) while publishing.
+        outbound = NATSOutboundStream(capacity: configuration.writeAhead + 16 * 1024)
         pool = servers.map { PoolEntry(address: $0, implicit: false) }
         if configuration.randomize { pool.shuffle(using: &rng) }
     }
@@ -234,18 +252,6 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             return draining ? .draining : .connected
         case .closed: return .closed
         }
-    }
-
-    /// True in the steady state (messages are routed by `messageReceived`).
-    public var isConnected: Bool {
-        if case .connected = phase { return true }
-        return false
-    }
-
-    /// True once closed for good.
-    public var isClosed: Bool {
-        if case .closed = phase { return true }
-        return false
     }
 
     /// The servers known: configured ones and those learned from the cluster.
@@ -767,13 +773,10 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     /// for publishes and requests.
     @inline(__always)
     mutating func admit(subject: String, frameSize: Int, payloadSize: Int) -> PublishResult {
-        let connected: Bool
-        switch phase {
-        case .closed:
+        if isClosed {
             return .rejected(NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closed; create a new client", subject: subject))
-        case .connected: connected = true
-        default: connected = false
         }
+        let connected = isConnected
         if closingDeadline != nil {
             return .rejected(NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closing", subject: subject))
         }
@@ -795,7 +798,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             }
             return .full
         }
-        if connected, outbound.pending.count > configuration.writeAhead { return .full }
+        if connected, outbound.pending.count > configuration.writeAhead || outbound.unconfirmedBytes > configuration.maxUnconfirmed { return .full }
         return .appended
     }
 
@@ -933,6 +936,11 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         if outbound.pending.isEmpty, outbound.unconfirmedBytes == 0 { return finalize(error: nil) }
         if outbound.lastPingEnd < outbound.appended || outbound.outstandingPings == 0 { outbound.appendPing(.confirm) }
         return [.wakeWriter]
+    }
+
+    /// Ends the client at once with `error` (the driver could not run it).
+    public mutating func abort(error: NATSError) -> [Action] {
+        finalize(error: error)
     }
 
     /// Ends the client: every waiter is resumed, subscriptions end, unconfirmed publishes are

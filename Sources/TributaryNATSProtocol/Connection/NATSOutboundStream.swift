@@ -47,8 +47,16 @@ public struct NATSOutboundStream: Sendable {
     var pings: [PendingPing] = []
     var pingHead = 0
 
-    /// Creates an empty stream whose pending buffer starts with `capacity` bytes reserved.
+    /// Capacity of a fresh buffer: a buffer sized once is reused without growing.
+    public var bufferCapacity: Int
+    /// Chunks up to this size are copied out of the pending buffer instead of taking it.
+    static let copyLimit = 32 * 1024
+    /// How many written-and-confirmed buffers are kept for reuse.
+    public var maxSpareBuffers = 16
+
+    /// Creates an empty stream whose buffers hold `capacity` bytes before they grow.
     public init(capacity: Int = 64 * 1024) {
+        bufferCapacity = capacity
         pending.reserveCapacity(capacity)
     }
 
@@ -90,11 +98,24 @@ public struct NATSOutboundStream: Sendable {
     public mutating func takeChunk(confirmInterval: Int) -> [UInt8]? {
         guard !pending.isEmpty else { return nil }
         if appended - lastPingEnd >= confirmInterval { appendPing(.confirm) }
-        let chunk = Chunk(bytes: pending, start: appended - pending.count)
+        let start = appended - pending.count
+        if pending.count <= Self.copyLimit || pending.count < pending.capacity / 2 {
+            // A small chunk is copied out and the big buffer stays: a kept chunk never pins more
+            // memory than it holds, and the buffer is reused without allocating.
+            let copy = [UInt8](unsafeUninitializedCapacity: pending.count) { buffer, count in
+                count = pending.withUnsafeBufferPointer { source in buffer.initialize(fromContentsOf: source) }
+            }
+            let chunk = Chunk(bytes: copy, start: start)
+            pending.removeAll(keepingCapacity: true)
+            unconfirmed.append(chunk)
+            unconfirmedBytes += chunk.bytes.count
+            return chunk.bytes
+        }
+        let chunk = Chunk(bytes: pending, start: start)
         unconfirmed.append(chunk)
         unconfirmedBytes += chunk.bytes.count
         pending = spare.popLast() ?? []
-        if pending.capacity < 64 * 1024 { pending.reserveCapacity(64 * 1024) }
+        if pending.capacity < bufferCapacity { pending.reserveCapacity(bufferCapacity) }
         return chunk.bytes
     }
 
@@ -123,7 +144,7 @@ public struct NATSOutboundStream: Sendable {
             var bytes: [UInt8] = []
             swap(&bytes, &unconfirmed[released].bytes)
             unconfirmedBytes -= bytes.count
-            if spare.count < 4, bytes.capacity <= 4 * 1024 * 1024 {
+            if spare.count < maxSpareBuffers, bytes.capacity <= 2 * bufferCapacity {
                 bytes.removeAll(keepingCapacity: true)
                 spare.append(bytes)
             }
