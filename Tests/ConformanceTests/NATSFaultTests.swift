@@ -34,7 +34,7 @@ struct NATSFaultTests {
         let total = 60_000
         for i in 0..<total {
             do {
-                try client.publish("\(i)", to: subject)
+                try await client.publishWaiting("\(i)", to: subject)
                 accepted += 1
             } catch {
                 rejected += 1   // reported to the caller: not silent
