@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TributaryNATS", targets: ["TributaryNATS"]),
         .library(name: "TributaryNATSProtocol", targets: ["TributaryNATSProtocol"]),
         .library(name: "TributaryTransport", targets: ["TributaryTransport"]),
+        .library(name: "TributaryJetStream", targets: ["TributaryJetStream"]),
         .library(name: "TributaryKafka", targets: ["TributaryKafka"]),
         .executable(name: "nats-pub", targets: ["nats-pub"]),
         .executable(name: "nats-sub", targets: ["nats-sub"]),
@@ -36,6 +37,7 @@ let package = Package(
             dependencies: ["TributaryNATSProtocol", "TributaryTransport"],
             swiftSettings: strict
         ),
+        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
 
         // MARK: Tools
         .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
@@ -62,6 +64,7 @@ let package = Package(
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
+        .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),
 
@@ -78,8 +81,9 @@ let package = Package(
         .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
 )
