@@ -7,13 +7,38 @@ import TributaryNATS
 struct JetStreamQuickStart {
     static func main() async throws {
         // README: a stream and acknowledged publishing
-        let nats = try await NATSClient.connect(NATSOptions())
+        let nats = try await NATSClient.connect(NATSOptions())   // servers from NATS_URL
         let js = try JetStreamContext(client: nats)
         try await js.createStream(StreamConfig(name: "ORDERS", subjects: ["orders.>"], duplicateWindow: .seconds(120)))
 
         let ack = try await js.publish("order 1001", to: "orders.created",
                                        options: JetStreamPublishOptions(messageID: "order-1001"))
         print("stored in \(ack.stream) at sequence \(ack.sequence), duplicate: \(ack.isDuplicate)")
+
+        // README: async publishing with a bounded window
+        var handles: [JetStreamPublishHandle] = []
+        for n in 1002...1011 {
+            handles.append(try await js.publishAsync("order \(n)", to: "orders.created",
+                                                     options: JetStreamPublishOptions(messageID: "order-\(n)")))
+        }
+        try await js.waitForPendingPublishes()
+        print("async acks: \(handles.filter { (try? $0.result?.get()) != nil }.count) of \(handles.count)")
+
+        // README: a durable pull consumer with acks
+        let consumer = try await js.createOrUpdateConsumer(stream: "ORDERS", config: ConsumerConfig(
+            durableName: "billing", ackWait: .seconds(30), maxDeliver: 5, filterSubject: "orders.created"))
+        for message in try await consumer.fetch(10, expires: .seconds(2)) {
+            print("\(message.subject): \(message.string), delivery \(message.metadata?.deliveredCount ?? 0)")
+            try message.ack()
+        }
+
+        // README: continuous consumption
+        let messages = try consumer.messages()
+        let stopper = Task { try await Task.sleep(for: .seconds(1)); messages.stop() }
+        for try await message in messages {
+            try message.ack()
+        }
+        _ = await stopper.result
 
         await nats.close()
     }
