@@ -110,7 +110,11 @@ public final class JetStreamConsumer: Sendable {
                     if messages.count == batch { break loop }
                 case .heartbeat?:
                     continue
-                case .noMessages?, .requestExpired?, .requestEnded?, .leadershipChange?:
+                case .noMessages?, .requestExpired?, .requestEnded?, .leadershipChange?, .serverShutdown?:
+                    break loop
+                case .noResponders?:
+                    failure = JetStreamError(.noResponders, "nothing received the pull request for consumer '\(name)' of stream '\(stream)'; check that the consumer exists and JetStream is up",
+                                             apiSubject: subject, stream: stream, consumer: name, status: 503)
                     break loop
                 case .consumerDeleted?:
                     failure = JetStreamError(.consumerDeleted, "consumer '\(name)' of stream '\(stream)' was deleted during the fetch", apiSubject: subject,

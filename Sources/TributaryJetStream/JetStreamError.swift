@@ -33,6 +33,8 @@ public struct JetStreamError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code("invalidArgument")
         /// The consumer was deleted while messages were being pulled (status 409 Consumer Deleted).
         public static let consumerDeleted = Code("consumerDeleted")
+        /// A pull request stopped answering: two idle heartbeats were missed.
+        public static let heartbeatsMissed = Code("heartbeatsMissed")
         /// The server refused a pull request (status 409 or 400 other than the handled ones).
         public static let pullRequestRefused = Code("pullRequestRefused")
         /// The async publish window stayed full for longer than the wait allows.

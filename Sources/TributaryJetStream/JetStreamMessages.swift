@@ -35,6 +35,8 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
     let consumer: JetStreamConsumer
     let options: JetStreamPullOptions
     let inbox: String
+    /// End with `.heartbeatsMissed` instead of pulling again (ordered consumers recreate instead).
+    let endOnHeartbeatMiss: Bool
     private let eventContinuation: AsyncStream<JetStreamPullEvent>.Continuation
     /// Heartbeat misses, leadership changes and warnings (the newest 64 are kept if nobody reads).
     public let events: AsyncStream<JetStreamPullEvent>
@@ -53,8 +55,9 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
 
     private let state: Mutex<State>
 
-    init(consumer: JetStreamConsumer, options: JetStreamPullOptions) {
+    init(consumer: JetStreamConsumer, options: JetStreamPullOptions, endOnHeartbeatMiss: Bool = false) {
         self.consumer = consumer
+        self.endOnHeartbeatMiss = endOnHeartbeatMiss
         self.options = options
         self.inbox = consumer.context.client.newInbox()
         let threshold = Swift.min(options.thresholdMessages ?? options.batch / 2, options.batch - 1)
@@ -152,6 +155,19 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
             case .leadershipChange?:
                 s.accounting.reset()
                 return .event(.leadershipChanged, pull: true)
+            case .serverShutdown?:
+                // The request is gone with the server; a new one waits in the reconnect buffer.
+                s.accounting.reset()
+                return .event(.warning(status: 409, description: headers?.statusDescription ?? "Server Shutdown"), pull: true)
+            case .noResponders?:
+                if endOnHeartbeatMiss {
+                    return .fail(JetStreamError(.consumerDeleted, "nothing received the pull request for consumer '\(consumer.name)'; it no longer exists",
+                                                apiSubject: consumer.nextSubject, stream: consumer.stream, consumer: consumer.name, status: 503))
+                }
+                // The consumer is missing or JetStream is down: pull again after the heartbeat
+                // interval rather than at once.
+                s.accounting.reset()
+                return .event(.warning(status: 503, description: "no responders for the pull request"), pull: false)
             case .consumerDeleted?:
                 return .fail(JetStreamError(.consumerDeleted, "consumer '\(consumer.name)' of stream '\(consumer.stream)' was deleted; recreate it and start again",
                                             apiSubject: consumer.nextSubject, stream: consumer.stream, consumer: consumer.name, status: 409))
@@ -191,6 +207,11 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
             return true
         }
         guard missed else { return }
+        if endOnHeartbeatMiss {
+            finish(with: JetStreamError(.heartbeatsMissed, "the pull request of consumer '\(consumer.name)' missed two idle heartbeats (\(options.idleHeartbeat) apart)",
+                                        apiSubject: consumer.nextSubject, stream: consumer.stream, consumer: consumer.name))
+            return
+        }
         eventContinuation.yield(.heartbeatsMissed)
         pullIfNeeded()
     }
@@ -215,7 +236,7 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
 
     // MARK: Consumer side
 
-    private func next() async throws(JetStreamError) -> NATSMessage? {
+    func nextMessage() async throws(JetStreamError) -> NATSMessage? {
         enum Step { case message(NATSMessage), done(JetStreamError?), wait }
         let step = state.withLock { s -> Step in
             if s.head < s.buffer.count {
@@ -283,7 +304,7 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
 
         /// The next message; nil after `stop()` or cancellation; throws what ended the pull.
         public mutating func next() async throws(JetStreamError) -> JetStreamMessage? {
-            guard let message = try await messages.next() else { return nil }
+            guard let message = try await messages.nextMessage() else { return nil }
             return JetStreamMessage(message: message, client: messages.consumer.context.client)
         }
     }

@@ -13,6 +13,10 @@ enum PullStatus: Equatable, Sendable {
     case leadershipChange
     /// 409 Consumer Deleted: nothing more will come.
     case consumerDeleted
+    /// 409 Server Shutdown: the server is stopping; open requests are gone.
+    case serverShutdown
+    /// 503: nothing received the pull request (the consumer does not exist, or JetStream is down).
+    case noResponders
     /// Another 4xx (Exceeded MaxWaiting, MaxRequestBatch, …, 400 Bad Request): the request was refused.
     case refused(status: Int, description: String)
 
@@ -39,11 +43,14 @@ enum PullStatus: Equatable, Sendable {
                 self = .leadershipChange
             } else if lower.hasPrefix("consumer deleted") {
                 self = .consumerDeleted
+            } else if lower.hasPrefix("server shutdown") {
+                self = .serverShutdown
             } else if lower.hasPrefix("batch completed") || lower.hasPrefix("message size exceeds maxbytes") {
                 self = .requestEnded(pendingMessages: messages, pendingBytes: bytes, reason: text)
             } else {
                 self = .refused(status: status, description: text)
             }
+        case 503: self = .noResponders
         default: self = .refused(status: status, description: text)
         }
     }

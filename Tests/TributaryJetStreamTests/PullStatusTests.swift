@@ -15,6 +15,8 @@ struct PullStatusTests {
         (408, "Bad Request", nil, nil, .refused(status: 408, description: "Bad Request")),
         (409, "Leadership Change", nil, nil, .leadershipChange),
         (409, "Consumer Deleted", nil, nil, .consumerDeleted),
+        (409, "Server Shutdown", nil, nil, .serverShutdown),
+        (503, "", nil, nil, .noResponders),
         (409, "Batch Completed", "0", "512", .requestEnded(pendingMessages: 0, pendingBytes: 512, reason: "Batch Completed")),
         (409, "Message Size Exceeds MaxBytes", "3", "10", .requestEnded(pendingMessages: 3, pendingBytes: 10, reason: "Message Size Exceeds MaxBytes")),
         (409, "Exceeded MaxWaiting", nil, nil, .refused(status: 409, description: "Exceeded MaxWaiting")),
