@@ -232,4 +232,7 @@ public enum JetStreamHeader: Sendable {
 
     /// Pull request end statuses: bytes of the request not delivered.
     public static let pendingBytes = "Nats-Pending-Bytes"
+
+    /// Direct get replies in batches: the sequence of the previous message.
+    public static let lastSequence = "Nats-Last-Sequence"
 }

@@ -1007,6 +1007,72 @@ public struct LostStreamData: Codable, Hashable, Sendable {
     }
 }
 
+/// Advisory the server publishes on
+/// `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>` when a message reached the
+/// consumer's `max_deliver` without being acknowledged; it is not delivered again.
+public struct MaxDeliveriesAdvisory: Codable, Hashable, Sendable {
+    /// Schema name, `io.nats.jetstream.advisory.v1.max_deliver`. JSON: `type`.
+    public var type: String?
+    /// The stream. JSON: `stream`.
+    public var stream: String
+    /// The consumer. JSON: `consumer`.
+    public var consumer: String
+    /// The message's stream sequence. JSON: `stream_seq`.
+    public var streamSequence: UInt64
+    /// How many times it was delivered. JSON: `deliveries`.
+    public var deliveries: UInt64
+    /// JetStream domain. JSON: `domain`.
+    public var domain: String?
+
+    /// Creates a value; optional fields default to nil (left out of the JSON).
+    public init(
+        type: String? = nil,
+        stream: String,
+        consumer: String,
+        streamSequence: UInt64,
+        deliveries: UInt64,
+        domain: String? = nil
+    ) {
+        self.type = type
+        self.stream = stream
+        self.consumer = consumer
+        self.streamSequence = streamSequence
+        self.deliveries = deliveries
+        self.domain = domain
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type = "type"
+        case stream = "stream"
+        case consumer = "consumer"
+        case streamSequence = "stream_seq"
+        case deliveries = "deliveries"
+        case domain = "domain"
+    }
+
+    /// Decodes from the server's JSON; unknown keys are ignored.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decodeIfPresent(String.self, forKey: .type)
+        stream = try container.decode(String.self, forKey: .stream)
+        consumer = try container.decode(String.self, forKey: .consumer)
+        streamSequence = try container.decode(UInt64.self, forKey: .streamSequence)
+        deliveries = try container.decode(UInt64.self, forKey: .deliveries)
+        domain = try container.decodeIfPresent(String.self, forKey: .domain)
+    }
+
+    /// Encodes the server's JSON; nil fields are left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(type, forKey: .type)
+        try container.encode(stream, forKey: .stream)
+        try container.encode(consumer, forKey: .consumer)
+        try container.encode(streamSequence, forKey: .streamSequence)
+        try container.encode(deliveries, forKey: .deliveries)
+        try container.encodeIfPresent(domain, forKey: .domain)
+    }
+}
+
 /// Which message to delete.
 public struct MessageDeleteRequest: Codable, Hashable, Sendable {
     /// Stream sequence. JSON: `seq`.
