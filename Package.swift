@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "nats-req", targets: ["nats-req"]),
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
+        .executable(name: "nats-stream", targets: ["nats-stream"]),
+        .executable(name: "nats-consumer", targets: ["nats-consumer"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
@@ -48,6 +50,14 @@ let package = Package(
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
+        .target(
+            name: "JetStreamToolSupport",
+            dependencies: ["ToolSupport", "TributaryJetStream", "TributaryNATS"],
+            path: "Tools/JetStreamToolSupport",
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "nats-stream", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-stream", swiftSettings: strict),
+        .executableTarget(name: "nats-consumer", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-consumer", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
         .target(
             name: "KafkaCatCore",
@@ -82,6 +92,7 @@ let package = Package(
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),

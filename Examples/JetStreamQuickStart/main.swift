@@ -3,6 +3,11 @@
 import TributaryJetStream
 import TributaryNATS
 
+/// Stands in for real work; throwing makes the run loop retry, then dead-letter.
+func bill(_ payload: [UInt8]) async throws {
+    if payload.isEmpty { throw JetStreamTerminate(reason: "empty order") }
+}
+
 @main
 struct JetStreamQuickStart {
     static func main() async throws {
@@ -39,6 +44,27 @@ struct JetStreamQuickStart {
             try message.ack()
         }
         _ = await stopper.result
+
+        // README: ordered replay
+        let ordered = try js.orderedConsumer(stream: "ORDERS")
+        for try await message in ordered {
+            print("replay \(message.metadata?.streamSequence ?? 0): \(message.string)")
+            if message.metadata?.pending == 0 { break }
+        }
+        ordered.stop()
+
+        // README: a service loop with a dead-letter subject
+        try await js.createStream(StreamConfig(name: "ORDERS_DLQ", subjects: ["DLQ.ORDERS.>"]))
+        let service = Task {
+            try await consumer.run(concurrency: 4, retry: JetStreamRetryPolicy(attempts: 5, backoff: .seconds(1)),
+                                   deadLetter: JetStreamDeadLetterPolicy()) { message in   // DLQ.ORDERS.billing
+                try await bill(message.payload)
+            }
+        }
+        try await js.publish("order 1012", to: "orders.created")
+        try await Task.sleep(for: .seconds(1))
+        service.cancel()                     // handlers in flight finish first
+        try await service.value
 
         await nats.close()
     }

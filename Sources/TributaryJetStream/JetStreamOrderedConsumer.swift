@@ -114,6 +114,20 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         if let current { retire(current) }
     }
 
+    /// Ends the sequence and deletes the current consumer, waiting for the server's answer
+    /// (use it before a process exits; ``stop()`` deletes in the background).
+    public func close() async {
+        let current = state.withLock { s -> JetStreamMessages? in
+            s.stopped = true
+            let current = s.current
+            s.current = nil
+            return current
+        }
+        guard let current else { return }
+        current.stop()
+        try? await context.deleteConsumer(stream: stream, name: current.consumer.name)
+    }
+
     private func config(name: String, startSequence: UInt64?) -> ConsumerConfig {
         var config = ConsumerConfig(name: name, deliverPolicy: options.deliverPolicy, ackPolicy: AckPolicy.none, maxDeliver: 1,
                                     replayPolicy: options.replayPolicy, headersOnly: options.headersOnly ? true : nil,
