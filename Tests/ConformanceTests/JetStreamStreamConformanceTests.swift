@@ -70,6 +70,30 @@ struct JetStreamStreamConformanceTests {
         await client.close()
     }
 
+    @Test func accountInfoDomainAndCustomPrefix() async throws {
+        let (client, js) = try await connectJetStream()
+        let account = try await js.accountInfo()
+        #expect(account.limits != nil)
+        var prefixed = JetStreamOptions()
+        prefixed.apiPrefix = "$JS.API."
+        let explicit = try JetStreamContext(client: client, options: prefixed)
+        #expect(explicit.apiPrefix == "$JS.API")
+        _ = try await explicit.accountInfo()
+        var elsewhere = JetStreamOptions()
+        elsewhere.domain = "nowhere"
+        elsewhere.requestTimeout = .seconds(2)
+        let wrongDomain = try JetStreamContext(client: client, options: elsewhere)
+        #expect(wrongDomain.apiPrefix == "$JS.nowhere.API")
+        let error = await #expect(throws: JetStreamError.self) { try await wrongDomain.streamNames() }
+        #expect(error?.code == .noResponders)
+        #expect(error?.apiSubject == "$JS.nowhere.API.STREAM.NAMES")
+        #expect(error?.message.contains("domain or API prefix") == true)
+        var invalid = JetStreamOptions()
+        invalid.domain = "a.b"
+        #expect(throws: JetStreamError.self) { try JetStreamContext(client: client, options: invalid) }
+        await client.close()
+    }
+
     @Test func invalidNamesFailBeforeSending() async throws {
         let (client, js) = try await connectJetStream()
         for bad in ["", "a.b", "a b", "a*", "a>", "a/b"] {
