@@ -118,6 +118,46 @@ struct JetStreamRestartFaultTests {
         await client.close()
     }
 
+    @Test func pullConsumerNoticesMissedHeartbeatsAfterACrashAndPullsAgain() async throws {
+        let server = try await NATSServerProcess.jetStream()
+        defer { server.stop() }
+        let client = try await NATSClient.connect(testOptions(server.url))
+        var jsOptions = JetStreamOptions()
+        jsOptions.requestTimeout = .seconds(2)
+        jsOptions.publishRetryAttempts = 20
+        jsOptions.publishRetryWait = .milliseconds(100)
+        let js = try JetStreamContext(client: client, options: jsOptions)
+        try await js.createStream(StreamConfig(name: "CRASH", subjects: ["crash.>"], storage: .file))
+        let consumer = try await js.createConsumer(stream: "CRASH", config: ConsumerConfig(durableName: "worker", ackWait: .seconds(5)))
+        var pullOptions = JetStreamPullOptions()
+        pullOptions.batch = 10
+        pullOptions.expires = .seconds(60)          // the request would outlive the crash by far
+        pullOptions.idleHeartbeat = .milliseconds(300)
+        let messages = try consumer.messages(pullOptions)
+        let heartbeatEvents = Task {
+            var missed = 0
+            for await event in messages.events { if case .heartbeatsMissed = event { missed += 1 } }
+            return missed
+        }
+        try await js.publish("before", to: "crash.a", options: JetStreamPublishOptions(messageID: "before"))
+        var iterator = messages.makeAsyncIterator()
+        let first = try #require(try await iterator.next())
+        #expect(first.string == "before")
+        try await first.doubleAck()
+        // The server has confirmed every byte (so the client will not re-send the pull request
+        // after reconnecting); then it crashes: no 409, the pull request just vanishes.
+        try await client.flush()
+        server.kill()
+        try await server.start()
+        try await js.publish("after", to: "crash.a", options: JetStreamPublishOptions(messageID: "after"))
+        let second = try #require(try await iterator.next())
+        #expect(second.string == "after")
+        try await second.doubleAck()
+        messages.stop()
+        #expect(await heartbeatEvents.value >= 1, "the new pull came from the missed-heartbeat check")
+        await client.close()
+    }
+
     @Test func asyncPublishesEachEndOnceAcrossARestart() async throws {
         let server = try await NATSServerProcess.jetStream()
         defer { server.stop() }
