@@ -143,6 +143,8 @@ final class AsyncPublisher: Sendable {
         if message.status == 503 {
             outcome = .failure(JetStreamError(.noResponders, "no stream acknowledged an async publish; create a stream for the subject, or wait for JetStream to become available",
                                               apiSubject: subject, stream: stream, status: 503))
+        } else if let ack = PubAckFastPath.parse(message.payload) {
+            outcome = .success(ack)
         } else {
             do {
                 outcome = .success(try JetStreamContext.decodeResponse(message.payload, as: PubAck.self, apiSubject: subject, stream: stream, consumer: nil))

@@ -82,6 +82,7 @@ extension JetStreamContext {
                 }
                 throw JetStreamError.fromNATS(error, apiSubject: subject, stream: publishOptions.expectedStream, domainHint: false)
             }
+            if let ack = PubAckFastPath.parse(reply.payload) { return ack }
             return try Self.decodeResponse(reply.payload, as: PubAck.self, apiSubject: subject, stream: publishOptions.expectedStream, consumer: nil)
         }
     }
