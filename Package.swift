@@ -12,12 +12,15 @@ let package = Package(
         .library(name: "TributaryNATS", targets: ["TributaryNATS"]),
         .library(name: "TributaryNATSProtocol", targets: ["TributaryNATSProtocol"]),
         .library(name: "TributaryTransport", targets: ["TributaryTransport"]),
+        .library(name: "TributaryJetStream", targets: ["TributaryJetStream"]),
         .library(name: "TributaryKafka", targets: ["TributaryKafka"]),
         .executable(name: "nats-pub", targets: ["nats-pub"]),
         .executable(name: "nats-sub", targets: ["nats-sub"]),
         .executable(name: "nats-req", targets: ["nats-req"]),
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
+        .executable(name: "nats-stream", targets: ["nats-stream"]),
+        .executable(name: "nats-consumer", targets: ["nats-consumer"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
@@ -36,6 +39,7 @@ let package = Package(
             dependencies: ["TributaryNATSProtocol", "TributaryTransport"],
             swiftSettings: strict
         ),
+        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
 
         // MARK: Tools
         .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
@@ -46,6 +50,14 @@ let package = Package(
         .executableTarget(name: "nats-req", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-req", swiftSettings: strict),
         .executableTarget(name: "nats-reply", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-reply", swiftSettings: strict),
         .executableTarget(name: "nats-bench", dependencies: ["ToolSupport", "TributaryNATS"], path: "Tools/nats-bench", swiftSettings: strict),
+        .target(
+            name: "JetStreamToolSupport",
+            dependencies: ["ToolSupport", "TributaryJetStream", "TributaryNATS"],
+            path: "Tools/JetStreamToolSupport",
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "nats-stream", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-stream", swiftSettings: strict),
+        .executableTarget(name: "nats-consumer", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-consumer", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
         .target(
             name: "KafkaCatCore",
@@ -62,6 +74,7 @@ let package = Package(
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
+        .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),
 
@@ -79,8 +92,10 @@ let package = Package(
         .testTarget(name: "TributaryNATSTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
 )

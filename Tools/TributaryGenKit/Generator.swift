@@ -10,6 +10,7 @@ public struct Generator: Sendable {
     public static let standardRenderers: [any SpecRenderer] = [
         NATSProtocolRenderer(),
         NATSErrorsRenderer(),
+        JetStreamAPIRenderer(),
         KafkaMessageRenderer(),
         KafkaErrorsRenderer(),
     ]
