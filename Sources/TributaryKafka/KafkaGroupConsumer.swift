@@ -3,7 +3,7 @@ import TributaryKafkaProtocol
 import TributaryWire
 
 /// A change of a member's partitions, handed to the rebalance callback.
-public enum KafkaRebalanceEvent: Sendable, Hashable {
+public enum KafkaRebalanceEvent: Sendable, Hashable, CustomStringConvertible {
     /// These partitions were assigned to this member; reading starts at their committed offsets.
     case assigned([KafkaTopicPartitions])
     /// These partitions are being taken away; their processed offsets were committed first.
@@ -11,6 +11,16 @@ public enum KafkaRebalanceEvent: Sendable, Hashable {
     /// These partitions were lost without a clean handover (the member was removed from the
     /// group); nothing could be committed for them.
     case lost([KafkaTopicPartitions])
+
+    /// `assigned orders [0, 1], payments [2]` (likewise `revoked`, `lost`).
+    public var description: String {
+        let (word, lists): (String, [KafkaTopicPartitions]) = switch self {
+        case .assigned(let lists): ("assigned", lists)
+        case .revoked(let lists): ("revoked", lists)
+        case .lost(let lists): ("lost", lists)
+        }
+        return lists.isEmpty ? "\(word) nothing" : "\(word) " + lists.map(\.description).joined(separator: ", ")
+    }
 }
 
 /// A member of a Kafka consumer group: joins through the group coordinator, gets partitions from
@@ -194,13 +204,13 @@ public final class KafkaGroupConsumer: Sendable {
     /// Like ``run(concurrency:retry:deadLetter:eachRecord:)``, but `eachBatch` gets all records of
     /// a partition from one fetch at once (like kafkajs's `eachBatch`), so that a handler can
     /// confirm downstream once per batch. It resolves records with
-    /// ``KafkaRecordBatch/resolve(through:)`` as it confirms them; returning normally resolves the
+    /// ``KafkaPartitionBatch/resolve(through:)`` as it confirms them; returning normally resolves the
     /// whole batch. After a throw, the unresolved records are offered again under `retry`; a
     /// record given up on is the first unresolved one, and follows `deadLetter`.
     ///
     /// - Throws: as ``run(concurrency:retry:deadLetter:eachRecord:)``.
     public func run(concurrency: Int = 1, retry: KafkaRetryPolicy = KafkaRetryPolicy(), deadLetter: KafkaDeadLetterPolicy = .none,
-                    eachBatch: @escaping @Sendable (KafkaRecordBatch) async throws -> Void) async throws(KafkaError) {
+                    eachBatch: @escaping @Sendable (KafkaPartitionBatch) async throws -> Void) async throws(KafkaError) {
         try await runLoop(concurrency: concurrency, retry: retry, deadLetter: deadLetter, handler: .batch(eachBatch))
     }
 
@@ -209,7 +219,7 @@ public final class KafkaGroupConsumer: Sendable {
 
     private enum Handler: Sendable {
         case record(@Sendable (KafkaConsumerRecord, KafkaHandlerContext) async throws -> Void)
-        case batch(@Sendable (KafkaRecordBatch) async throws -> Void)
+        case batch(@Sendable (KafkaPartitionBatch) async throws -> Void)
     }
 
     /// How processing one partition's records ended.
@@ -345,7 +355,7 @@ public final class KafkaGroupConsumer: Sendable {
                     failure = error
                 }
             case .batch(let body):
-                let batch = KafkaRecordBatch(topic: key.topic, partition: key.partition, records: Array(remaining), context: context, owner: self)
+                let batch = KafkaPartitionBatch(topic: key.topic, partition: key.partition, records: Array(remaining), context: context, owner: self)
                 do {
                     try await body(batch)
                     batch.resolve(through: batch.lastOffset)

@@ -9,7 +9,7 @@ import Synchronization
 /// next commit, or now with ``commit()``. When the handler throws, what it resolved stays
 /// resolved, and the rest is offered again (a new batch) under the retry policy; a record the
 /// loop gives up on is the first unresolved one.
-public final class KafkaRecordBatch: Sendable, CustomStringConvertible {
+public final class KafkaPartitionBatch: Sendable, CustomStringConvertible {
     /// The topic.
     public let topic: String
     /// The partition.
