@@ -113,7 +113,8 @@ public struct KafkaClientConfiguration: Sendable {
     /// error. Default 100 MiB.
     public var maxResponseSize: Int = KafkaClientConfiguration.defaultMaxResponseSize
     /// Whether metadata requests may create missing topics (if the broker allows it), like
-    /// `allow.auto.create.topics`. Default false.
+    /// `allow.auto.create.topics`. Default false: a producer then fails a record for a missing
+    /// topic with `UNKNOWN_TOPIC_OR_PARTITION` once two metadata answers said it does not exist.
     public var allowAutoTopicCreation = false
 
     /// A configuration with every default; bootstrap servers from `KAFKA_BROKERS` if it is set
