@@ -187,6 +187,7 @@ final class KafkaBrokerConnection: Sendable {
     func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16) throws(KafkaError) {
         var frame = try encode(request, version: version)
         if let refused = state.withLock({ $0.queue(&frame, pending: nil) }) { throw refused }
+        configuration.tracer?.sent(frame, api: Request.apiKey, broker: endpoint)
         wakeup.wake()
     }
 
@@ -227,6 +228,7 @@ final class KafkaBrokerConnection: Sendable {
         if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete)) }) {
             complete(.failure(refused))
         } else {
+            configuration.tracer?.sent(frame, api: api, broker: endpoint)
             wakeup.wake()
         }
     }
