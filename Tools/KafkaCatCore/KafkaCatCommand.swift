@@ -230,6 +230,9 @@ public struct KafkaCatCommand: ToolCommand {
             topics = []
             for name in (topic.map { [$0] } ?? []) + arguments.positionals where !topics.contains(name) {
                 guard !name.isEmpty else { throw UsageError("invalid topic '': the topic name is empty") }
+                if name.hasPrefix("^"), (try? Regex(name)) == nil {
+                    throw UsageError("invalid topic pattern '\(name)': not a regular expression")
+                }
                 topics.append(name)
             }
             guard !topics.isEmpty else { throw UsageError("-G \(group) needs one or more topics: kafka-cat -G \(group) TOPIC...") }
@@ -346,6 +349,13 @@ public struct KafkaCatQuery: Sendable, Hashable {
     public var partition: Int32
     /// Milliseconds since the epoch.
     public var timestamp: Int64
+
+    /// Creates a query.
+    public init(topic: String, partition: Int32, timestamp: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.timestamp = timestamp
+    }
 
     /// Parses `TOPIC:PARTITION:TIMESTAMP` (the topic may itself contain no colon).
     ///

@@ -181,7 +181,7 @@ public struct KafkaCatProperties: Sendable {
                 throw UsageError("\(path):\(index + 1): expected property=value")
             }
             do throws(UsageError) {
-                try set(String(unescaped[..<equals]), String(unescaped[unescaped.index(after: equals)...]))
+                try set(Self.trimmed(unescaped[..<equals]), Self.trimmed(unescaped[unescaped.index(after: equals)...]))
             } catch {
                 throw UsageError("\(path):\(index + 1): \(error.message)")
             }
