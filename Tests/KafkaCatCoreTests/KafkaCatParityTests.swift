@@ -129,6 +129,7 @@ struct KafkaCatParityTests {
         #expect(KafkaCatHash.crc32([]) == 0)
         #expect(KafkaCatHash.fnv1a([]) == 0x811C_9DC5)
         #expect(KafkaCatHash.fnv1a(Array("a".utf8)) == 0xE40C_292C)
+        #expect(KafkaCatHash.fnv1aPartitionHash(Array("a".utf8)) == 0x1BF3_D6D4, "0xE40C292C is negative as Int32: made positive")
         var random = SystemRandomNumberGenerator()
         let key = Array("order-7".utf8)
         #expect(KafkaCatPartitioner.consistent.partition(forKey: key, partitionCount: 6, using: &random) == Int32(KafkaCatHash.crc32(key) % 6))

@@ -38,10 +38,10 @@ public enum KafkaCatPartitioner: String, Sendable, Hashable, CaseIterable {
         case .murmur2:
             return Int32(KafkaPartitioner.partition(forKey: key ?? [], partitionCount: partitionCount))
         case .fnv1a:
-            return Int32(KafkaCatHash.fnv1a(key ?? []) % count)
+            return Int32(KafkaCatHash.fnv1aPartitionHash(key ?? []) % count)
         case .fnv1aRandom:
             guard let key else { return anyPartition() }
-            return Int32(KafkaCatHash.fnv1a(key) % count)
+            return Int32(KafkaCatHash.fnv1aPartitionHash(key) % count)
         }
     }
 }
@@ -59,6 +59,13 @@ public enum KafkaCatHash {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         return crc ^ 0xFFFF_FFFF
+    }
+
+    /// librdkafka's FNV-1a partitioner hash: the 32-bit FNV-1a as a signed value, made positive
+    /// (as Sarama's hash partitioner does; the most negative value stays as it is).
+    public static func fnv1aPartitionHash(_ bytes: [UInt8]) -> UInt32 {
+        let signed = Int32(bitPattern: fnv1a(bytes))
+        return UInt32(bitPattern: signed < 0 ? 0 &- signed : signed)
     }
 
     /// 32-bit FNV-1a.

@@ -169,7 +169,8 @@ public struct KafkaCatProperties: Sendable {
     }
 
     /// Applies a configuration file (`-F`, `KCAT_CONFIG`) in kcat's format: `property=value`
-    /// lines; blank lines and lines starting with `#` are skipped, `\:` and `\=` unescaped.
+    /// lines (spaces around `=` allowed, as in Java properties files); blank lines and lines
+    /// starting with `#` are skipped, `\:` and `\=` unescaped.
     ///
     /// - Throws: `UsageError` naming the file and line of a bad line or property.
     public mutating func applyFile(_ text: String, path: String) throws(UsageError) {

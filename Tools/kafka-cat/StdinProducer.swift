@@ -114,6 +114,7 @@ struct StdinProducer {
         // Every record produced has a callback, so close() only waits; failures are in the tally.
         // While it waits on a broker that does not answer, say so.
         let total = produced
+        let probeTimeout = command.metadataTimeout ?? .seconds(2)
         let watcher = Task { [client] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.waitReportInterval)
@@ -121,11 +122,10 @@ struct StdinProducer {
                 let done = tally.snapshot
                 let waiting = total - done.delivered - done.failed
                 guard waiting > 0 else { continue }
-                do throws(KafkaError) {
-                    _ = try await client.metadata(topics: [topicName])
+                if let problem = await BrokerWatch.probe(client, within: probeTimeout) {
+                    reporter.info("Waiting for \(waiting) record(s): the brokers do not answer (\(problem)); records fail after message.timeout.ms (\(configuration.deliveryTimeout))")
+                } else {
                     reporter.info("Waiting for \(waiting) record(s) to be delivered")
-                } catch {
-                    reporter.info("Waiting for \(waiting) record(s): the brokers do not answer (\(error.message)); records fail after message.timeout.ms (\(configuration.deliveryTimeout))")
                 }
             }
         }
