@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression"], swiftSettings: strict),
-        .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryTransport"], swiftSettings: strict),
+        .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryCompression", "TributaryTransport"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(
@@ -95,6 +95,7 @@ let package = Package(
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]

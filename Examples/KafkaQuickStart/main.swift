@@ -16,11 +16,11 @@ struct KafkaQuickStart {
         settings.acks = .all
         settings.compression = .lz4
         let producer = try kafka.makeProducer(settings)
-        let placed = try await producer.send(topic: topic, key: Array("order-1001".utf8), value: Array(#"{"status":"created"}"#.utf8),
+        let placed = try await producer.send(topic: topic, key: "order-1001", value: #"{"status":"created"}"#,
                                              headers: [("source", Array("checkout".utf8))])
         print("acknowledged: \(placed)")                       // order-events-… [p] @ 0
         for index in 0..<100 {
-            try await producer.produce(topic: topic, key: Array("order-\(index)".utf8), value: Array("event \(index)".utf8)) { result in
+            try await producer.produce(topic: topic, key: "order-\(index)", value: "event \(index)") { result in
                 if case .failure(let error) = result { print("not delivered: \(error)") }
             }
         }
@@ -31,9 +31,11 @@ struct KafkaQuickStart {
         let consumer = try kafka.makeConsumer()
         try await consumer.assign(topic: topic, partition: placed.partition, from: .earliest)
         for try await record in consumer.records {
-            print("\(record): \(String(decoding: record.value ?? [], as: UTF8.self))")
+            print("\(record): \(record.valueString ?? "null")")
             if record.offset == placed.offset { break }
         }
+        let backlog = try await consumer.readToEnd(timeout: .seconds(30))  // the rest, up to the current end
+        print("then \(backlog.count) more up to the end")
         consumer.close()
 
         // README: admin

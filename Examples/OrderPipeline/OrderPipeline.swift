@@ -72,7 +72,8 @@ struct Service {
         let consumer = try kafka.makeGroupConsumer(configuration)
 
         let loop = Task {
-            try await consumer.run(concurrency: 6, retry: KafkaRetryPolicy(attempts: 3, backoff: .milliseconds(50))) { record in
+            try await consumer.run(concurrency: 6, retry: KafkaRetryPolicy(attempts: 3, backoff: .milliseconds(50)),
+                                   deadLetter: .suffix(".DLQ")) { record in
                 let event = try JSONDecoder().decode(OrderEvent.self, from: Data(record.value ?? []))
                 let next = try handle(event)                 // a throw means: retry, then dead-letter
                 journal.record(Journal.Entry(service: name, event: event, partition: record.partition))
@@ -112,7 +113,7 @@ struct OrderPipeline {
         let orders = "order-events-\(run)"
         let inventory = "inventory-events-\(run)"
         let payments = "payment-events-\(run)"
-        let deadLetters = inventory + KafkaDeadLetterPolicy.defaultSuffix   // the payment service's input + ".DLQ"
+        let deadLetters = inventory + ".DLQ"   // the payment service's input + its dead-letter suffix
         let topics = [orders, inventory, payments, deadLetters]
         // `run` creates the dead-letter topic on the first dead letter; creating it up front lets
         // this program watch it from the start.

@@ -187,6 +187,7 @@ final class KafkaBrokerConnection: Sendable {
     func sendWithoutResponse<Request: KafkaRequestMessage>(_ request: Request, version: Int16) throws(KafkaError) {
         var frame = try encode(request, version: version)
         if let refused = state.withLock({ $0.queue(&frame, pending: nil) }) { throw refused }
+        configuration.tracer?.sent(frame, api: Request.apiKey, broker: endpoint)
         wakeup.wake()
     }
 
@@ -227,6 +228,7 @@ final class KafkaBrokerConnection: Sendable {
         if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete)) }) {
             complete(.failure(refused))
         } else {
+            configuration.tracer?.sent(frame, api: api, broker: endpoint)
             wakeup.wake()
         }
     }
@@ -274,6 +276,32 @@ final class KafkaBrokerConnection: Sendable {
 
     // MARK: - I/O thread
 
+    /// How many of the peer's first bytes an error quotes.
+    static let excerptLength = 40
+
+    /// The error for a peer whose first bytes are not a Kafka response (a NATS or HTTP server,
+    /// a TLS port, …).
+    private func notKafka(_ bytes: [UInt8], underlying: (any Error)? = nil) -> KafkaError {
+        KafkaError(.protocolError, "\(endpoint) is not a Kafka broker (it sent \(Self.excerpt(bytes))); check the host and port in KafkaClientConfiguration.bootstrapServers (a TLS listener needs TLS)",
+                   broker: endpoint, underlying: underlying)
+    }
+
+    /// Printable ASCII as is, other bytes as `\xNN`, quoted.
+    static func excerpt(_ bytes: [UInt8]) -> String {
+        var text = "\""
+        for byte in bytes {
+            switch byte {
+            case 0x22: text += "\\\""
+            case 0x5C: text += "\\\\"
+            case 0x20...0x7E: text.unicodeScalars.append(Unicode.Scalar(byte))
+            case 0x0A: text += "\\n"
+            case 0x0D: text += "\\r"
+            default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+            }
+        }
+        return text + (bytes.count >= excerptLength ? "…\"" : "\"")
+    }
+
     private func ioMain() {
         var decoder = KafkaFrameDecoder(maxFrameSize: configuration.maxResponseSize)
         var writing: [UInt8] = []
@@ -281,6 +309,10 @@ final class KafkaBrokerConnection: Sendable {
         let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
         defer { readBuffer.deallocate() }
         var failure: KafkaError?
+        // The peer's first bytes and whether a frame matched a request yet: a peer whose first
+        // bytes are no Kafka response is named as such instead of reported as a bad frame.
+        var firstBytes: [UInt8] = []
+        var answered = false
 
         loop: while true {
             // Take queued bytes and check deadlines.
@@ -343,6 +375,9 @@ final class KafkaBrokerConnection: Sendable {
                 while true {
                     let result = try socket.read(into: readBuffer)
                     guard case .bytes(let n) = result else { break }
+                    if firstBytes.count < Self.excerptLength {
+                        firstBytes += UnsafeRawBufferPointer(rebasing: readBuffer[0..<min(n, Self.excerptLength - firstBytes.count)])
+                    }
                     decoder.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
                     if n < readBuffer.count { break }
                 }
@@ -359,13 +394,18 @@ final class KafkaBrokerConnection: Sendable {
                     }
                     if ignored { continue }
                     guard let pending = match else {
-                        failure = KafkaError(.protocolError, "\(endpoint) sent a response with correlation id \(id), which matches no request in flight; the connection is closed", broker: endpoint)
+                        failure = answered
+                            ? KafkaError(.protocolError, "\(endpoint) sent a response with correlation id \(id), which matches no request in flight; the connection is closed", broker: endpoint)
+                            : notKafka(firstBytes)
                         break
                     }
+                    answered = true
                     completions.append((pending.complete, .success(frame)))
                 }
             } catch {
-                failure = KafkaError(.protocolError, "\(endpoint) sent a malformed frame: \(error); the connection is closed", broker: endpoint, underlying: error)
+                failure = answered
+                    ? KafkaError(.protocolError, "\(endpoint) sent a malformed frame: \(error); the connection is closed", broker: endpoint, underlying: error)
+                    : notKafka(firstBytes, underlying: error)
             }
             for (complete, result) in completions { complete(result) }
             if failure != nil { break loop }

@@ -49,8 +49,17 @@ public final class KafkaClient: Sendable {
     let cluster: KafkaCluster
 
     private init(configuration: KafkaClientConfiguration) {
+        var configuration = configuration
+        configuration.tracer = configuration.traceRequests ? KafkaRequestTracer() : nil
         self.configuration = configuration
         self.cluster = KafkaCluster(configuration: configuration)
+    }
+
+    /// Every request the client sends, as it is queued for writing, when
+    /// ``KafkaClientConfiguration/traceRequests`` is on (otherwise the sequence is empty). Keeps
+    /// the newest 10,000 when nobody reads; ends when the client closes.
+    public var requestTraces: AsyncStream<KafkaRequestTrace> {
+        configuration.tracer?.stream ?? AsyncStream { $0.finish() }
     }
 
     /// Connects to a bootstrap broker and loads the broker list.
@@ -81,6 +90,7 @@ public final class KafkaClient: Sendable {
     /// working; close them first.
     public func close() {
         cluster.close()
+        configuration.tracer?.finish()
     }
 
     private var deadline: ContinuousClock.Instant { ContinuousClock.now.advanced(by: configuration.operationTimeout) }

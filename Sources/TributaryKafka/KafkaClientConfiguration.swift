@@ -113,8 +113,14 @@ public struct KafkaClientConfiguration: Sendable {
     /// error. Default 100 MiB.
     public var maxResponseSize: Int = KafkaClientConfiguration.defaultMaxResponseSize
     /// Whether metadata requests may create missing topics (if the broker allows it), like
-    /// `allow.auto.create.topics`. Default false.
+    /// `allow.auto.create.topics`. Default false: a producer then fails a record for a missing
+    /// topic with `UNKNOWN_TOPIC_OR_PARTITION` once two metadata answers said it does not exist.
     public var allowAutoTopicCreation = false
+    /// Whether the client reports every request it sends on ``KafkaClient/requestTraces``, like
+    /// librdkafka's `debug=protocol`. Default false.
+    public var traceRequests = false
+    /// Where connections report requests when ``traceRequests`` is on (set by the client).
+    var tracer: KafkaRequestTracer?
 
     /// A configuration with every default; bootstrap servers from `KAFKA_BROKERS` if it is set
     /// and valid.

@@ -20,6 +20,19 @@ public struct KafkaConsumerRecord: Sendable, CustomStringConvertible {
     /// Headers in order; keys may repeat.
     public var headers: [KafkaRecord.Header]
 
+    /// Creates a record (the consumer does; handler tests may too).
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64, timestampType: KafkaTimestampType = .createTime,
+                key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = []) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.timestampType = timestampType
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
     /// `topic [partition] @ offset`.
     public var description: String { "\(topic) [\(partition)] @ \(offset)" }
 }
@@ -34,7 +47,7 @@ public struct KafkaConsumerRecord: Sendable, CustomStringConvertible {
 public final class KafkaConsumer: Sendable {
     /// The consumer's settings.
     public let configuration: KafkaConsumerConfiguration
-    private let client: KafkaClient
+    let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
     private let state = Mutex(ConsumerState())
     private let decodeJobs: AsyncStream<DecodeJob>.Continuation

@@ -1,3 +1,4 @@
+import Foundation
 import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
@@ -59,6 +60,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public var offset: Int64?
     /// The error this one wraps.
     public var underlying: (any Error)?
+    /// Set when the client already retried and decided the condition will not clear (a topic
+    /// that does not exist and will not be created): ``isRetriable`` is then false whatever the
+    /// broker error code says.
+    var isSettled = false
 
     /// Creates an error.
     public init(_ code: Code, _ message: String, brokerErrorCode: KafkaErrorCode? = nil, broker: String? = nil, api: KafkaAPIKey? = nil,
@@ -78,19 +83,41 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public static func broker(_ code: KafkaErrorCode, api: KafkaAPIKey? = nil, broker: String? = nil, topic: String? = nil,
                               partition: Int32? = nil, serverMessage: String? = nil) -> KafkaError {
         var text = "\(code.name) (\(code.rawValue))"
-        if let serverMessage, !serverMessage.isEmpty { text += ": \(serverMessage)" }
-        text += ". \(code.summary) \(code.hint)"
+        // Broker messages often end with a period of their own.
+        var trimmed = Substring(serverMessage ?? "")
+        while let last = trimmed.last, last == "." || last.isWhitespace { trimmed = trimmed.dropLast() }
+        if !trimmed.isEmpty { text += ": \(trimmed)" }
+        text += ". \(code.summary) \(clientAdvice(code.hint))"
         return KafkaError(.brokerError, text, brokerErrorCode: code, broker: broker, api: api, topic: topic, partition: partition)
     }
 
     /// Whether trying again (maybe after a metadata refresh) can succeed: retriable Kafka error
     /// codes, lost connections and timeouts.
     public var isRetriable: Bool {
-        switch code {
+        if isSettled { return false }
+        return switch code {
         case .brokerError: brokerErrorCode?.isRetriable ?? false
         case .connectionLost, .connectionFailed, .timedOut: true
         default: false
         }
+    }
+
+    /// The Kafka error table's hints name the Java client's property names; a Swift user sets
+    /// the property of the same meaning.
+    static let clientProperties: [(kafka: String, swift: String)] = [
+        ("`auto.offset.reset`", "`autoOffsetReset` (`auto.offset.reset`)"),
+        ("`batch.size`", "`KafkaProducerConfiguration.batchSize` (`batch.size`)"),
+        ("`acks`", "`KafkaProducerConfiguration.acks` (`acks`)"),
+        ("`max.request.size`", "`KafkaProducerConfiguration.maxRequestSize` (`max.request.size`)"),
+        ("`request.timeout.ms`", "`KafkaClientConfiguration.requestTimeout` (`request.timeout.ms`)"),
+    ]
+
+    static func clientAdvice(_ hint: String) -> String {
+        var text = hint
+        for (kafka, swift) in clientProperties where text.contains(kafka) {
+            text = text.replacingOccurrences(of: kafka, with: swift)
+        }
+        return text
     }
 
     /// Whether the connection this came from is gone.

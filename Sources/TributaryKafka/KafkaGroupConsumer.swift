@@ -3,7 +3,7 @@ import TributaryKafkaProtocol
 import TributaryWire
 
 /// A change of a member's partitions, handed to the rebalance callback.
-public enum KafkaRebalanceEvent: Sendable, Hashable {
+public enum KafkaRebalanceEvent: Sendable, Hashable, CustomStringConvertible {
     /// These partitions were assigned to this member; reading starts at their committed offsets.
     case assigned([KafkaTopicPartitions])
     /// These partitions are being taken away; their processed offsets were committed first.
@@ -11,6 +11,16 @@ public enum KafkaRebalanceEvent: Sendable, Hashable {
     /// These partitions were lost without a clean handover (the member was removed from the
     /// group); nothing could be committed for them.
     case lost([KafkaTopicPartitions])
+
+    /// `assigned orders [0, 1], payments [2]` (likewise `revoked`, `lost`).
+    public var description: String {
+        let (word, lists): (String, [KafkaTopicPartitions]) = switch self {
+        case .assigned(let lists): ("assigned", lists)
+        case .revoked(let lists): ("revoked", lists)
+        case .lost(let lists): ("lost", lists)
+        }
+        return lists.isEmpty ? "\(word) nothing" : "\(word) " + lists.map(\.description).joined(separator: ", ")
+    }
 }
 
 /// A member of a Kafka consumer group: joins through the group coordinator, gets partitions from
@@ -18,9 +28,11 @@ public enum KafkaRebalanceEvent: Sendable, Hashable {
 /// processed, and rejoins on every rebalance the coordinator announces.
 ///
 /// Two ways to read:
-/// - ``run(concurrency:retry:deadLetter:eachRecord:)`` calls a handler per record, in order per
-///   partition, and commits an offset only after the handler returned for it (at-least-once);
-///   a handler that keeps failing sends the record to a dead-letter topic and processing goes on.
+/// - ``run(concurrency:retry:deadLetter:eachRecord:)`` calls a handler per record (or, with
+///   `eachBatch:`, per fetched batch of a partition), in order per partition, and commits an
+///   offset only after the handler returned for it (at-least-once). Transient failures are
+///   retried until a deadline, poison ones a few times; then the record follows the dead-letter
+///   policy you chose. Cancelling the task stops the loop.
 /// - ``poll(maxRecords:timeout:)`` returns records; ``markProcessed(_:)`` and ``commit()`` commit.
 public final class KafkaGroupConsumer: Sendable {
     /// The member's settings.
@@ -160,18 +172,77 @@ public final class KafkaGroupConsumer: Sendable {
         state.withLock { $0.coordinatorConnection }?.close()
     }
 
-    /// Processes records until ``close()`` is called or a fatal error happens: `eachRecord` runs
-    /// per record, in offset order within a partition, up to `concurrency` partitions at once.
-    /// An offset is committed only after its handler returned (at-least-once). A handler that
-    /// fails `retry.attempts` times sends the record to the dead-letter topic (headers carry the
-    /// error, origin topic, partition and offset) and processing continues; without a
-    /// dead-letter policy the error ends the run.
-    public func run(concurrency: Int = 1, retry: KafkaRetryPolicy = KafkaRetryPolicy(), deadLetter: KafkaDeadLetterPolicy? = KafkaDeadLetterPolicy(),
+    /// Processes records until ``close()`` is called, the calling task is cancelled or a fatal
+    /// error happens: `eachRecord` runs per record, in offset order within a partition, up to
+    /// `concurrency` partitions at once. An offset is committed only after its handler returned
+    /// (at-least-once).
+    ///
+    /// Failures follow `retry` by kind (``KafkaFailureKind``): transient ones are retried until
+    /// ``KafkaRetryPolicy/transientTimeout``, poison ones ``KafkaRetryPolicy/attempts`` times;
+    /// then the record follows `deadLetter` (default ``KafkaDeadLetterPolicy/none``: the run ends
+    /// with an error naming the record, which stays uncommitted).
+    ///
+    /// Cancelling the task stops the loop: no new handler starts, running handlers see the
+    /// cancellation and finish or throw, what was processed is committed, unprocessed records are
+    /// fetched again by the next run (or the partition's next owner), and `run` returns.
+    /// Cancellation is never a handler failure and never dead-letters.
+    ///
+    /// - Throws: ``KafkaError``: the group's fatal error, a record given up on with
+    ///   ``KafkaDeadLetterPolicy/none``, or a dead letter that could not be sent.
+    public func run(concurrency: Int = 1, retry: KafkaRetryPolicy = KafkaRetryPolicy(), deadLetter: KafkaDeadLetterPolicy = .none,
                     eachRecord: @escaping @Sendable (KafkaConsumerRecord) async throws -> Void) async throws(KafkaError) {
+        try await runLoop(concurrency: concurrency, retry: retry, deadLetter: deadLetter, handler: .record { record, _ in try await eachRecord(record) })
+    }
+
+    /// ``run(concurrency:retry:deadLetter:eachRecord:)`` with a handler that also gets the
+    /// call's ``KafkaHandlerContext`` (the attempt number and the previous failure).
+    public func run(concurrency: Int = 1, retry: KafkaRetryPolicy = KafkaRetryPolicy(), deadLetter: KafkaDeadLetterPolicy = .none,
+                    eachRecord: @escaping @Sendable (KafkaConsumerRecord, KafkaHandlerContext) async throws -> Void) async throws(KafkaError) {
+        try await runLoop(concurrency: concurrency, retry: retry, deadLetter: deadLetter, handler: .record(eachRecord))
+    }
+
+    /// Like ``run(concurrency:retry:deadLetter:eachRecord:)``, but `eachBatch` gets all records of
+    /// a partition from one fetch at once (like kafkajs's `eachBatch`), so that a handler can
+    /// confirm downstream once per batch. It resolves records with
+    /// ``KafkaPartitionBatch/resolve(through:)`` as it confirms them; returning normally resolves the
+    /// whole batch. After a throw, the unresolved records are offered again under `retry`; a
+    /// record given up on is the first unresolved one, and follows `deadLetter`.
+    ///
+    /// - Throws: as ``run(concurrency:retry:deadLetter:eachRecord:)``.
+    public func run(concurrency: Int = 1, retry: KafkaRetryPolicy = KafkaRetryPolicy(), deadLetter: KafkaDeadLetterPolicy = .none,
+                    eachBatch: @escaping @Sendable (KafkaPartitionBatch) async throws -> Void) async throws(KafkaError) {
+        try await runLoop(concurrency: concurrency, retry: retry, deadLetter: deadLetter, handler: .batch(eachBatch))
+    }
+
+    /// Dead letters sent by this member's run loop so far, by reason.
+    public var deadLetterCounts: KafkaDeadLetterCounts { state.withLock { $0.deadLetterCounts } }
+
+    private enum Handler: Sendable {
+        case record(@Sendable (KafkaConsumerRecord, KafkaHandlerContext) async throws -> Void)
+        case batch(@Sendable (KafkaPartitionBatch) async throws -> Void)
+    }
+
+    /// How processing one partition's records ended.
+    private enum PartitionOutcome: Sendable {
+        /// Everything handled (or the partition is no longer ours).
+        case done
+        /// Cancelled; fetching must resume at `resumeAt`.
+        case stopped(KafkaTopicPartition, resumeAt: Int64)
+        /// The run must end with `error`; fetching must resume at `resumeAt`.
+        case failed(KafkaError, KafkaTopicPartition, resumeAt: Int64)
+    }
+
+    private func runLoop(concurrency: Int, retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy, handler: Handler) async throws(KafkaError) {
         var producer: KafkaProducer?
         defer { if let producer { Task { try? await producer.close() } } }
-        while !state.withLock({ $0.closing }) {
-            let records = try await poll(maxRecords: 1000, timeout: .milliseconds(200))
+        while !state.withLock({ $0.closing }) && !Task.isCancelled {
+            let records: [KafkaConsumerRecord]
+            do throws(KafkaError) {
+                records = try await poll(maxRecords: 1000, timeout: .milliseconds(200))
+            } catch {
+                if Task.isCancelled { break }
+                throw error
+            }
             if records.isEmpty { continue }
             var byPartition: [KafkaTopicPartition: [KafkaConsumerRecord]] = [:]
             var order: [KafkaTopicPartition] = []
@@ -180,99 +251,182 @@ public final class KafkaGroupConsumer: Sendable {
                 if byPartition[key] == nil { order.append(key) }
                 byPartition[key, default: []].append(record)
             }
-            if deadLetter != nil && producer == nil {
+            if deadLetter.topic(forRecordsOf: order[0].topic) != nil && producer == nil {
                 var settings = KafkaProducerConfiguration()
                 settings.acks = .all
                 settings.linger = .zero
                 producer = try client.makeProducer(settings)
             }
             let dlqProducer = producer
-            let failure: KafkaError? = await withTaskGroup(of: KafkaError?.self) { group in
+            let outcomes: [PartitionOutcome] = await withTaskGroup(of: PartitionOutcome.self) { group in
                 var running = 0
-                var firstFailure: KafkaError?
+                var outcomes: [PartitionOutcome] = []
                 for key in order {
-                    if running >= max(1, concurrency) {
-                        if let result = await group.next(), let result { firstFailure = firstFailure ?? result }
+                    if running >= max(1, concurrency), let outcome = await group.next() {
+                        outcomes.append(outcome)
                         running -= 1
                     }
                     let batch = byPartition[key] ?? []
                     group.addTask {
-                        await self.process(batch, retry: retry, deadLetter: deadLetter, producer: dlqProducer, eachRecord: eachRecord)
+                        await self.process(batch, key: key, retry: retry, deadLetter: deadLetter, producer: dlqProducer, handler: handler)
                     }
                     running += 1
                 }
-                for await result in group { if let result { firstFailure = firstFailure ?? result } }
-                return firstFailure
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
+            var failure: KafkaError?
+            var stopped = false
+            for outcome in outcomes {
+                switch outcome {
+                case .done: break
+                case .stopped(let key, let offset):
+                    stopped = true
+                    await rewind(key, to: offset)
+                case .failed(let error, let key, let offset):
+                    failure = failure ?? error
+                    await rewind(key, to: offset)
+                }
+            }
+            // Commit what was processed, shielded from the caller's cancellation: a cancelled
+            // run still stores its progress.
+            let commit = await Task { () -> KafkaError? in
+                do throws(KafkaError) {
+                    try await self.commitProcessed(only: nil)
+                    return nil
+                } catch {
+                    return error
+                }
+            }.value
             if let failure { throw failure }
-            do throws(KafkaError) {
-                try await commitProcessed(only: nil)
-            } catch {
+            if stopped || Task.isCancelled { return }
+            if let commit {
                 if state.withLock({ $0.closing }) { return }
                 // A rebalance moved the partitions on; the records will be processed again by
                 // their new owner from the last commit (at-least-once). Not fatal.
-                guard error.isRetriable || error.brokerErrorCode == .illegalGeneration || error.brokerErrorCode == .unknownMemberID
-                        || error.brokerErrorCode == .rebalanceInProgress else { throw error }
+                guard commit.isRetriable || commit.brokerErrorCode == .illegalGeneration || commit.brokerErrorCode == .unknownMemberID
+                        || commit.brokerErrorCode == .rebalanceInProgress else { throw commit }
             }
         }
     }
 
-    private func process(_ records: [KafkaConsumerRecord], retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy?, producer: KafkaProducer?,
-                         eachRecord: @Sendable (KafkaConsumerRecord) async throws -> Void) async -> KafkaError? {
-        for record in records {
-            let key = KafkaTopicPartition(topic: record.topic, partition: record.partition)
+    /// Moves the fetch position of a partition back to its first unprocessed record, so that the
+    /// next run (or poll) gets the records this one fetched but did not process.
+    private func rewind(_ key: KafkaTopicPartition, to offset: Int64) async {
+        guard isOwned(topic: key.topic, partition: key.partition) || state.withLock({ $0.assigned.contains(key) }) else { return }
+        await Task { try? await self.consumer.seek(topic: key.topic, partition: key.partition, to: .offset(offset)) }.value
+    }
+
+    /// Whether a partition is assigned here, not being revoked, and the member is not closing.
+    func isOwned(topic: String, partition: Int32) -> Bool {
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
+        return state.withLock { $0.assigned.contains(key) && !$0.revoking.contains(key) && !$0.closing }
+    }
+
+    /// Marks `offset` of a partition processed (for batch handlers).
+    func markProcessed(topic: String, partition: Int32, offset: Int64) {
+        let key = KafkaTopicPartition(topic: topic, partition: partition)
+        state.withLock { $0.markProcessed(key, offset: offset) }
+    }
+
+    /// Handles one partition's records in order, with retries; gives up on a record by the
+    /// dead-letter policy.
+    private func process(_ records: [KafkaConsumerRecord], key: KafkaTopicPartition, retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy,
+                         producer: KafkaProducer?, handler: Handler) async -> PartitionOutcome {
+        var remaining = records[...]
+        var tracker = KafkaRetryTracker(policy: retry)
+        while let first = remaining.first {
+            if Task.isCancelled { return .stopped(key, resumeAt: first.offset) }
             // A partition revoked meanwhile is someone else's now. Counted while the handler runs,
             // so that a revocation waits for it and commits its offset before handing over.
             guard state.withLock({ state -> Bool in
                 guard state.assigned.contains(key) && !state.revoking.contains(key) && !state.closing else { return false }
                 state.handling[key, default: 0] += 1
                 return true
-            }) else { return nil }
-            let failure = await handle(record, retry: retry, deadLetter: deadLetter, producer: producer, eachRecord: eachRecord)
-            state.withLock { state in
-                state.handling[key, default: 1] -= 1
-                if failure == nil { state.markProcessed(key, offset: record.offset) }
-            }
-            if let failure { return failure }
-        }
-        return nil
-    }
-
-    /// Runs the handler for one record with retries; a record it keeps failing on goes to the
-    /// dead-letter topic. Returns the error that ends the run, if any.
-    private func handle(_ record: KafkaConsumerRecord, retry: KafkaRetryPolicy, deadLetter: KafkaDeadLetterPolicy?, producer: KafkaProducer?,
-                        eachRecord: @Sendable (KafkaConsumerRecord) async throws -> Void) async -> KafkaError? {
-        var lastError: (any Error)?
-        for attempt in 0..<retry.attempts {
-            do {
-                try await eachRecord(record)
-                return nil
-            } catch {
-                lastError = error
-                if attempt + 1 < retry.attempts {
-                    try? await Task.sleep(for: retry.backoff * (1 << min(attempt, 10)))
+            }) else { return .done }
+            let context = KafkaHandlerContext(attempt: tracker.nextAttempt, previousFailure: tracker.lastFailure, previousFailureKind: tracker.lastKind)
+            var failure: (any Error)?
+            switch handler {
+            case .record(let body):
+                do {
+                    try await body(first, context)
+                    state.withLock { $0.markProcessed(key, offset: first.offset) }
+                } catch {
+                    failure = error
+                }
+            case .batch(let body):
+                let batch = KafkaPartitionBatch(topic: key.topic, partition: key.partition, records: Array(remaining), context: context, owner: self)
+                do {
+                    try await body(batch)
+                    batch.resolve(through: batch.lastOffset)
+                } catch {
+                    failure = error
                 }
             }
+            let processed = state.withLock { state -> Int64? in
+                state.handling[key, default: 1] -= 1
+                return state.processed[key]
+            }
+            let before = remaining.first?.offset
+            if let processed { remaining = remaining.drop { $0.offset < processed } }
+            guard let failure else {
+                tracker = KafkaRetryTracker(policy: retry)
+                continue
+            }
+            guard let next = remaining.first else { continue }
+            // Progress before the failure (a batch resolved part of itself): the retry count
+            // belongs to the first unresolved record.
+            if next.offset != before { tracker = KafkaRetryTracker(policy: retry) }
+            let kind: KafkaFailureKind = Task.isCancelled ? .cancellation : retry.classify(failure)
+            switch tracker.failed(failure, kind: kind, at: .now) {
+            case .stop:
+                return .stopped(key, resumeAt: next.offset)
+            case .retry(let wait):
+                do {
+                    try await Task.sleep(for: wait)
+                } catch {
+                    return .stopped(key, resumeAt: next.offset)
+                }
+            case .giveUp(let reason):
+                if let error = await deadLetterRecord(next, reason: reason, attempts: tracker.failures, error: failure,
+                                                      policy: deadLetter, producer: producer) {
+                    return .failed(error, key, resumeAt: next.offset)
+                }
+                state.withLock { $0.markProcessed(key, offset: next.offset) }
+                remaining = remaining.dropFirst()
+                tracker = KafkaRetryTracker(policy: retry)
+            }
         }
-        guard let lastError else { return nil }
-        guard let deadLetter, let producer else {
-            return KafkaError(.invalidArgument, "the handler failed for \(record) after \(retry.attempts) attempts: \(lastError)",
-                              topic: record.topic, partition: record.partition, offset: record.offset, underlying: lastError)
+        return .done
+    }
+
+    /// Sends a record the loop gave up on to its dead-letter topic and reports it. Returns the
+    /// error that ends the run, if any (always one with ``KafkaDeadLetterPolicy/none``).
+    private func deadLetterRecord(_ record: KafkaConsumerRecord, reason: KafkaDeadLetterReason, attempts: Int, error: any Error,
+                                  policy: KafkaDeadLetterPolicy, producer: KafkaProducer?) async -> KafkaError? {
+        let why = reason == .poison ? "the handler rejected it \(attempts) time\(attempts == 1 ? "" : "s")"
+            : "transient failures went on for the retry policy's transientTimeout (\(attempts) attempts)"
+        guard let target = policy.topic(forRecordsOf: record.topic), let producer else {
+            return KafkaError(.invalidArgument, "gave up on \(record): \(why); last error: \(error). No dead-letter topic is set (deadLetter: .none), so the run stops and the record stays uncommitted; fix the cause, or pass deadLetter: .suffix(\".DLQ\") or .topic(\"…\")",
+                              topic: record.topic, partition: record.partition, offset: record.offset, underlying: error)
         }
         var headers = record.headers
-        headers.append((KafkaDeadLetterPolicy.errorHeader, Array(String(describing: lastError).utf8)))
+        headers.append((KafkaDeadLetterPolicy.errorHeader, Array(String(describing: error).utf8)))
+        headers.append((KafkaDeadLetterPolicy.reasonHeader, Array(reason.rawValue.utf8)))
+        headers.append((KafkaDeadLetterPolicy.attemptsHeader, Array(String(attempts).utf8)))
         headers.append((KafkaDeadLetterPolicy.topicHeader, Array(record.topic.utf8)))
         headers.append((KafkaDeadLetterPolicy.partitionHeader, Array(String(record.partition).utf8)))
         headers.append((KafkaDeadLetterPolicy.offsetHeader, Array(String(record.offset).utf8)))
-        let target = deadLetter.topic(record.topic)
         do throws(KafkaError) {
             try await ensureTopic(target, like: record.topic)
             try await producer.send(topic: target, key: record.key, value: record.value, headers: headers)
-            return nil
         } catch {
             return KafkaError(error.code, "record \(record) could not be sent to the dead-letter topic '\(target)': \(error.message)",
                               brokerErrorCode: error.brokerErrorCode, topic: target, underlying: error)
         }
+        state.withLock { $0.deadLetterCounts.byReason[reason, default: 0] += 1 }
+        policy.onDeadLetter?(KafkaDeadLetter(record: record, destination: target, reason: reason, attempts: attempts, error: error))
+        return nil
     }
 
     private func ensureTopic(_ topic: String, like origin: String) async throws(KafkaError) {
@@ -675,6 +829,7 @@ private struct GroupState: Sendable {
     var revoking = Set<KafkaTopicPartition>()
     var failure: KafkaError?
     var closing = false
+    var deadLetterCounts = KafkaDeadLetterCounts()
 
     /// Records `offset` of an owned partition as processed: offset + 1 is what commits store.
     mutating func markProcessed(_ key: KafkaTopicPartition, offset: Int64) {

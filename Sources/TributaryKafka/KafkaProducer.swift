@@ -178,8 +178,23 @@ public final class KafkaProducer: Sendable {
         }
         if closing { throw KafkaError(.closed, "the producer is closed", topic: topic) }
         guard let info else {
+            // A topic the broker says does not exist: without auto-creation it will not appear by
+            // waiting, so the second such answer (the first may predate a fresh creation reaching
+            // this broker) ends the wait. With auto-creation the broker is creating it: wait.
+            let autoCreate = cluster.configuration.allowAutoTopicCreation
+            var unknownAnswers = 0
             let metadata = try await cluster.retrying(until: limit, topic: topic) { () throws(KafkaError) in
-                try await cluster.topic(topic)
+                do throws(KafkaError) {
+                    return try await cluster.topic(topic)
+                } catch {
+                    guard !autoCreate, error.brokerErrorCode == .unknownTopicOrPartition else { throw error }
+                    unknownAnswers += 1
+                    guard unknownAnswers >= 2 else { throw error }
+                    var settled = KafkaError(.brokerError, "topic '\(topic)' does not exist (UNKNOWN_TOPIC_OR_PARTITION in \(unknownAnswers) metadata answers) and this client does not ask the broker to create topics; create it first (KafkaClient.createTopic) or set KafkaClientConfiguration.allowAutoTopicCreation = true to let a broker that allows auto-creation create it",
+                                             brokerErrorCode: .unknownTopicOrPartition, broker: error.broker, api: .metadata, topic: topic)
+                    settled.isSettled = true
+                    throw settled
+                }
             }
             state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? TopicInfo(metadata) }
             return

@@ -313,7 +313,7 @@ struct KafkaGroupConformanceTests {
         let processed = Mutex<Set<Int>>([])
         let member = try client.makeGroupConsumer(Self.groupConfiguration(uniqueTopic("group-dlq-g"), topic))
         let runner = Task {
-            try await member.run(retry: KafkaRetryPolicy(attempts: 2, backoff: .milliseconds(10))) { record in
+            try await member.run(retry: KafkaRetryPolicy(attempts: 2, backoff: .milliseconds(10)), deadLetter: .suffix(".DLQ")) { record in
                 let value = Int(String(decoding: record.value ?? [], as: UTF8.self))!
                 struct Poison: Error, CustomStringConvertible { let value: Int; var description: String { "poison order \(value)" } }
                 if poison.contains(value) { throw Poison(value: value) }
@@ -324,6 +324,7 @@ struct KafkaGroupConformanceTests {
         await member.close()
         _ = try? await runner.value
         #expect(processed.withLock { $0 } == Set(0..<60).subtracting(poison))
+        #expect(member.deadLetterCounts.byReason == [.poison: 3])
 
         let dead = try await readAll(client, topic: topic + ".DLQ", partitions: 3, count: 3, timeout: .seconds(15))
         #expect(Set(dead.map { Int(String(decoding: $0.value ?? [], as: UTF8.self))! }) == poison)
@@ -331,6 +332,8 @@ struct KafkaGroupConformanceTests {
             let headers = Dictionary(record.headers.map { ($0.key, String(decoding: $0.value ?? [], as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
             #expect(headers[KafkaDeadLetterPolicy.topicHeader] == topic)
             #expect(headers[KafkaDeadLetterPolicy.errorHeader]?.contains("poison order") == true)
+            #expect(headers[KafkaDeadLetterPolicy.reasonHeader] == "poison")
+            #expect(headers[KafkaDeadLetterPolicy.attemptsHeader] == "2")
             #expect(headers[KafkaDeadLetterPolicy.partitionHeader].flatMap { Int32($0) } != nil)
             #expect(headers[KafkaDeadLetterPolicy.offsetHeader].flatMap { Int64($0) } != nil)
         }

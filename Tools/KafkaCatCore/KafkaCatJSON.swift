@@ -3,13 +3,13 @@
 /// are not UTF-8 become U+FFFD); null keys, values and header values are `null`.
 public enum KafkaCatJSON {
     /// One record's envelope, in kcat's key order: `topic`, `partition`, `offset`, `tstype`
-    /// (`create` or `logappend`), `ts`, `broker` (-1: not tracked), `headers` (only when the
+    /// (`create` or `logappend`), `ts`, `broker` (the partition leader's id, -1 when unknown), `headers` (only when the
     /// record has any: `["name","value",…]`), `key`, `payload`.
     public static func record(_ record: KafkaCatRecord) -> String {
         var out = "{\"topic\":" + string(record.topic)
         out += ",\"partition\":\(record.partition),\"offset\":\(record.offset)"
         out += ",\"tstype\":" + (record.isLogAppendTime ? "\"logappend\"" : "\"create\"") + ",\"ts\":\(record.timestamp)"
-        out += ",\"broker\":-1"
+        out += ",\"broker\":\(record.broker)"
         if !record.headers.isEmpty {
             out += ",\"headers\":["
             out += record.headers.map { string($0.name) + "," + bytes($0.value) }.joined(separator: ",")

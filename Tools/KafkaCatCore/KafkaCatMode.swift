@@ -1,4 +1,4 @@
-/// What `kafka-cat` does: exactly one of `-L`, `-P`, `-C` or `-G`.
+/// What `kafka-cat` does: exactly one of `-L`, `-P`, `-C`, `-G` or `-Q`.
 public enum KafkaCatMode: String, Sendable, Hashable {
     /// `-L`: print cluster metadata.
     case list = "L"
@@ -8,4 +8,6 @@ public enum KafkaCatMode: String, Sendable, Hashable {
     case consume = "C"
     /// `-G`: consume topics as a member of a consumer group to stdout.
     case group = "G"
+    /// `-Q`: print the offsets of partitions at timestamps.
+    case query = "Q"
 }

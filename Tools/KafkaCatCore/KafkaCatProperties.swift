@@ -42,14 +42,108 @@ public struct KafkaCatProperties: Sendable {
     /// `auto.commit.interval.ms` (`-G`).
     public var autoCommitInterval: Duration?
 
-    /// The keys accepted, for error messages and help.
-    public static let knownKeys = [
-        "bootstrap.servers", "metadata.broker.list", "client.id", "compression.type", "compression.codec",
-        "acks", "request.required.acks", "linger.ms", "queue.buffering.max.ms", "batch.size",
-        "fetch.wait.max.ms", "fetch.max.wait.ms", "auto.offset.reset", "enable.partition.eof",
-        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "partition.assignment.strategy",
-        "group.instance.id", "enable.auto.commit", "auto.commit.interval.ms",
+    /// `message.max.bytes`: the largest request the producer sends.
+    public var messageMaxBytes: Int?
+    /// `message.timeout.ms` / `delivery.timeout.ms`: how long a record may take to be delivered.
+    public var messageTimeout: Duration?
+    /// `partitioner`: librdkafka's partitioner names.
+    public var partitioner: KafkaCatPartitioner?
+    /// `debug` (also `-d`): debug contexts; any of them prints each protocol request on stderr.
+    public var debug: [String]?
+    /// `request.timeout.ms`.
+    public var requestTimeout: Duration?
+    /// `socket.connection.setup.timeout.ms`.
+    public var connectTimeout: Duration?
+    /// `retry.backoff.ms`.
+    public var retryBackoff: Duration?
+    /// `retry.backoff.max.ms`.
+    public var retryBackoffMax: Duration?
+    /// `fetch.min.bytes`.
+    public var fetchMinBytes: Int?
+    /// `fetch.max.bytes`.
+    public var fetchMaxBytes: Int?
+    /// `max.partition.fetch.bytes`.
+    public var maxPartitionFetchBytes: Int?
+    /// `isolation.level`: read_committed or read_uncommitted.
+    public var isolationLevel: KafkaIsolationLevel?
+    /// Every `key=value` applied, in order (for `-X dump`).
+    public private(set) var assignments: [(key: String, value: String)] = []
+
+    /// One property kafka-cat understands: its librdkafka name, aliases, what it sets in the
+    /// Swift client, and a line of help.
+    public struct Entry: Sendable {
+        /// The librdkafka name.
+        public var name: String
+        /// Other accepted names (Java client or older librdkafka spellings).
+        public var aliases: [String]
+        /// The Swift property it sets, or how kafka-cat uses it.
+        public var target: String
+        /// What it does.
+        public var help: String
+    }
+
+    /// Every property, for `-X list`, help and error messages.
+    public static let catalog: [Entry] = [
+        Entry(name: "bootstrap.servers", aliases: ["metadata.broker.list"], target: "KafkaClientConfiguration.bootstrapServers", help: "bootstrap brokers host:port[,host:port] (also -b)"),
+        Entry(name: "client.id", aliases: [], target: "KafkaClientConfiguration.clientID", help: "client id sent with every request"),
+        Entry(name: "allow.auto.create.topics", aliases: [], target: "KafkaClientConfiguration.allowAutoTopicCreation", help: "true/false: let metadata requests create missing topics (default true for -P)"),
+        Entry(name: "request.timeout.ms", aliases: [], target: "KafkaClientConfiguration.requestTimeout", help: "how long a request waits for its response"),
+        Entry(name: "socket.connection.setup.timeout.ms", aliases: [], target: "KafkaClientConfiguration.connectTimeout", help: "how long connecting to a broker may take"),
+        Entry(name: "retry.backoff.ms", aliases: [], target: "KafkaClientConfiguration.retryBackoff", help: "first backoff between retries"),
+        Entry(name: "retry.backoff.max.ms", aliases: [], target: "KafkaClientConfiguration.retryBackoffMax", help: "longest backoff between retries"),
+        Entry(name: "debug", aliases: [], target: "KafkaClientConfiguration.onRequest", help: "comma-separated contexts (all, protocol, broker, …; also -d): print each protocol request on stderr"),
+        Entry(name: "compression.type", aliases: ["compression.codec"], target: "KafkaProducerConfiguration.compression", help: "none, gzip, snappy, lz4 or zstd (also -z)"),
+        Entry(name: "acks", aliases: ["request.required.acks"], target: "KafkaProducerConfiguration.acks", help: "0, 1, -1 or all"),
+        Entry(name: "linger.ms", aliases: ["queue.buffering.max.ms"], target: "KafkaProducerConfiguration.linger", help: "how long a batch waits for more records"),
+        Entry(name: "batch.size", aliases: [], target: "KafkaProducerConfiguration.batchSize", help: "batch size in bytes"),
+        Entry(name: "message.max.bytes", aliases: ["max.request.size"], target: "KafkaProducerConfiguration.maxRequestSize", help: "largest produce request in bytes"),
+        Entry(name: "message.timeout.ms", aliases: ["delivery.timeout.ms"], target: "KafkaProducerConfiguration.deliveryTimeout", help: "how long a record may take to be delivered"),
+        Entry(name: "partitioner", aliases: [], target: "kafka-cat's own placement", help: KafkaCatPartitioner.allCases.map(\.rawValue).joined(separator: ", ") + " (default murmur2_random)"),
+        Entry(name: "fetch.wait.max.ms", aliases: ["fetch.max.wait.ms"], target: "KafkaConsumerConfiguration.fetchMaxWait", help: "how long the broker holds a fetch for data"),
+        Entry(name: "fetch.min.bytes", aliases: [], target: "KafkaConsumerConfiguration.fetchMinBytes", help: "bytes a fetch waits for"),
+        Entry(name: "fetch.max.bytes", aliases: [], target: "KafkaConsumerConfiguration.fetchMaxBytes", help: "largest fetch response"),
+        Entry(name: "max.partition.fetch.bytes", aliases: [], target: "KafkaConsumerConfiguration.maxPartitionFetchBytes", help: "largest fetch per partition"),
+        Entry(name: "isolation.level", aliases: [], target: "KafkaConsumerConfiguration.isolationLevel", help: "read_committed or read_uncommitted"),
+        Entry(name: "auto.offset.reset", aliases: [], target: "KafkaConsumerConfiguration.autoOffsetReset", help: "smallest/earliest, largest/latest or error"),
+        Entry(name: "enable.partition.eof", aliases: [], target: "(always on)", help: "accepted for kcat compatibility"),
+        Entry(name: "session.timeout.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.sessionTimeout", help: "-G: session timeout"),
+        Entry(name: "heartbeat.interval.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.heartbeatInterval", help: "-G: heartbeat interval"),
+        Entry(name: "max.poll.interval.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.rebalanceTimeout", help: "-G: how long the coordinator waits for a rejoin"),
+        Entry(name: "partition.assignment.strategy", aliases: [], target: "KafkaGroupConsumerConfiguration.assignors", help: "-G: range, roundrobin, cooperative-sticky"),
+        Entry(name: "group.instance.id", aliases: [], target: "KafkaGroupConsumerConfiguration.groupInstanceID", help: "-G: static membership"),
+        Entry(name: "enable.auto.commit", aliases: [], target: "KafkaGroupConsumerConfiguration.enableAutoCommit", help: "-G: true/false"),
+        Entry(name: "auto.commit.interval.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.autoCommitInterval", help: "-G: background commit interval"),
     ]
+
+    /// `-X list`: one line per property, with aliases and the Swift property it sets.
+    public static var listing: String {
+        let width = catalog.map(\.name.count).max() ?? 0
+        var lines = ["Property" + String(repeating: " ", count: width - 8) + "  Sets / description"]
+        for entry in catalog {
+            let aliases = entry.aliases.isEmpty ? "" : " (alias " + entry.aliases.joined(separator: ", ") + ")"
+            lines.append(entry.name + String(repeating: " ", count: width - entry.name.count) + "  " + entry.target + aliases + ": " + entry.help)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `-X dump`: the properties set, one `name = value` line each, as kcat prints them.
+    public var dump: String {
+        var lines = ["# Global config"]
+        for (key, value) in assignments { lines.append("\(key) = \(Self.redacted(key, value))") }
+        return lines.joined(separator: "\n") + "\n\n"
+    }
+
+    private static func redacted(_ key: String, _ value: String) -> String {
+        key.contains("password") || key.contains("secret") ? "[redacted]" : value
+    }
+
+    /// The `-X` name of a Swift configuration property, for error advice (nil when none maps).
+    public static func propertyName(forSwiftProperty swift: String) -> String? {
+        catalog.first { $0.target.hasSuffix("." + swift) || $0.target == swift }?.name
+    }
+
+    /// The keys accepted (names and aliases), for error messages and help.
+    public static let knownKeys: [String] = catalog.flatMap { [$0.name] + $0.aliases }
 
     /// No properties set.
     public init() {}
@@ -59,11 +153,39 @@ public struct KafkaCatProperties: Sendable {
     /// - Throws: `UsageError` for a missing `=`, an unknown key, or a bad value, naming the key.
     public init(_ arguments: [String]) throws(UsageError) {
         self.init()
+        try apply(arguments)
+    }
+
+    /// Applies `key=value` arguments in order (a later value wins).
+    ///
+    /// - Throws: `UsageError` for a missing `=`, an unknown key, or a bad value, naming the key.
+    public mutating func apply(_ arguments: [String]) throws(UsageError) {
         for argument in arguments {
             guard let equals = argument.firstIndex(of: "=") else {
-                throw UsageError("invalid -X '\(argument)': expected property=value")
+                throw UsageError("invalid -X '\(argument)': expected property=value (-X list shows the properties)")
             }
             try set(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+        }
+    }
+
+    /// Applies a configuration file (`-F`, `KCAT_CONFIG`) in kcat's format: `property=value`
+    /// lines (spaces around `=` allowed, as in Java properties files); blank lines and lines
+    /// starting with `#` are skipped, `\:` and `\=` unescaped.
+    ///
+    /// - Throws: `UsageError` naming the file and line of a bad line or property.
+    public mutating func applyFile(_ text: String, path: String) throws(UsageError) {
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = Self.trimmed(raw)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let unescaped = line.replacing("\\:", with: ":").replacing("\\=", with: "=")
+            guard let equals = unescaped.firstIndex(of: "="), equals != unescaped.startIndex else {
+                throw UsageError("\(path):\(index + 1): expected property=value")
+            }
+            do throws(UsageError) {
+                try set(Self.trimmed(unescaped[..<equals]), Self.trimmed(unescaped[unescaped.index(after: equals)...]))
+            } catch {
+                throw UsageError("\(path):\(index + 1): \(error.message)")
+            }
         }
     }
 
@@ -71,6 +193,11 @@ public struct KafkaCatProperties: Sendable {
     ///
     /// - Throws: `UsageError` for an unknown key or a bad value, naming the key.
     public mutating func set(_ key: String, _ value: String) throws(UsageError) {
+        try assign(key, value)
+        assignments.append((key, value))
+    }
+
+    private mutating func assign(_ key: String, _ value: String) throws(UsageError) {
         switch key {
         case "bootstrap.servers", "metadata.broker.list":
             brokers = value
@@ -127,8 +254,39 @@ public struct KafkaCatProperties: Sendable {
             enableAutoCommit = try Self.boolean(key, value)
         case "auto.commit.interval.ms":
             autoCommitInterval = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "message.max.bytes", "max.request.size":
+            messageMaxBytes = try Self.number(key, value, minimum: 1000)
+        case "message.timeout.ms", "delivery.timeout.ms":
+            messageTimeout = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "partitioner":
+            guard let chosen = KafkaCatPartitioner(rawValue: value) else {
+                throw UsageError("invalid -X partitioner=\(value): expected " + KafkaCatPartitioner.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            partitioner = chosen
+        case "debug":
+            debug = try Self.debugContexts(value, what: "-X debug")
+        case "request.timeout.ms":
+            requestTimeout = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "socket.connection.setup.timeout.ms":
+            connectTimeout = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "retry.backoff.ms":
+            retryBackoff = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "retry.backoff.max.ms":
+            retryBackoffMax = .milliseconds(try Self.number(key, value, minimum: 1))
+        case "fetch.min.bytes":
+            fetchMinBytes = try Self.number(key, value, minimum: 1)
+        case "fetch.max.bytes":
+            fetchMaxBytes = try Self.number(key, value, minimum: 1)
+        case "max.partition.fetch.bytes":
+            maxPartitionFetchBytes = try Self.number(key, value, minimum: 1)
+        case "isolation.level":
+            switch value {
+            case "read_committed": isolationLevel = .readCommitted
+            case "read_uncommitted": isolationLevel = .readUncommitted
+            default: throw UsageError("invalid -X isolation.level=\(value): expected read_committed or read_uncommitted")
+            }
         default:
-            throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", "))
+            throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", ") + " (-X list describes them)")
         }
     }
 
@@ -140,6 +298,27 @@ public struct KafkaCatProperties: Sendable {
             throw UsageError("invalid \(what) '\(text)': expected none, gzip, snappy, lz4 or zstd")
         }
         return codec
+    }
+
+    /// The debug contexts librdkafka knows; kafka-cat prints protocol requests for any of them.
+    public static let debugContextNames = ["all", "generic", "broker", "topic", "metadata", "feature", "queue", "msg", "protocol",
+                                           "cgrp", "security", "fetch", "interceptor", "plugin", "consumer", "admin", "eos", "mock",
+                                           "assignor", "conf"]
+
+    /// A `-d` / `-X debug` value as its contexts.
+    ///
+    /// - Throws: `UsageError` naming `what` for an empty list or an unknown context.
+    public static func debugContexts(_ value: String, what: String) throws(UsageError) -> [String] {
+        let contexts = value.split(separator: ",").map { Self.trimmed($0) }.filter { !$0.isEmpty }
+        guard !contexts.isEmpty else { throw UsageError("invalid \(what) '\(value)': name one or more contexts: " + debugContextNames.joined(separator: ", ")) }
+        for context in contexts where !debugContextNames.contains(context) {
+            throw UsageError("invalid \(what) '\(value)': unknown context '\(context)'; expected " + debugContextNames.joined(separator: ", "))
+        }
+        return contexts
+    }
+
+    private static func trimmed(_ text: some StringProtocol) -> String {
+        String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 
     private static func number(_ key: String, _ value: String, minimum: Int) throws(UsageError) -> Int {
@@ -162,6 +341,10 @@ public struct KafkaCatProperties: Sendable {
     /// allows it).
     public func apply(to configuration: inout KafkaClientConfiguration, producing: Bool = false) {
         if let clientID { configuration.clientID = clientID }
+        if let requestTimeout { configuration.requestTimeout = requestTimeout }
+        if let connectTimeout { configuration.connectTimeout = connectTimeout }
+        if let retryBackoff { configuration.retryBackoff = retryBackoff }
+        if let retryBackoffMax { configuration.retryBackoffMax = max(retryBackoffMax, configuration.retryBackoff) }
         configuration.allowAutoTopicCreation = allowAutoTopicCreation ?? producing
     }
 
@@ -171,12 +354,18 @@ public struct KafkaCatProperties: Sendable {
         if let acks { configuration.acks = acks }
         if let linger { configuration.linger = linger }
         if let batchSize { configuration.batchSize = batchSize }
+        if let messageMaxBytes { configuration.maxRequestSize = messageMaxBytes }
+        if let messageTimeout { configuration.deliveryTimeout = messageTimeout }
     }
 
     /// Applies the consumer properties.
     public func apply(to configuration: inout KafkaConsumerConfiguration) {
         if let fetchMaxWait { configuration.fetchMaxWait = fetchMaxWait }
         if let autoOffsetReset { configuration.autoOffsetReset = autoOffsetReset }
+        if let fetchMinBytes { configuration.fetchMinBytes = fetchMinBytes }
+        if let fetchMaxBytes { configuration.fetchMaxBytes = fetchMaxBytes }
+        if let maxPartitionFetchBytes { configuration.maxPartitionFetchBytes = maxPartitionFetchBytes }
+        if let isolationLevel { configuration.isolationLevel = isolationLevel }
     }
 
     /// Applies the consumer-group properties (`-G`); `auto.offset.reset` is left to the caller,

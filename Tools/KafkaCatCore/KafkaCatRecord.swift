@@ -19,6 +19,8 @@ public struct KafkaCatRecord: Sendable {
     public var value: [UInt8]?
     /// Headers in order (name, value or nil).
     public var headers: [(name: String, value: [UInt8]?)]
+    /// The id of the partition's leader the record was read from, -1 when unknown.
+    public var broker: Int32 = -1
 
     /// Creates a record.
     public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64, isLogAppendTime: Bool = false,
@@ -34,9 +36,10 @@ public struct KafkaCatRecord: Sendable {
     }
 
     /// The record as the consumer delivered it.
-    public init(_ record: KafkaConsumerRecord) {
+    public init(_ record: KafkaConsumerRecord, broker: Int32 = -1) {
         self.init(topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp,
                   isLogAppendTime: record.timestampType == .logAppendTime, key: record.key, value: record.value,
                   headers: record.headers.map { (name: $0.key, value: $0.value) })
+        self.broker = broker
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import KafkaCatCore
 import ToolSupport
 import TributaryKafka
@@ -13,7 +14,19 @@ struct KafkaCatSession: Sendable {
         var configuration = KafkaClientConfiguration()
         configuration.bootstrapServers = command.brokers
         command.properties.apply(to: &configuration, producing: command.mode == .produce)
-        return try await KafkaClient.connect(configuration)
+        if let timeout = command.metadataTimeout {
+            configuration.operationTimeout = timeout
+            configuration.connectTimeout = min(configuration.connectTimeout, timeout)
+        }
+        configuration.traceRequests = command.properties.debug != nil
+        let client = try await KafkaClient.connect(configuration)
+        if configuration.traceRequests {
+            let tool = tool
+            Task.detached {
+                for await trace in client.requestTraces { tool.status("% DEBUG: \(trace)") }
+            }
+        }
+        return client
     }
 
     /// Prints `% line` on stderr when the verbosity is at least `level` (1: shown unless `-q`).
@@ -24,7 +37,22 @@ struct KafkaCatSession: Sendable {
     /// Prints `kafka-cat: error: …` and exits: 1 for a configuration the client refused, 2 for
     /// everything the brokers said or did.
     func fail(_ error: KafkaError) -> Never {
-        tool.fail("error: \(error.description)", exitCode: error.code == .invalidConfiguration ? .usage : .connection)
+        tool.fail("error: \(Self.withPropertyNames(error.description))", exitCode: error.code == .invalidConfiguration ? .usage : .connection)
+    }
+
+    /// Error advice names Swift properties (`KafkaClientConfiguration.requestTimeout`); a
+    /// kafka-cat user sets them with -X, so the -X name is added.
+    static func withPropertyNames(_ text: String) -> String {
+        var result = text
+        for entry in KafkaCatProperties.catalog where entry.target.contains(".") {
+            let swift = entry.target
+            let short = String(swift.split(separator: ".").last ?? "")
+            for written in [swift, short] where result.contains(written) && !result.contains("-X \(entry.name)") {
+                result = result.replacingOccurrences(of: written, with: "\(written) (-X \(entry.name))")
+                break
+            }
+        }
+        return result
     }
 
     /// Prints `kafka-cat: error: message` and exits 2.

@@ -16,6 +16,8 @@ struct TopicConsumer {
         guard let topicName = command.topic else { return }
         let topic = try await client.describeTopic(topicName)
         let partitions = session.partitions(of: topic)
+        let leaders = Dictionary(topic.partitions.map { ($0.partition, $0.leader) }, uniquingKeysWith: { first, _ in first })
+        var watch = BrokerWatch(session: session, client: client)
         var configuration = KafkaConsumerConfiguration()
         command.properties.apply(to: &configuration)
         let consumer = try client.makeConsumer(configuration)
@@ -32,8 +34,17 @@ struct TopicConsumer {
             let records = try await consumer.poll(timeout: Self.pollInterval)
             out.removeAll(keepingCapacity: true)
             var limitReached = false
+            if !records.isEmpty { watch.contact() }
+            var stopsNow: [(partition: Int32, offset: Int64)] = []
             for record in records where !stopped.contains(record.partition) {
-                command.output.render(KafkaCatRecord(record), into: &out)
+                if let stop = command.stopTimestamp, record.timestamp >= stop {
+                    // kcat's e@: the partition stops before the first record at the timestamp.
+                    stopped.insert(record.partition)
+                    consumer.unassign(topic: topicName, partition: record.partition)
+                    stopsNow.append((record.partition, record.offset))
+                    continue
+                }
+                command.output.render(KafkaCatRecord(record, broker: leaders[record.partition] ?? -1), into: &out)
                 reportedAtEnd.remove(record.partition)
                 printed += 1
                 if let count = command.count, printed >= count {
@@ -43,6 +54,11 @@ struct TopicConsumer {
             }
             if !out.isEmpty, !StandardStreams.writeOutput(out) { break consuming }
             if limitReached { break consuming }
+            for stop in stopsNow {
+                let exiting = stopped.count == partitions.count
+                session.info("Reached stop timestamp for topic \(topicName) [\(stop.partition)] at offset \(stop.offset)" + (exiting ? ": exiting" : ""))
+            }
+            if stopped.count == partitions.count { break consuming }
             for partition in partitions where !reportedAtEnd.contains(partition) && !stopped.contains(partition) {
                 guard consumer.isAtEnd(topic: topicName, partition: partition) else { continue }
                 reportedAtEnd.insert(partition)
@@ -56,6 +72,7 @@ struct TopicConsumer {
                 session.info("Reached end of topic \(topicName) [\(partition)] at offset \(offset)" + (exiting ? ": exiting" : ""))
             }
             if command.exitAtEnd, stopped.count == partitions.count { break consuming }
+            if records.isEmpty { await watch.check() }
         }
         session.info("Exiting after \(printed) records", level: 2)
     }

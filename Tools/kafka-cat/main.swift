@@ -21,6 +21,23 @@ let command: KafkaCatCommand = {
     }
 }()
 
+if command.showsVersion {
+    StandardStreams.writeOutput(Array(KafkaCatCommand.versionText.utf8))
+    exit(ToolExitCode.success.rawValue)
+}
+switch command.propertyAction {
+case .list?:
+    StandardStreams.writeOutput(Array(KafkaCatProperties.listing.utf8))
+    exit(ToolExitCode.success.rawValue)
+case .dump?:
+    var dump = command.properties.dump
+    if !command.brokers.isEmpty { dump = "# Brokers\nbootstrap.servers = " + command.brokers.map(\.description).joined(separator: ",") + "\n\n" + dump }
+    StandardStreams.writeOutput(Array(dump.utf8))
+    exit(ToolExitCode.success.rawValue)
+case nil:
+    break
+}
+
 await tool.run {
     let session = KafkaCatSession(command: command, tool: tool)
     do throws(KafkaError) {
@@ -31,6 +48,7 @@ await tool.run {
         case .produce: try await StdinProducer(session: session, client: client).run()
         case .consume: try await TopicConsumer(session: session, client: client).run()
         case .group: try await GroupMember(session: session, client: client).run()
+        case .query: try await OffsetQuery(session: session, client: client).run()
         }
         return .success
     } catch {

@@ -1,7 +1,7 @@
 import TributaryWire
 
 /// Partitions of one topic, as the consumer protocol lists them.
-public struct KafkaTopicPartitions: Hashable, Sendable {
+public struct KafkaTopicPartitions: Hashable, Sendable, CustomStringConvertible {
     /// The topic.
     public var topic: String
     /// Partition indexes.
@@ -12,6 +12,9 @@ public struct KafkaTopicPartitions: Hashable, Sendable {
         self.topic = topic
         self.partitions = partitions
     }
+
+    /// `topic [0, 1, 2]`.
+    public var description: String { "\(topic) [\(partitions.map(String.init).joined(separator: ", "))]" }
 }
 
 /// The consumer protocol's subscription: what a member puts in JoinGroup's protocol metadata

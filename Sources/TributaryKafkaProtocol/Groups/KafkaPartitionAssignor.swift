@@ -33,7 +33,7 @@ public enum KafkaRebalanceProtocol: String, Sendable, Hashable {
 
 /// A partition assignment strategy, named as the Java client and librdkafka name it so that
 /// mixed groups agree on it.
-public enum KafkaPartitionAssignor: String, Sendable, Hashable, CaseIterable {
+public enum KafkaPartitionAssignor: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Per topic, consecutive ranges of partitions to members in order (`range`).
     case range
     /// All partitions of all topics dealt to members in turn (`roundrobin`).
@@ -44,6 +44,8 @@ public enum KafkaPartitionAssignor: String, Sendable, Hashable, CaseIterable {
 
     /// The protocol name sent in JoinGroup.
     public var name: String { rawValue }
+    /// The protocol name (`range`, `roundrobin`, `cooperative-sticky`).
+    public var description: String { rawValue }
 
     /// Eager or cooperative.
     public var rebalanceProtocol: KafkaRebalanceProtocol {

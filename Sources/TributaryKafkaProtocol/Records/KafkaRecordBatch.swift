@@ -1,12 +1,15 @@
 import TributaryCompression
 
 /// How the timestamps of a batch were assigned (attributes bit 3).
-public enum KafkaTimestampType: Sendable, Hashable {
+public enum KafkaTimestampType: Sendable, Hashable, CustomStringConvertible {
     /// The producer set each record's timestamp (`message.timestamp.type=CreateTime`).
     case createTime
     /// The broker set the batch's max timestamp when appending (`LogAppendTime`); every record
     /// in the batch takes that timestamp.
     case logAppendTime
+
+    /// `CreateTime` or `LogAppendTime`, as Kafka names them.
+    public var description: String { self == .createTime ? "CreateTime" : "LogAppendTime" }
 }
 
 /// What a control batch marks (the type in its control record's key, KIP-98).

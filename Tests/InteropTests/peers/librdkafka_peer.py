@@ -29,10 +29,10 @@ Records travel as JSON lines, bytes as hex so that null, empty and binary stay d
     librdkafka_peer.py commit BROKERS GROUP TOPIC P:O[,P:O...]
         Commits those offsets for GROUP (synchronously, without joining) and exits 0.
 
-    librdkafka_peer.py partitions BROKERS TOPIC
+    librdkafka_peer.py partitions BROKERS TOPIC [PARTITIONER]
         Reads hex keys from stdin, one per line, produces one record per key with the
-        murmur2_random partitioner (the Java client's placement) and prints the partition
-        librdkafka chose for each key, one number per line, in input order.
+        PARTITIONER (default murmur2_random, the Java client's placement) and prints the
+        partition librdkafka chose for each key, one number per line, in input order.
 """
 import json
 import sys
@@ -122,8 +122,8 @@ def produce(brokers, topic, codec):
     return 0
 
 
-def partitions(brokers, topic):
-    producer = Producer({"bootstrap.servers": brokers, "partitioner": "murmur2_random", "linger.ms": 5})
+def partitions(brokers, topic, partitioner="murmur2_random"):
+    producer = Producer({"bootstrap.servers": brokers, "partitioner": partitioner, "linger.ms": 5})
     keys = [bytes.fromhex(line.strip()) for line in sys.stdin.read().splitlines() if line.strip()]
     chosen = [None] * len(keys)
     failures = []
@@ -213,6 +213,8 @@ def main(argv):
         return commit(argv[2], argv[3], argv[4], argv[5])
     if command == "partitions" and len(argv) == 4:
         return partitions(argv[2], argv[3])
+    if command == "partitions" and len(argv) == 5:
+        return partitions(argv[2], argv[3], argv[4])
     print(__doc__, file=sys.stderr)
     return 1
 
