@@ -143,3 +143,11 @@ public struct JetStreamError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension JetStreamError: ClassifiedFailure {
+    /// `.cancellation` for `.cancelled`, `.transient` when `isRetriable`, else `.permanent`.
+    public var failureClass: FailureClass {
+        if code == .cancelled { return .cancellation }
+        return isRetriable ? .transient : .permanent
+    }
+}

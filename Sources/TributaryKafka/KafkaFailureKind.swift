@@ -1,4 +1,5 @@
 import TributaryTransport
+import TributaryWire
 
 /// How the run loop of ``KafkaGroupConsumer`` treats an error a record handler threw.
 ///
@@ -32,10 +33,11 @@ public enum KafkaFailureKind: Sendable, Hashable, CustomStringConvertible {
     /// - Errors conforming to ``KafkaTransientFailure``: ``transient`` when
     ///   ``KafkaTransientFailure/isTransientFailure`` says so.
     /// - Socket errors of the transport: ``transient``.
-    /// - `NATSError` (from `TributaryNATS`, recognised by its public code names, so this module
-    ///   does not depend on NATS) with code `connectionFailed`, `connectionClosed`,
-    ///   `disconnected`, `staleConnection`, `timeout`, `noResponders`,
-    ///   `reconnectBufferExceeded` or `outboundBufferFull`: ``transient``.
+    /// - Errors that state their `FailureClass` (`NATSError`, `JetStreamError`; this module does
+    ///   not depend on NATS): ``transient`` or ``cancellation`` as they say, else ``poison``.
+    ///   For `NATSError` that means `connectionFailed`, `connectionClosed`, `disconnected`,
+    ///   `staleConnection`, `timeout`, `noResponders`, `reconnectBufferExceeded` and
+    ///   `outboundBufferFull` are transient.
     /// - Anything else: ``poison``.
     @Sendable public static func classify(_ error: any Error) -> KafkaFailureKind {
         if error is CancellationError { return .cancellation }
@@ -47,28 +49,14 @@ public enum KafkaFailureKind: Sendable, Hashable, CustomStringConvertible {
             return marked.isTransientFailure ? .transient : .poison
         }
         if error is TransportError { return .transient }
-        if let code = natsCodeName(of: error) {
-            if code == "cancelled" { return .cancellation }
-            return natsTransientCodes.contains(code) ? .transient : .poison
+        if let classified = error as? any ClassifiedFailure {
+            switch classified.failureClass {
+            case .transient: return .transient
+            case .permanent: return .poison
+            case .cancellation: return .cancellation
+            }
         }
         return .poison
-    }
-
-    /// Public code names of `TributaryNATS.NATSError` that mean "the connection or the server
-    /// failed, not the message": the names of `NATSError.Code`'s static members.
-    static let natsTransientCodes: Set<String> = [
-        "connectionFailed", "connectionClosed", "disconnected", "staleConnection", "timeout",
-        "noResponders", "reconnectBufferExceeded", "outboundBufferFull",
-    ]
-
-    /// The `code.name` of an error from the NATS modules, read through reflection so that this
-    /// module does not import them. Nil for any other error.
-    static func natsCodeName(of error: any Error) -> String? {
-        let typeName = String(reflecting: type(of: error))
-        guard typeName.hasPrefix("TributaryNATS.") || typeName.hasPrefix("TributaryJetStream.") else { return nil }
-        guard let code = Mirror(reflecting: error).children.first(where: { $0.label == "code" })?.value else { return nil }
-        if let name = Mirror(reflecting: code).children.first(where: { $0.label == "name" })?.value as? String { return name }
-        return String(describing: code)
     }
 }
 

@@ -7,3 +7,5 @@
 @_exported import struct TributaryNATSProtocol.NATSError
 @_exported import enum TributaryNATSProtocol.NATSEvent
 @_exported import struct TributaryNATSProtocol.NATSServerAddress
+@_exported import enum TributaryWire.FailureClass
+@_exported import protocol TributaryWire.ClassifiedFailure

@@ -1,3 +1,5 @@
+import TributaryWire
+
 
 /// The error type of the NATS client: a code callers can switch on, a message that says what
 /// went wrong and what to do, and context (server, subject).
@@ -83,6 +85,7 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     }
 
     /// True when the connection this came from is gone.
+    /// (See also `failureClass`, which run loops of other modules read.)
     public var isConnectionFatal: Bool {
         [.connectionFailed, .authorizationViolation, .authenticationExpired, .protocolError, .connectionClosed,
          .staleConnection, .tlsRequired, .disconnected].contains(code)
@@ -115,5 +118,16 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     /// An invalid subject, queue or header name, with the rule it breaks.
     public static func invalidName(_ what: String, _ name: String, _ problem: NATSNameProblem, code: Code = .invalidSubject) -> NATSError {
         NATSError(code, "invalid \(what) '\(name)': \(problem); fix the \(what) before sending", subject: name)
+    }
+}
+
+extension NATSError: ClassifiedFailure {
+    /// `.cancellation` for `.cancelled`; `.transient` for connection loss, timeouts, no
+    /// responders and full buffers; `.permanent` otherwise.
+    public var failureClass: FailureClass {
+        if code == .cancelled { return .cancellation }
+        let transient: [Code] = [.connectionFailed, .connectionClosed, .disconnected, .staleConnection, .timeout,
+                                 .noResponders, .reconnectBufferExceeded, .outboundBufferFull]
+        return transient.contains(code) ? .transient : .permanent
     }
 }

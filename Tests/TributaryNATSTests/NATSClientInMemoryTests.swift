@@ -65,12 +65,12 @@ struct NATSClientInMemoryTests {
         options.maxPingsOutstanding = 2
         let client = try await NATSClient.connect(options)
         let events = Events(client)
-        for _ in 0..<3 {
-            clock.advance(by: .seconds(60))
-            try await Task.sleep(for: .milliseconds(20))   // let the I/O thread run the timer
-        }
+        // Each step moves time one ping interval; the I/O thread fires the keep-alive timer on
+        // each. Steps that land before the thread ran merge, so step until the outcome shows.
         try await eventually("stale, then reconnected to the second server") {
-            events.count { if case .disconnected(_, let error) = $0 { return error?.code == .staleConnection } else { return false } } == 1
+            clock.advance(by: .seconds(60))
+            try await Task.sleep(for: .milliseconds(10))
+            return events.count { if case .disconnected(_, let error) = $0 { return error?.code == .staleConnection } else { return false } } == 1
                 && events.count { if case .reconnected = $0 { return true } else { return false } } == 1
         }
         #expect(client.connectedServer == "memory-b:4222")
