@@ -114,6 +114,7 @@ final class ConnectionCore: Sendable {
         configuration.lameDuckWindow = options.lameDuckWindow
         configuration.closeTimeout = options.closeTimeout
         configuration.inboxPrefix = options.inboxPrefix + "." + NUID.next()
+        configuration.replyPrefix = options.inboxPrefix + "."
         configuration.randomize = !options.noRandomize
         let machine = ConnectionMachine(configuration: configuration, servers: servers, seed: UInt64.random(in: .min ... .max))
         state = Mutex(EngineState(machine: machine))
@@ -237,12 +238,12 @@ final class ConnectionCore: Sendable {
     /// waits on a plain thread (up to `publishWaitTimeout`) and fails at once on a Swift
     /// concurrency thread, which must never block.
     @inline(__always)
-    func appendFrame(size: Int, payloadSize: Int, subject: String,
+    func appendFrame(size: Int, payloadSize: Int, subject: String, replyTo: String?,
                      _ encode: (inout [UInt8]) -> Void) throws(NATSError) {
         var deadline: MonotonicInstant?
         while true {
             let outcome = state.withLock { s -> (ConnectionMachine.PublishResult, WriterStep) in
-                let result = s.machine.publish(subject: subject, frameSize: size, payloadSize: payloadSize, encode)
+                let result = s.machine.publish(subject: subject, replyTo: replyTo, frameSize: size, payloadSize: payloadSize, encode)
                 guard case .appended = result else { return (result, .none) }
                 return (result, writerStep(&s))
             }
@@ -286,10 +287,10 @@ final class ConnectionCore: Sendable {
 
     /// Appends a frame when there is room; false (nothing appended) when the buffer is full.
     @inline(__always)
-    func appendFrameIfRoom(size: Int, payloadSize: Int, subject: String,
+    func appendFrameIfRoom(size: Int, payloadSize: Int, subject: String, replyTo: String?,
                            _ encode: (inout [UInt8]) -> Void) throws(NATSError) -> Bool {
         let outcome = state.withLock { s -> AppendOutcome in
-            switch s.machine.publish(subject: subject, frameSize: size, payloadSize: payloadSize, encode) {
+            switch s.machine.publish(subject: subject, replyTo: replyTo, frameSize: size, payloadSize: payloadSize, encode) {
             case .appended:
                 switch writerStep(&s) {
                 case .none: return .appended
@@ -315,12 +316,12 @@ final class ConnectionCore: Sendable {
     }
 
     /// The async twin of `appendFrame`: suspends (never blocks) until there is room.
-    nonisolated(nonsending) func appendFrameWaiting(size: Int, payloadSize: Int, subject: String, timeout: Duration,
+    nonisolated(nonsending) func appendFrameWaiting(size: Int, payloadSize: Int, subject: String, replyTo: String?, timeout: Duration,
                             _ encode: (inout [UInt8]) -> Void) async throws(NATSError) {
         var deadline: MonotonicInstant?
         while true {
             let outcome = state.withLock { s -> (ConnectionMachine.PublishResult, WriterStep) in
-                let result = s.machine.publish(subject: subject, frameSize: size, payloadSize: payloadSize, encode)
+                let result = s.machine.publish(subject: subject, replyTo: replyTo, frameSize: size, payloadSize: payloadSize, encode)
                 guard case .appended = result else { return (result, .none) }
                 return (result, writerStep(&s))
             }

@@ -94,12 +94,12 @@ public final class NATSClient: Sendable {
             }
             let block = headers.encoded
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: payload.count)
-            try core.appendFrame(size: size, payloadSize: payload.count + block.count, subject: subject) { buffer in
+            try core.appendFrame(size: size, payloadSize: payload.count + block.count, subject: subject, replyTo: replyTo) { buffer in
                 NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: payload, into: &buffer)
             }
         } else {
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: payload.count)
-            try core.appendFrame(size: size, payloadSize: payload.count, subject: subject) { buffer in
+            try core.appendFrame(size: size, payloadSize: payload.count, subject: subject, replyTo: replyTo) { buffer in
                 NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: payload, into: &buffer)
             }
         }
@@ -131,12 +131,12 @@ public final class NATSClient: Sendable {
                 }
                 let block = headers.encoded
                 let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: raw.count)
-                return try core.appendFrameIfRoom(size: size, payloadSize: raw.count + block.count, subject: subject) { buffer in
+                return try core.appendFrameIfRoom(size: size, payloadSize: raw.count + block.count, subject: subject, replyTo: replyTo) { buffer in
                     NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: raw, into: &buffer)
                 }
             }
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: raw.count)
-            return try core.appendFrameIfRoom(size: size, payloadSize: raw.count, subject: subject) { buffer in
+            return try core.appendFrameIfRoom(size: size, payloadSize: raw.count, subject: subject, replyTo: replyTo) { buffer in
                 NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: raw, into: &buffer)
             }
         }
@@ -149,14 +149,14 @@ public final class NATSClient: Sendable {
         if let headers, !headers.isEmpty {
             let block = headers.encoded
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: payload.count)
-            try await core.appendFrameWaiting(size: size, payloadSize: payload.count + block.count, subject: subject, timeout: limit) { buffer in
+            try await core.appendFrameWaiting(size: size, payloadSize: payload.count + block.count, subject: subject, replyTo: replyTo, timeout: limit) { buffer in
                 payload.withUnsafeBytes { raw in
                     NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: raw, into: &buffer)
                 }
             }
         } else {
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: payload.count)
-            try await core.appendFrameWaiting(size: size, payloadSize: payload.count, subject: subject, timeout: limit) { buffer in
+            try await core.appendFrameWaiting(size: size, payloadSize: payload.count, subject: subject, replyTo: replyTo, timeout: limit) { buffer in
                 payload.withUnsafeBytes { raw in
                     NATSEncoder.appendPublish(subject: subject, replyTo: replyTo, payload: raw, into: &buffer)
                 }

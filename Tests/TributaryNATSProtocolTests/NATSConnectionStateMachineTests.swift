@@ -372,6 +372,31 @@ struct NATSConnectionStateMachineTests {
         #expect(Self.render(m.received(.pong, now: Self.at(2))) == ["succeed f"])
     }
 
+    @Test func aReplyConfirmsThePublishThatAskedForItSoItIsNotResentAfterALoss() {
+        var m = Self.machine { $0.reconnectWait = .zero; $0.replyPrefix = "_INBOX." }
+        Self.connect(&m)
+        _ = m.subscribe(subject: "_INBOX.acks.*", queue: nil) { _ in "acks" }
+        let bytes = Array("order".utf8)
+        for index in 1...3 {
+            let reply = "_INBOX.acks.\(index)"
+            let size = NATSEncoder.publishFrameSize(subject: "orders", replyTo: reply, headerBytes: 0, payloadBytes: bytes.count)
+            _ = m.publish(subject: "orders", replyTo: reply, frameSize: size, payloadSize: bytes.count) { buffer in
+                bytes.withUnsafeBytes { NATSEncoder.appendPublish(subject: "orders", replyTo: reply, payload: $0, into: &buffer) }
+            }
+        }
+        _ = Self.written(&m)
+        // The server acknowledged the second publish (JetStream's pub ack): it processed 1 and 2.
+        guard case .subscriber = m.messageReceived(sid: 1, subject: "_INBOX.acks.2", status: nil) else {
+            Issue.record("ack not delivered")
+            return
+        }
+        _ = m.connectionLost(nil, now: Self.at(1))
+        _ = m.streamOpened(now: Self.at(1))
+        _ = m.received(.info(Self.info()), now: Self.at(1))
+        _ = m.received(.pong, now: Self.at(1))
+        #expect(Self.written(&m) == "SUB _INBOX.acks.* 1\r\nPUB orders _INBOX.acks.3 5\r\norder\r\n")
+    }
+
     // MARK: Auto-unsubscribe, permissions
 
     @Test func autoUnsubscribeEndsTheSubscriptionAtItsCount() {

@@ -61,6 +61,11 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         public var maxControlBytes = 4 * 1024 * 1024
         /// The request inbox prefix, unique per client (`_INBOX.<nuid>`).
         public var inboxPrefix = "_INBOX.client"
+        /// Publishes whose reply subject starts with this are remembered: their reply proves the
+        /// server processed them (and everything before), so they are not re-sent after a loss.
+        public var replyPrefix = "_INBOX."
+        /// How many such replies are remembered at once.
+        public var maxTrackedReplies = 65_536
         /// Whether the configured servers are shuffled.
         public var randomize = true
 
@@ -215,6 +220,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     var closingDeadline: MonotonicInstant?
     var draining = false
     var lastValidSubject = ""
+    /// Reply subject → stream offset just past the publish that asked for it.
+    var replyOffsets: [String: Int] = [:]
     var disconnectedAt: MonotonicInstant?
     var lastError: NATSError?
     /// The server a lame-duck move leaves; the next pick avoids it.
@@ -387,6 +394,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             }
         }
         outbound.prepareResend(prefix: prefix)
+        replyOffsets.removeAll()
         var connected = Connected(server: c.server, endpoint: endpoint,
                                   nextKeepalive: now.advanced(by: configuration.pingInterval),
                                   nextConfirm: now.advanced(by: configuration.confirmDelay))
@@ -539,6 +547,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     /// Routes a MSG/HMSG (steady state only): the hot path, no allocation.
     @inline(__always)
     public mutating func messageReceived(sid: UInt64, subject: String, status: Int?) -> Delivery {
+        replyArrived(subject)
         let entry: SubEntry
         if let cached = lastEntry, lastSID == sid {
             entry = cached
@@ -804,12 +813,29 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
 
     /// A publish: admitted frames are written by `encode` straight into the outbound stream.
     @inline(__always)
-    public mutating func publish(subject: String, frameSize: Int, payloadSize: Int,
+    public mutating func publish(subject: String, replyTo: String? = nil, frameSize: Int, payloadSize: Int,
                                  _ encode: (inout [UInt8]) -> Void) -> PublishResult {
         let verdict = admit(subject: subject, frameSize: frameSize, payloadSize: payloadSize)
         guard case .appended = verdict else { return verdict }
         outbound.append(encode)
+        if let replyTo { trackReply(replyTo) }
         return .appended
+    }
+
+    /// Remembers where the publish asking for `reply` ends. The first publish with a given reply
+    /// subject is kept: any reply to that subject proves at least that one was processed.
+    mutating func trackReply(_ reply: String) {
+        guard reply.utf8.starts(with: configuration.replyPrefix.utf8), replyOffsets.count < configuration.maxTrackedReplies,
+              replyOffsets[reply] == nil else { return }
+        replyOffsets[reply] = outbound.appended
+    }
+
+    /// A message arrived on a subject a publish asked replies on: the server processed that
+    /// publish, so everything up to it counts as confirmed.
+    @inline(__always)
+    mutating func replyArrived(_ subject: String) {
+        guard !replyOffsets.isEmpty, let end = replyOffsets.removeValue(forKey: subject) else { return }
+        outbound.confirm(upTo: end)
     }
 
     /// Registers `waiter` to be resumed when room may have appeared (or at `deadline`).
@@ -853,6 +879,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
                 NATSEncoder.appendPublish(subject: subject, replyTo: reply, payload: payload, into: &buffer)
             }
         }
+        trackReply(reply)
         return .appended
     }
 

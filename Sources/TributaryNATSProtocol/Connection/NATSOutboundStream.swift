@@ -137,6 +137,15 @@ public struct NATSOutboundStream: Sendable {
         return ping.kind
     }
 
+    /// Confirms everything up to `offset` (a reply proved the server processed it).
+    public mutating func confirm(upTo offset: Int) {
+        let written = appended - pending.count
+        let end = Swift.min(offset, written)
+        guard end > confirmed else { return }
+        confirmed = end
+        releaseConfirmed()
+    }
+
     mutating func releaseConfirmed() {
         var released = 0
         while released < unconfirmed.count, unconfirmed[released].end <= confirmed {
