@@ -67,7 +67,7 @@ struct NATSClientInMemoryTests {
         let events = Events(client)
         // Each step moves time one ping interval; the I/O thread fires the keep-alive timer on
         // each. Steps that land before the thread ran merge, so step until the outcome shows.
-        try await eventually("stale, then reconnected to the second server") {
+        try await eventually("stale, then reconnected to the second server", timeout: .seconds(30)) {
             clock.advance(by: .seconds(60))
             try await Task.sleep(for: .milliseconds(10))
             return events.count { if case .disconnected(_, let error) = $0 { return error?.code == .staleConnection } else { return false } } == 1
@@ -166,7 +166,7 @@ struct NATSClientInMemoryTests {
             var seen = 0
             var carryPub = "", carryPing = ""
             while seen < 2_000 {
-                let text = peer.read(until: "\r\n", timeout: .seconds(10))
+                let text = peer.read(until: "\r\n", timeout: .seconds(30))
                 if text.isEmpty { break }
                 // Count frames across read boundaries: each carry is one shorter than its pattern.
                 seen += (carryPub + text).components(separatedBy: "PUB _INBOX.r.").count - 1
@@ -186,7 +186,7 @@ struct NATSClientInMemoryTests {
         _ = try client.subscribe(to: "svc") { request in
             do { try client.respond(to: request, with: body) } catch { failures.add(1, ordering: .relaxed) }
         }
-        try await eventually("all replies sent", timeout: .seconds(20)) { replies.load(ordering: .relaxed) >= 2_000 }
+        try await eventually("all replies sent", timeout: .seconds(60)) { replies.load(ordering: .relaxed) >= 2_000 }
         #expect(failures.load(ordering: .relaxed) == 0)
         await client.close()
     }
