@@ -96,7 +96,6 @@ struct IOLoop {
             let ready = withUnsafeMutablePointer(to: &fds) { pointer in
                 pointer.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, timeout) }
             }
-            core.state.withLock { $0.sleepingUntil = nil }
             if ready < 0 && errno != EINTR {
                 lost(NATSError(.connectionFailed, "poll failed with errno \(errno)", server: stream?.peerAddress))
                 continue

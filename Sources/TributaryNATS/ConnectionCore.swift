@@ -241,38 +241,16 @@ final class ConnectionCore: Sendable {
     func appendFrame(size: Int, payloadSize: Int, subject: String, replyTo: String?,
                      _ encode: (inout [UInt8]) -> Void) throws(NATSError) {
         var deadline: MonotonicInstant?
-        while true {
-            let outcome = state.withLock { s -> (ConnectionMachine.PublishResult, WriterStep) in
-                let result = s.machine.publish(subject: subject, replyTo: replyTo, frameSize: size, payloadSize: payloadSize, encode)
-                guard case .appended = result else { return (result, .none) }
-                return (result, writerStep(&s))
+        while try !appendFrameIfRoom(size: size, payloadSize: payloadSize, subject: subject, replyTo: replyTo, encode) {
+            if withUnsafeCurrentTask(body: { $0 != nil }) {
+                throw NATSError(.outboundBufferFull,
+                                "outbound buffer for '\(subject)' is full (the server or network is slower than the publisher); from async code use `try await publishWaiting(...)`, which suspends until there is room, or slow down",
+                                subject: subject)
             }
-            switch outcome.0 {
-            case .appended:
-                perform(outcome.1)
-                return
-            case .rejected(let error):
-                throw error
-            case .full:
-                if withUnsafeCurrentTask(body: { $0 != nil }) {
-                    throw NATSError(.outboundBufferFull,
-                                    "outbound buffer for '\(subject)' is full (the server or network is slower than the publisher); from async code use `try await publishWaiting(...)`, which suspends until there is room, or slow down",
-                                    subject: subject)
-                }
-                let current = now()
-                let limit = deadline ?? current.advanced(by: options.publishWaitTimeout)
-                deadline = limit
-                if current >= limit { throw fullError(subject) }
-                let semaphore = DispatchSemaphore(value: 0)
-                let actions = state.withLock { s -> [ConnectionMachine.Action] in
-                    var actions = s.machine.waitForRoom(.roomThread(semaphore), deadline: limit)
-                    if noteDeadline(limit, &s) { actions.append(.wakeWriter) }
-                    return actions
-                }
-                perform(actions)
-                wakeup.wake()
-                _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: limit.duration(since: current).nanosecondsClamped)))
-            }
+            let limit = try roomDeadline(&deadline, after: options.publishWaitTimeout, subject: subject)
+            let semaphore = DispatchSemaphore(value: 0)
+            waitForRoom(.roomThread(semaphore), until: limit)
+            _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: limit.duration(since: now()).nanosecondsClamped)))
         }
     }
 
@@ -286,6 +264,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// Appends a frame when there is room; false (nothing appended) when the buffer is full.
+    /// The one lock section every publish goes through.
     @inline(__always)
     func appendFrameIfRoom(size: Int, payloadSize: Int, subject: String, replyTo: String?,
                            _ encode: (inout [UInt8]) -> Void) throws(NATSError) -> Bool {
@@ -317,39 +296,32 @@ final class ConnectionCore: Sendable {
 
     /// The async twin of `appendFrame`: suspends (never blocks) until there is room.
     nonisolated(nonsending) func appendFrameWaiting(size: Int, payloadSize: Int, subject: String, replyTo: String?, timeout: Duration,
-                            _ encode: (inout [UInt8]) -> Void) async throws(NATSError) {
+                                                    _ encode: (inout [UInt8]) -> Void) async throws(NATSError) {
         var deadline: MonotonicInstant?
-        while true {
-            let outcome = state.withLock { s -> (ConnectionMachine.PublishResult, WriterStep) in
-                let result = s.machine.publish(subject: subject, replyTo: replyTo, frameSize: size, payloadSize: payloadSize, encode)
-                guard case .appended = result else { return (result, .none) }
-                return (result, writerStep(&s))
+        while try !appendFrameIfRoom(size: size, payloadSize: payloadSize, subject: subject, replyTo: replyTo, encode) {
+            let limit = try roomDeadline(&deadline, after: timeout, subject: subject)
+            if Task.isCancelled {
+                throw NATSError(.cancelled, "publish to '\(subject)' cancelled while waiting for room in the outbound buffer", subject: subject)
             }
-            switch outcome.0 {
-            case .appended:
-                perform(outcome.1)
-                return
-            case .rejected(let error):
-                throw error
-            case .full:
-                let current = now()
-                let limit = deadline ?? current.advanced(by: timeout)
-                deadline = limit
-                if current >= limit { throw fullError(subject) }
-                if Task.isCancelled {
-                    throw NATSError(.cancelled, "publish to '\(subject)' cancelled while waiting for room in the outbound buffer", subject: subject)
-                }
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let actions = state.withLock { s -> [ConnectionMachine.Action] in
-                        var actions = s.machine.waitForRoom(.room(continuation), deadline: limit)
-                        if noteDeadline(limit, &s) { actions.append(.wakeWriter) }
-                        return actions
-                    }
-                    perform(actions)
-                    wakeup.wake()
-                }
-            }
+            await withCheckedContinuation { waitForRoom(.room($0), until: limit) }
         }
+    }
+
+    /// The deadline of a wait for room, set on the first wait; throws once it has passed.
+    func roomDeadline(_ deadline: inout MonotonicInstant?, after timeout: Duration, subject: String) throws(NATSError) -> MonotonicInstant {
+        let current = now()
+        let limit = deadline ?? current.advanced(by: timeout)
+        deadline = limit
+        if current >= limit { throw fullError(subject) }
+        return limit
+    }
+
+    /// Registers `waiter` to be resumed when room may have appeared (or at `limit`), and wakes
+    /// the I/O thread so that it writes and sees the new deadline.
+    func waitForRoom(_ waiter: Waiter, until limit: MonotonicInstant) {
+        let actions = state.withLock { s in s.machine.waitForRoom(waiter, deadline: limit) }
+        perform(actions)
+        wakeup.wake()
     }
 
     func fullError(_ subject: String) -> NATSError {
@@ -406,14 +378,8 @@ final class ConnectionCore: Sendable {
 
     func flush(timeout: Duration) async throws(NATSError) {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NATSError>, Never>) in
-            let actions = state.withLock { s -> [ConnectionMachine.Action] in
-                let current = clock.now()
-                var actions = s.machine.flush(waiter: .flush(continuation), timeout: timeout, now: current)
-                if noteDeadline(current.advanced(by: timeout), &s), !actions.contains(where: { if case .wakeWriter = $0 { true } else { false } }) {
-                    actions.append(.wakeWriter)
-                }
-                return actions
-            }
+            // The wake-up makes the I/O thread write the PING and see the flush's deadline.
+            let actions = state.withLock { s in s.machine.flush(waiter: .flush(continuation), timeout: timeout, now: clock.now()) }
             perform(actions)
             wakeup.wake()
         }
@@ -424,6 +390,7 @@ final class ConnectionCore: Sendable {
         var deadline: MonotonicInstant?
         while true {
             enum Outcome { case sent(WriterStep, Bool), failed(NATSError), full }
+            var full = false
             let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<NATSMessage, NATSError>, Never>) in
                 let outcome = state.withLock { s -> Outcome in
                     let current = clock.now()
@@ -444,22 +411,13 @@ final class ConnectionCore: Sendable {
                 case .failed(let error):
                     continuation.resume(returning: .failure(error))
                 case .full:
-                    continuation.resume(returning: .failure(NATSError(.outboundBufferFull, "")))
+                    full = true
+                    continuation.resume(returning: .failure(fullError(subject)))
                 }
             }
-            if case .failure(let error) = result, error.code == .outboundBufferFull, error.message.isEmpty {
-                let current = now()
-                let limit = deadline ?? current.advanced(by: min(timeout, options.publishWaitTimeout))
-                deadline = limit
-                if current >= limit { throw fullError(subject) }
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let actions = state.withLock { s in s.machine.waitForRoom(.room(continuation), deadline: limit) }
-                    perform(actions)
-                    wakeup.wake()
-                }
-                continue
-            }
-            return try result.get()
+            guard full else { return try result.get() }
+            let limit = try roomDeadline(&deadline, after: min(timeout, options.publishWaitTimeout), subject: subject)
+            await withCheckedContinuation { waitForRoom(.room($0), until: limit) }
         }
     }
 

@@ -136,28 +136,12 @@ public struct TCPSocket: Sendable {
 
     /// Writes all of `buffer`, polling for writability up to `timeout` in total.
     public func writeAll(_ buffer: UnsafeRawBufferPointer, timeout: Duration) throws(TransportError) {
-        var offset = 0
-        while offset < buffer.count {
-            switch try write(UnsafeRawBufferPointer(rebasing: buffer[offset...])) {
-            case .bytes(let n): offset += n
-            case .wouldBlock:
-                guard try waitFor(events: Int16(POLLOUT), timeout: timeout) else {
-                    throw TransportError(code: .timedOut, endpoint: endpoint, message: "write timed out after \(timeout)")
-                }
-            }
-        }
+        try Readiness.writeAll(buffer, fd: fd, endpoint: endpoint, timeout: timeout) { (chunk) throws(TransportError) in try write(chunk) }
     }
 
     /// Waits until the socket is ready for `events`; returns false on timeout.
     public func waitFor(events: Int16, timeout: Duration) throws(TransportError) -> Bool {
-        var pfd = pollfd(fd: fd, events: events, revents: 0)
-        while true {
-            let ready = poll(&pfd, 1, timeout.pollMilliseconds)
-            if ready > 0 { return true }
-            if ready == 0 { return false }
-            if errno == EINTR { continue }
-            throw .fromErrno(errno, endpoint: endpoint, operation: "poll")
-        }
+        try Readiness.wait(fd: fd, events: events, timeout: timeout, endpoint: endpoint)
     }
 
     /// Shuts the socket down in both directions, waking any thread blocked on it.

@@ -34,27 +34,41 @@ public protocol TransportStream: AnyObject, Sendable {
 extension TransportStream {
     /// Writes all of `buffer`, polling for writability up to `timeout` in total.
     public func writeAll(_ buffer: UnsafeRawBufferPointer, timeout: Duration) throws(TransportError) {
-        var offset = 0
-        while offset < buffer.count {
-            switch try write(UnsafeRawBufferPointer(rebasing: buffer[offset...])) {
-            case .bytes(let n): offset += n
-            case .wouldBlock:
-                guard try waitFor(events: Int16(POLLOUT), timeout: timeout) else {
-                    throw TransportError(code: .timedOut, endpoint: peerAddress, message: "write timed out after \(timeout)")
-                }
-            }
-        }
+        try Readiness.writeAll(buffer, fd: descriptor, endpoint: peerAddress, timeout: timeout) { (chunk) throws(TransportError) in try write(chunk) }
     }
 
     /// Waits until the descriptor is ready for `events`; returns false on timeout.
     public func waitFor(events: Int16, timeout: Duration) throws(TransportError) -> Bool {
-        var pfd = pollfd(fd: descriptor, events: events, revents: 0)
+        try Readiness.wait(fd: descriptor, events: events, timeout: timeout, endpoint: peerAddress)
+    }
+}
+
+/// Blocking waits on a non-blocking descriptor, shared by `TCPSocket` and every `TransportStream`.
+enum Readiness {
+    /// Polls `fd` for `events`; false on timeout.
+    static func wait(fd: Int32, events: Int16, timeout: Duration, endpoint: String) throws(TransportError) -> Bool {
+        var pfd = pollfd(fd: fd, events: events, revents: 0)
         while true {
             let ready = poll(&pfd, 1, timeout.pollMilliseconds)
             if ready > 0 { return true }
             if ready == 0 { return false }
             if errno == EINTR { continue }
-            throw .fromErrno(errno, endpoint: peerAddress, operation: "poll")
+            throw .fromErrno(errno, endpoint: endpoint, operation: "poll")
+        }
+    }
+
+    /// Calls `write` until all of `buffer` is written, polling for writability when it would block.
+    static func writeAll(_ buffer: UnsafeRawBufferPointer, fd: Int32, endpoint: String, timeout: Duration,
+                         write: (UnsafeRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult) throws(TransportError) {
+        var offset = 0
+        while offset < buffer.count {
+            switch try write(UnsafeRawBufferPointer(rebasing: buffer[offset...])) {
+            case .bytes(let n): offset += n
+            case .wouldBlock:
+                guard try wait(fd: fd, events: Int16(POLLOUT), timeout: timeout, endpoint: endpoint) else {
+                    throw TransportError(code: .timedOut, endpoint: endpoint, message: "write timed out after \(timeout)")
+                }
+            }
         }
     }
 }

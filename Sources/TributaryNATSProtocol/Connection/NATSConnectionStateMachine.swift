@@ -854,8 +854,11 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         if draining {
             return .rejected(NATSError(.connectionClosed, "cannot send request to '\(subject)': the connection is draining", subject: subject))
         }
-        let replySize = configuration.inboxPrefix.utf8.count + 14
-        let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: String(repeating: "x", count: replySize),
+        // The reply subject is built first so the frame is measured as it will be written; the
+        // token is used only once the request is admitted.
+        let token = String(nextRequestToken + 1, radix: 36)
+        let reply = configuration.inboxPrefix + "." + token
+        let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: reply,
                                                 headerBytes: headerBlock?.count ?? 0, payloadBytes: payload.count)
         let verdict = admit(subject: subject, frameSize: size, payloadSize: payload.count + (headerBlock?.count ?? 0))
         guard case .appended = verdict else { return verdict }
@@ -868,8 +871,6 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             outbound.append { NATSEncoder.appendSubscribe(subject: muxSubject, queue: nil, sid: sid, into: &$0) }
         }
         nextRequestToken += 1
-        let token = String(nextRequestToken, radix: 36)
-        let reply = configuration.inboxPrefix + "." + token
         requests[token] = PendingRequest(waiter: waiter, subject: subject, timeout: timeout)
         requestDeadlines.insert(now.advanced(by: timeout), token)
         outbound.append { buffer in

@@ -194,28 +194,46 @@ public struct NATSOutboundStream: Sendable {
 
     /// Copies PUB/HPUB frames, PINGs and anything else except SUB/UNSUB, noting where each PING ends.
     static func copyResendable(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8], pingEnds: inout [Int]) {
+        forEachFrame(bytes) { kind, frame in
+            switch kind {
+            case .subscription: break   // superseded by the prefix
+            case .publish, .other: out.append(contentsOf: frame)
+            case .ping:
+                out.append(contentsOf: frame)
+                pingEnds.append(out.count)
+            }
+        }
+    }
+
+    enum FrameKind { case publish, subscription, ping, other }
+
+    /// Walks this client's own frames (well-formed by construction): a PUB/HPUB frame spans its
+    /// control line and payload, every other frame its line. A cut-off tail counts as one frame.
+    static func forEachFrame(_ bytes: ArraySlice<UInt8>, _ body: (FrameKind, ArraySlice<UInt8>) -> Void) {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             guard let lf = bytes[index...].firstIndex(of: 0x0A) else {
-                out.append(contentsOf: bytes[index...])
+                body(.other, bytes[index...])
                 return
             }
             let line = bytes[index..<lf]
             var end = lf + 1
+            let kind: FrameKind
             if line.starts(with: "PUB ".utf8) || line.starts(with: "HPUB ".utf8) {
+                // The last argument is the total size.
                 var digits = lf - 1
                 while digits > index, bytes[digits - 1] != 0x20 { digits -= 1 }
                 var size = 0
                 var cursor = digits
                 while cursor < lf - 1 { size = size * 10 + Int(bytes[cursor] - 48); cursor += 1 }
                 end = Swift.min(bytes.endIndex, lf + 1 + size + 2)
-                out.append(contentsOf: bytes[index..<end])
+                kind = .publish
             } else if line.starts(with: "SUB ".utf8) || line.starts(with: "UNSUB ".utf8) {
-                // superseded by the prefix
+                kind = .subscription
             } else {
-                out.append(contentsOf: bytes[index..<end])
-                if line.starts(with: "PING".utf8) { pingEnds.append(out.count) }
+                kind = line.starts(with: "PING".utf8) ? .ping : .other
             }
+            body(kind, bytes[index..<end])
             index = end
         }
     }
@@ -241,26 +259,10 @@ public struct NATSOutboundStream: Sendable {
         pingHead = 0
     }
 
-    /// Walks this client's own frames (well-formed by construction) counting PUB and HPUB.
+    /// Counts PUB and HPUB frames.
     static func countPublishes(_ bytes: ArraySlice<UInt8>) -> Int {
         var count = 0
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            guard let lf = bytes[index...].firstIndex(of: 0x0A) else { break }
-            let line = bytes[index..<lf]
-            var next = lf + 1
-            if line.starts(with: "PUB ".utf8) || line.starts(with: "HPUB ".utf8) {
-                count += 1
-                // The last argument is the total size.
-                var end = lf - 1
-                while end > index, bytes[end - 1] != 0x20 { end -= 1 }
-                var size = 0
-                var cursor = end
-                while cursor < lf - 1 { size = size * 10 + Int(bytes[cursor] - 48); cursor += 1 }
-                next = lf + 1 + size + 2
-            }
-            index = next
-        }
+        forEachFrame(bytes) { kind, _ in if kind == .publish { count += 1 } }
         return count
     }
 }
