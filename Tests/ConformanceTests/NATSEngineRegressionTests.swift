@@ -49,9 +49,10 @@ struct NATSEngineRegressionTests {
         // At most 1 MiB of 32 KiB-header messages fit: about 31.
         #expect(stalled.pendingCount <= 32)
         #expect(stalled.pendingCount + stalled.droppedCount == 200)
-        // One rate-limited report, not one per dropped batch.
-        let reports = events.count { if case .error(let error) = $0 { return error.code == .slowConsumer } else { return false } }
-        #expect(reports >= 1 && reports <= 3)
+        // One rate-limited report, not one per dropped batch (events reach the recorder asynchronously).
+        func reports() -> Int { events.count { if case .error(let error) = $0 { return error.code == .slowConsumer } else { return false } } }
+        try await eventually("the slow-consumer report") { reports() >= 1 }
+        #expect(reports() >= 1 && reports() <= 3)
         await client.close()
     }
 }
