@@ -28,6 +28,7 @@ let package = Package(
     targets: [
         // MARK: Libraries
         .target(name: "TributaryWire", swiftSettings: strict),
+        .target(name: "TributaryCrypto", swiftSettings: strict),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression"], swiftSettings: strict),
@@ -86,6 +87,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "TributaryNATSProtocolTests", dependencies: ["TributaryNATSProtocol", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryCryptoTests", dependencies: ["TributaryCrypto"], swiftSettings: strict),
         .testTarget(name: "TributaryWireTests", dependencies: ["TributaryWire", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryCompressionTests", dependencies: ["TributaryCompression", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
