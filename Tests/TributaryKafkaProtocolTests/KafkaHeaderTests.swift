@@ -22,7 +22,7 @@ struct KafkaHeaderTests {
         #expect(KafkaAPIKey.produce.deprecatedVersions == 0...6)
         #expect(KafkaAPIKey(rawValue: 18) == .apiVersions)
         #expect(KafkaAPIKey.apiVersions.description == "ApiVersions(18)")
-        #expect(KafkaAPIKey.allCases.count == 19)
+        #expect(KafkaAPIKey.allCases.count == 21)
     }
 
     @Test("request header bytes for versions 0, 1 and 2")
@@ -68,8 +68,8 @@ struct KafkaHeaderTests {
         let metadataHeader = try KafkaRequestHeader(from: &wrongAPI)
         #expect(throws: WireDecodingError.self) { _ = try KafkaFraming.decodeRequestBody(ProduceRequest.self, header: metadataHeader, from: &wrongAPI) }
 
-        // An API Tributary does not implement (SaslHandshake, 17) is read with header v1.
-        var unknown = ByteReader(hexBytes("0011 0001 00000005 0002 6964 AB"))
+        // An API Tributary does not implement (DeleteRecords, 21) is read with header v1.
+        var unknown = ByteReader(hexBytes("0015 0001 00000005 0002 6964 AB"))
         let unknownHeader = try KafkaRequestHeader(from: &unknown)
         #expect(unknownHeader.api == nil && unknownHeader.clientID == "id" && unknown.remainingCount == 1)
     }

@@ -24,6 +24,8 @@ let allMessageTypes: [any KafkaMessage.Type] = [
     DescribeConfigsRequest.self, DescribeConfigsResponse.self,
     CreatePartitionsRequest.self, CreatePartitionsResponse.self,
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
+    SaslHandshakeRequest.self, SaslHandshakeResponse.self,
+    SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
 ]
 
 /// Parses hex such as `"00 03 61 62"`; spaces, newlines and `//` comments to the end of a line

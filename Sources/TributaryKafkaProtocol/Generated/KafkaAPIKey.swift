@@ -72,6 +72,11 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
     /// Upstream versions 0-5, supported 0-5, flexible from 3.
     case listGroups = 16
 
+    /// Chooses the SASL mechanism of a connection before authentication (KIP-43).
+    ///
+    /// Upstream versions 0-1, supported 1; upstream deprecates 0.
+    case saslHandshake = 17
+
     /// Version negotiation: which APIs and versions the broker supports.
     ///
     /// Upstream versions 0-4, supported 0-4, flexible from 3.
@@ -91,6 +96,11 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
     ///
     /// Upstream versions 0-4, supported 0-4, flexible from 4; upstream deprecates 0.
     case describeConfigs = 32
+
+    /// Carries one SASL token each way after a SaslHandshake (KIP-152).
+    ///
+    /// Upstream versions 0-2, supported 0-2, flexible from 2.
+    case saslAuthenticate = 36
 
     /// Adds partitions to topics.
     ///
@@ -118,10 +128,12 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .syncGroup: "SyncGroup"
         case .describeGroups: "DescribeGroups"
         case .listGroups: "ListGroups"
+        case .saslHandshake: "SaslHandshake"
         case .apiVersions: "ApiVersions"
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
         case .describeConfigs: "DescribeConfigs"
+        case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
         case .deleteGroups: "DeleteGroups"
         }
@@ -147,10 +159,12 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .syncGroup: 0...5
         case .describeGroups: 0...5
         case .listGroups: 0...5
+        case .saslHandshake: 1...1
         case .apiVersions: 0...4
         case .createTopics: 0...7
         case .deleteTopics: 0...6
         case .describeConfigs: 0...4
+        case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
         case .deleteGroups: 0...2
         }
@@ -173,10 +187,12 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .syncGroup: 4
         case .describeGroups: 5
         case .listGroups: 3
+        case .saslHandshake: nil
         case .apiVersions: 3
         case .createTopics: 5
         case .deleteTopics: 4
         case .describeConfigs: 4
+        case .saslAuthenticate: 2
         case .createPartitions: 2
         case .deleteGroups: 2
         }
@@ -198,10 +214,12 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .syncGroup: nil
         case .describeGroups: nil
         case .listGroups: nil
+        case .saslHandshake: 0...0
         case .apiVersions: nil
         case .createTopics: 0...1
         case .deleteTopics: 0...0
         case .describeConfigs: 0...0
+        case .saslAuthenticate: nil
         case .createPartitions: nil
         case .deleteGroups: 0...0
         }

@@ -44,6 +44,10 @@ from kafka.protocol.consumer import (
     OffsetFetchRequest, OffsetFetchResponse,
     SyncGroupRequest, SyncGroupResponse,
 )
+from kafka.protocol.sasl import (
+    SaslAuthenticateRequest, SaslAuthenticateResponse,
+    SaslHandshakeRequest, SaslHandshakeResponse,
+)
 from kafka.protocol.old import admin as old_admin
 from kafka.protocol.old import commit as old_commit
 from kafka.protocol.old import list_offsets as old_list_offsets
@@ -625,6 +629,51 @@ def delete_groups_request_v2():
 @case('DeleteGroups')
 def delete_groups_response_v2():
     return 'DeleteGroupsResponse v2', delete_groups_response(2)
+
+
+# SaslHandshake: 1 (version 0 sends tokens outside Kafka's framing; Tributary does not speak it)
+
+
+@case('SaslHandshake')
+def sasl_handshake_request_v1():
+    return 'SaslHandshakeRequest v1', new_style(SaslHandshakeRequest, 1, mechanism='SCRAM-SHA-256')
+
+
+@case('SaslHandshake')
+def sasl_handshake_response_v1():
+    return 'SaslHandshakeResponse v1', new_style(SaslHandshakeResponse, 1,
+        error_code=33, mechanisms=['PLAIN', 'SCRAM-SHA-512'])
+
+
+# SaslAuthenticate: 0...2
+
+
+@case('SaslAuthenticate')
+def sasl_authenticate_request_v0():
+    return 'SaslAuthenticateRequest v0', new_style(SaslAuthenticateRequest, 0, auth_bytes=b'\x00alice\x00pw')
+
+
+@case('SaslAuthenticate')
+def sasl_authenticate_response_v0():
+    return 'SaslAuthenticateResponse v0', new_style(SaslAuthenticateResponse, 0,
+        error_code=58, error_message='bad credentials', auth_bytes=b'')
+
+
+@case('SaslAuthenticate')
+def sasl_authenticate_request_v2():
+    return 'SaslAuthenticateRequest v2', new_style(SaslAuthenticateRequest, 2, auth_bytes=b'n,,n=alice,r=abc')
+
+
+@case('SaslAuthenticate')
+def sasl_authenticate_response_v1():
+    return 'SaslAuthenticateResponse v1', new_style(SaslAuthenticateResponse, 1,
+        error_code=0, error_message=None, auth_bytes=b'v=xyz', session_lifetime_ms=3600000)
+
+
+@case('SaslAuthenticate')
+def sasl_authenticate_response_v2():
+    return 'SaslAuthenticateResponse v2', new_style(SaslAuthenticateResponse, 2,
+        error_code=0, error_message=None, auth_bytes=b'v=xyz', session_lifetime_ms=3600000)
 
 
 def swift_blocks(path):
