@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TributaryCrypto", swiftSettings: strict),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
-        .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression"], swiftSettings: strict),
+        .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression", "TributaryCrypto"], swiftSettings: strict),
         .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryCompression", "TributaryTransport"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
