@@ -4,16 +4,22 @@ import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
 
-/// One TCP connection to one broker: an I/O thread that writes queued request frames and reads
-/// response frames, matching them to waiting callers by correlation id. Several requests may be
-/// in flight; Kafka answers them in order on one connection.
+/// One connection to one broker: an I/O thread that opens the byte stream
+/// (``KafkaClientConfiguration/streamFactory``), writes queued request frames and reads response
+/// frames, matching them to waiting callers by correlation id. Several requests may be in
+/// flight; Kafka answers them in order on one connection.
 ///
 /// The API versions are negotiated once at connect (ApiVersions), and every request is sent at
-/// the highest version both sides support.
+/// the highest version both sides support. With SASL configured the connection then
+/// authenticates (SaslHandshake, SaslAuthenticate) before anything else is sent, and again before
+/// the session lifetime the broker gave ends (KIP-368): new requests are held back, the requests
+/// in flight are answered, the exchange runs on the same connection, and the held requests go
+/// out after it.
 ///
-/// Concurrency: one `Mutex` guards the outbound bytes, the in-flight table and the closed state.
-/// Callers encode outside the lock, append under it and wake the I/O thread; completions run on
-/// the I/O thread after the lock is released and only resume continuations.
+/// Concurrency: one `Mutex` guards the outbound bytes, the in-flight table, the re-authentication
+/// phase and the closed state. Callers encode outside the lock, append under it and wake the I/O
+/// thread; completions run on the I/O thread after the lock is released and only resume
+/// continuations. Every operation on the stream happens on the I/O thread.
 final class KafkaBrokerConnection: Sendable {
     typealias Completion = @Sendable (Result<[UInt8], KafkaError>) -> Void
 
@@ -23,8 +29,29 @@ final class KafkaBrokerConnection: Sendable {
         let complete: Completion
     }
 
+    /// A request queued while the connection re-authenticates: sent once the exchange is done.
+    private struct Held {
+        var frame: [UInt8]
+        var id: Int32
+        var pending: Pending?
+    }
+
+    /// Where the connection stands with SASL re-authentication (KIP-368).
+    private enum ReauthPhase {
+        /// No session limit (no SASL, or a lifetime of 0).
+        case none
+        /// Re-authenticate at this time.
+        case scheduled(ContinuousClock.Instant)
+        /// New requests are held; waiting for the requests in flight to be answered.
+        case draining
+        /// The SASL exchange is running; only its frames are sent.
+        case exchanging
+    }
+
     private struct State {
         var outbound: [UInt8] = []
+        var held: [Held] = []
+        var reauth = ReauthPhase.none
         var pending: [Int32: Pending] = [:]
         var nextCorrelationID: Int32 = 1
         var closedError: KafkaError?
@@ -35,14 +62,27 @@ final class KafkaBrokerConnection: Sendable {
         var unanswered: Set<Int32> = []
         var unansweredOrder: [Int32] = []
 
+        /// Whether requests are held back for a re-authentication.
+        var isHolding: Bool {
+            switch reauth {
+            case .draining, .exchanging: true
+            case .none, .scheduled: false
+            }
+        }
+
         /// Gives `frame` the next correlation id and queues it for writing; `pending` waits for
-        /// the response, nil marks a request the broker does not answer. Returns the error the
-        /// connection closed with, if it did (nothing is queued then).
-        mutating func queue(_ frame: inout [UInt8], pending: Pending?) -> KafkaError? {
+        /// the response, nil marks a request the broker does not answer. While the connection
+        /// re-authenticates, only `authenticating` frames go out; others are held until it is
+        /// done. Returns the error the connection closed with, if it did (nothing is queued then).
+        mutating func queue(_ frame: inout [UInt8], pending: Pending?, authenticating: Bool = false) -> KafkaError? {
             if let closedError { return closedError }
             let id = nextCorrelationID
             nextCorrelationID = id == Int32.max ? 1 : id + 1
             KafkaBrokerConnection.patchCorrelationID(id, in: &frame)
+            if isHolding && !authenticating {
+                held.append(Held(frame: frame, id: id, pending: pending))
+                return nil
+            }
             if let pending {
                 self.pending[id] = pending
             } else {
@@ -50,6 +90,15 @@ final class KafkaBrokerConnection: Sendable {
             }
             outbound.append(contentsOf: frame)
             return nil
+        }
+
+        /// Ends a re-authentication: the held requests go out in the order they were queued.
+        mutating func releaseHeld() {
+            for item in held {
+                if let pending = item.pending { self.pending[item.id] = pending } else { rememberUnanswered(item.id) }
+                outbound.append(contentsOf: item.frame)
+            }
+            held.removeAll()
         }
 
         mutating func rememberUnanswered(_ id: Int32) {
@@ -68,52 +117,47 @@ final class KafkaBrokerConnection: Sendable {
     /// The broker's node id, or nil for a bootstrap connection.
     let nodeID: Int32?
     private let configuration: KafkaClientConfiguration
-    private let socket: TCPSocket
+    private let address: KafkaBrokerAddress
     private let wakeup: WakeupPipe
     private let state = Mutex(State())
 
-    private init(socket: TCPSocket, wakeup: WakeupPipe, nodeID: Int32?, configuration: KafkaClientConfiguration) {
-        self.socket = socket
+    private init(address: KafkaBrokerAddress, wakeup: WakeupPipe, nodeID: Int32?, configuration: KafkaClientConfiguration) {
+        self.address = address
         self.wakeup = wakeup
-        self.endpoint = socket.endpoint
+        self.endpoint = address.description
         self.nodeID = nodeID
         self.configuration = configuration
     }
 
-    // The pipe outlives the I/O thread: callers may still wake it after the socket closed.
+    // The pipe outlives the I/O thread: callers may still wake it after the stream closed.
     deinit { wakeup.close() }
 
-    /// Connects, starts the I/O thread and negotiates API versions.
+    /// Starts the I/O thread, which opens the stream; then negotiates API versions and, when
+    /// configured, authenticates with SASL.
     ///
-    /// - Throws: ``KafkaError`` `connectionFailed` when no address connects, or the error of the
-    ///   ApiVersions exchange.
+    /// - Throws: ``KafkaError`` `connectionFailed` when no address connects, the error of the
+    ///   ApiVersions exchange, `unsupportedSASLMechanism` or `authenticationFailed`.
     static func open(_ address: KafkaBrokerAddress, nodeID: Int32?, configuration: KafkaClientConfiguration) async throws(KafkaError) -> KafkaBrokerConnection {
-        // The blocking connect runs on its own thread, never on the concurrency pool.
-        let result: Result<(TCPSocket, WakeupPipe), KafkaError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(TransportError) {
-                    let socket = try TCPSocket.connect(host: address.host, port: address.port, timeout: configuration.connectTimeout)
-                    do throws(TransportError) {
-                        let pipe = try WakeupPipe()
-                        continuation.resume(returning: .success((socket, pipe)))
-                    } catch {
-                        socket.close()
-                        throw error
-                    }
-                } catch {
-                    continuation.resume(returning: .failure(KafkaError.from(error, connecting: true)))
-                }
-            }
-            thread.name = "tributary-kafka-connect"
+        let pipe: WakeupPipe
+        do throws(TransportError) {
+            pipe = try WakeupPipe()
+        } catch {
+            throw KafkaError.from(error, connecting: true)
+        }
+        let connection = KafkaBrokerConnection(address: address, wakeup: pipe, nodeID: nodeID, configuration: configuration)
+        // The blocking connect runs on the connection's own I/O thread, never on the concurrency
+        // pool; the thread keeps the stream for its whole life.
+        let connected: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
+            let thread = Thread { connection.ioMain { continuation.resume(returning: $0) } }
+            thread.name = "tributary-kafka-io"
             thread.start()
         }
-        let (socket, pipe) = try result.get()
-        let connection = KafkaBrokerConnection(socket: socket, wakeup: pipe, nodeID: nodeID, configuration: configuration)
-        let thread = Thread { connection.ioMain() }
-        thread.name = "tributary-kafka-io"
-        thread.start()
+        try connected.get()
         do throws(KafkaError) {
             try await connection.negotiateVersions()
+            if configuration.securityProtocol.usesSASL, let sasl = configuration.sasl {
+                try await connection.authenticate(sasl)
+            }
         } catch {
             connection.close(error)
             throw error
@@ -222,10 +266,10 @@ final class KafkaBrokerConnection: Sendable {
         frame[11] = UInt8(truncatingIfNeeded: value)
     }
 
-    private func enqueue(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, complete: @escaping Completion) {
+    private func enqueue(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, authenticating: Bool = false, complete: @escaping Completion) {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? configuration.requestTimeout)
         var frame = frame
-        if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete)) }) {
+        if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete), authenticating: authenticating) }) {
             complete(.failure(refused))
         } else {
             configuration.tracer?.sent(frame, api: api, broker: endpoint)
@@ -233,9 +277,9 @@ final class KafkaBrokerConnection: Sendable {
         }
     }
 
-    private func roundTrip(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?) async throws(KafkaError) -> [UInt8] {
+    private func roundTrip(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, authenticating: Bool = false) async throws(KafkaError) -> [UInt8] {
         let result: Result<[UInt8], KafkaError> = await withCheckedContinuation { continuation in
-            enqueue(frame, api: api, timeout: timeout) { continuation.resume(returning: $0) }
+            enqueue(frame, api: api, timeout: timeout, authenticating: authenticating) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }
@@ -274,6 +318,110 @@ final class KafkaBrokerConnection: Sendable {
         throw KafkaError(.unsupportedVersion, "\(endpoint) supports no ApiVersions version this client speaks (\(ApiVersionsRequest.supportedVersions))", broker: endpoint, api: .apiVersions)
     }
 
+    // MARK: - SASL (KIP-43, KIP-152, KIP-368)
+
+    /// Sends one request of the SASL exchange (it passes requests held for a re-authentication)
+    /// and decodes its response.
+    private func authenticationRoundTrip<Request: KafkaRequestMessage>(_ request: Request, version: Int16) async throws(KafkaError) -> Request.Response {
+        let frame = try encode(request, version: version)
+        let bytes = try await roundTrip(frame, api: Request.apiKey, timeout: nil, authenticating: true)
+        return try decode(Request.Response.self, frame: bytes, version: version).get()
+    }
+
+    /// Authenticates with `sasl`: SaslHandshake v1 names the mechanism, then SaslAuthenticate
+    /// carries the mechanism's tokens. Schedules the next authentication before the session the
+    /// broker granted ends.
+    ///
+    /// - Throws: ``KafkaError`` `unsupportedSASLMechanism` naming the broker's mechanisms,
+    ///   `authenticationFailed` with the broker's message and what to check, or the error of the
+    ///   round trip (`connectionLost`, `timedOut`, `protocolError`).
+    private func authenticate(_ sasl: KafkaSASL) async throws(KafkaError) {
+        let mechanism = sasl.mechanism.name
+        let handshakeVersion: Int16
+        do throws(KafkaError) {
+            handshakeVersion = try version(for: .saslHandshake)
+        } catch {
+            throw KafkaError(.unsupportedSASLMechanism, "\(endpoint) offers no SASL authentication this client speaks (its ApiVersions list no SaslHandshake version 1), so \(mechanism) cannot be used; check that this is the broker's SASL listener, or set securityProtocol = .plaintext for a listener without authentication",
+                             broker: endpoint, api: .saslHandshake, underlying: error)
+        }
+        let handshake = try await authenticationRoundTrip(SaslHandshakeRequest(mechanism: mechanism), version: handshakeVersion)
+        let handshakeCode = KafkaErrorCode(rawValue: handshake.errorCode)
+        if handshakeCode == .unsupportedSASLMechanism {
+            let offered = handshake.mechanisms.isEmpty ? "none" : handshake.mechanisms.joined(separator: ", ")
+            throw KafkaError(.unsupportedSASLMechanism, "\(endpoint) does not enable SASL mechanism \(mechanism); it offers \(offered). Set KafkaClientConfiguration.sasl to one of those (like sasl.mechanism), or enable \(mechanism) on the broker",
+                             brokerErrorCode: handshakeCode, broker: endpoint, api: .saslHandshake)
+        }
+        guard !handshakeCode.isError else {
+            throw Self.authenticationError(.broker(handshakeCode, api: .saslHandshake, broker: endpoint), mechanism: mechanism, user: sasl.username)
+        }
+
+        let authenticateVersion = try version(for: .saslAuthenticate)
+        var randomBytes = [UInt8](repeating: 0, count: 24)
+        var generator = SystemRandomNumberGenerator()   // getrandom(2) / arc4random: a secure source
+        for index in randomBytes.indices { randomBytes[index] = generator.next() }
+        var exchange: KafkaSASLExchange
+        var token: [UInt8]?
+        do throws(SASLError) {
+            exchange = try sasl.exchange(clientNonce: SCRAMClient.makeNonce(randomBytes: randomBytes))
+            token = try exchange.start()
+        } catch {
+            throw KafkaError(.invalidConfiguration, "cannot authenticate with \(mechanism): \(error); check KafkaClientConfiguration.sasl", broker: endpoint, underlying: error)
+        }
+        var lifetimeMs: Int64 = 0
+        while let outgoing = token {
+            let response = try await authenticationRoundTrip(SaslAuthenticateRequest(authBytes: outgoing), version: authenticateVersion)
+            let code = KafkaErrorCode(rawValue: response.errorCode)
+            if code.isError {
+                var text = "\(code.name) (\(code.rawValue))"
+                if let message = response.errorMessage, !message.isEmpty { text += ": \(message)" }
+                throw KafkaError(.authenticationFailed, "\(endpoint) refused SASL \(mechanism) authentication of user \"\(sasl.username)\": \(text). Check the user name, password and mechanism in KafkaClientConfiguration.sasl (sasl.username, sasl.password, sasl.mechanism) and that the user exists on the broker with credentials for \(mechanism); retrying will not help",
+                                 brokerErrorCode: code, broker: endpoint, api: .saslAuthenticate)
+            }
+            lifetimeMs = response.sessionLifetimeMs
+            do throws(SASLError) {
+                token = try exchange.responseReceived(response.authBytes)
+            } catch {
+                throw KafkaError(.authenticationFailed, "SASL \(mechanism) authentication with \(endpoint) failed: \(error)", broker: endpoint, api: .saslAuthenticate, underlying: error)
+            }
+        }
+        authenticated(sessionLifetimeMs: lifetimeMs)
+    }
+
+    private static func authenticationError(_ error: KafkaError, mechanism: String, user: String) -> KafkaError {
+        var wrapped = error
+        wrapped.code = .authenticationFailed
+        wrapped.message = "SASL \(mechanism) handshake for user \"\(user)\" failed: \(error.message)"
+        return wrapped
+    }
+
+    /// Records a successful authentication: schedules the next one at 85–95 % of the session
+    /// lifetime (as the Java client does, so a fleet does not re-authenticate at once) and sends
+    /// the requests held while it ran.
+    private func authenticated(sessionLifetimeMs: Int64) {
+        let next: ContinuousClock.Instant? = if sessionLifetimeMs > 0 {
+            ContinuousClock.now.advanced(by: .milliseconds(sessionLifetimeMs) * Double.random(in: 0.85...0.95))
+        } else {
+            nil
+        }
+        state.withLock { state in
+            state.reauth = next.map { .scheduled($0) } ?? .none
+            state.releaseHeld()
+        }
+        wakeup.wake()
+    }
+
+    /// Runs when the I/O thread found the session about to end and nothing in flight.
+    private func reauthenticate() async {
+        guard let sasl = configuration.sasl else { return }
+        do throws(KafkaError) {
+            try await authenticate(sasl)
+        } catch {
+            var failure = error
+            failure.message = "re-authentication before the SASL session ended failed: " + error.message
+            close(failure)
+        }
+    }
+
     // MARK: - I/O thread
 
     /// How many of the peer's first bytes an error quotes.
@@ -302,7 +450,19 @@ final class KafkaBrokerConnection: Sendable {
         return text + (bytes.count >= excerptLength ? "…\"" : "\"")
     }
 
-    private func ioMain() {
+    /// The I/O thread: opens the stream, reports the outcome through `connected`, then moves
+    /// bytes until the connection closes.
+    private func ioMain(connected: (Result<Void, KafkaError>) -> Void) {
+        let stream: any TransportStream
+        do throws(TransportError) {
+            stream = try configuration.streamFactory(address.host, address.port, configuration.connectTimeout)
+        } catch {
+            let failure = KafkaError.from(error, connecting: true)
+            state.withLock { if $0.closedError == nil { $0.closedError = failure } }
+            connected(.failure(failure))
+            return
+        }
+        connected(.success(()))
         var decoder = KafkaFrameDecoder(maxFrameSize: configuration.maxResponseSize)
         var writing: [UInt8] = []
         var written = 0
@@ -317,7 +477,7 @@ final class KafkaBrokerConnection: Sendable {
         loop: while true {
             // Take queued bytes and check deadlines.
             let now = ContinuousClock.now
-            let (closed, expired, nextDeadline): (KafkaError?, Bool, ContinuousClock.Instant?) = state.withLock { state in
+            let (closed, expired, nextDeadline, startReauth): (KafkaError?, Bool, ContinuousClock.Instant?, Bool) = state.withLock { state in
                 if written == writing.count && !state.outbound.isEmpty {
                     swap(&writing, &state.outbound)
                     state.outbound.removeAll(keepingCapacity: true)
@@ -329,9 +489,20 @@ final class KafkaBrokerConnection: Sendable {
                     if pending.deadline <= now { expired = true }
                     next = next.map { min($0, pending.deadline) } ?? pending.deadline
                 }
-                return (state.closedError, expired, next)
+                // KIP-368: once the session is about to end, hold new requests; when every
+                // request sent so far is answered, run the SASL exchange again.
+                var startReauth = false
+                if case .scheduled(let at) = state.reauth {
+                    if at <= now { state.reauth = .draining } else { next = next.map { min($0, at) } ?? at }
+                }
+                if case .draining = state.reauth, state.pending.isEmpty, state.outbound.isEmpty, written == writing.count {
+                    state.reauth = .exchanging
+                    startReauth = true
+                }
+                return (state.closedError, expired, next, startReauth)
             }
             if let closed { failure = closed; break loop }
+            if startReauth { Task { await self.reauthenticate() } }
             if expired {
                 failure = KafkaError(.timedOut, "no response from \(endpoint) within the request timeout; the connection is closed (raise requestTimeout if the broker is slow)", broker: endpoint)
                 break loop
@@ -341,7 +512,7 @@ final class KafkaBrokerConnection: Sendable {
             do throws(TransportError) {
                 while written < writing.count {
                     let result = try writing.withBytes { (raw) throws(TransportError) in
-                        try socket.write(UnsafeRawBufferPointer(rebasing: raw[written...]))
+                        try stream.write(UnsafeRawBufferPointer(rebasing: raw[written...]))
                     }
                     guard case .bytes(let n) = result else { break }
                     written += n
@@ -357,7 +528,7 @@ final class KafkaBrokerConnection: Sendable {
 
             var waitMilliseconds: Int32 = 1000
             if let nextDeadline { waitMilliseconds = min(waitMilliseconds, max(0, (nextDeadline - now).pollMilliseconds)) }
-            var fds = (pollfd(fd: socket.fd, events: Int16(POLLIN) | (written < writing.count ? Int16(POLLOUT) : 0), revents: 0),
+            var fds = (pollfd(fd: stream.descriptor, events: Int16(POLLIN) | (written < writing.count ? Int16(POLLOUT) : 0), revents: 0),
                        pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0))
             let ready = withUnsafeMutableBytes(of: &fds) { pointer in
                 pointer.withMemoryRebound(to: pollfd.self) { poll($0.baseAddress, 2, waitMilliseconds) }
@@ -370,16 +541,18 @@ final class KafkaBrokerConnection: Sendable {
             if fds.1.revents != 0 { wakeup.drain() }
             guard fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 else { continue }
 
-            // Read what is there and hand out complete frames.
+            // Read what is there and hand out complete frames. A stream that buffers inside
+            // itself (TLS) may hold bytes the descriptor no longer signals, so read until it says
+            // it would block; a plain socket stops at a short read.
             do throws(TransportError) {
                 while true {
-                    let result = try socket.read(into: readBuffer)
+                    let result = try stream.read(into: readBuffer)
                     guard case .bytes(let n) = result else { break }
                     if firstBytes.count < Self.excerptLength {
                         firstBytes += UnsafeRawBufferPointer(rebasing: readBuffer[0..<min(n, Self.excerptLength - firstBytes.count)])
                     }
                     decoder.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-                    if n < readBuffer.count { break }
+                    if n < readBuffer.count && stream.allowsConcurrentWrite { break }
                 }
             } catch {
                 failure = KafkaError.from(error, connecting: false)
@@ -415,13 +588,14 @@ final class KafkaBrokerConnection: Sendable {
         let error = failure ?? KafkaError(.connectionLost, "the connection to \(endpoint) ended", broker: endpoint)
         let pending: [Pending] = state.withLock { state in
             if state.closedError == nil { state.closedError = error.code == .timedOut ? KafkaError(.connectionLost, error.message, broker: endpoint) : error }
-            let all = Array(state.pending.values)
+            let all = Array(state.pending.values) + state.held.compactMap(\.pending)
             state.pending.removeAll()
+            state.held.removeAll()
             state.outbound.removeAll()
             return all
         }
-        socket.shutdown()
-        socket.close()
+        stream.shutdown()
+        stream.close()
         let now = ContinuousClock.now
         for item in pending {
             var itemError = error

@@ -1,3 +1,4 @@
+import TributaryTransport
 import TributaryWire
 
 #if canImport(Glibc)
@@ -74,7 +75,8 @@ extension Substring {
 /// Settings shared by every part of the Kafka client: where to bootstrap, timeouts and retries.
 ///
 /// `init()` gives a working setup; bootstrap servers come from `KAFKA_BROKERS` when set.
-public struct KafkaClientConfiguration: Sendable {
+/// Printing a configuration never shows the SASL password.
+public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The default bootstrap list when `KAFKA_BROKERS` is not set: `localhost:9092`.
     public static let defaultBootstrapServers = [KafkaBrokerAddress(host: "localhost", port: 9092)]
     /// Default client id: `tributary`.
@@ -119,8 +121,22 @@ public struct KafkaClientConfiguration: Sendable {
     /// Whether the client reports every request it sends on ``KafkaClient/requestTraces``, like
     /// librdkafka's `debug=protocol`. Default false.
     public var traceRequests = false
+    /// How connections are secured, like `security.protocol`. Default `.plaintext`;
+    /// `.saslPlaintext` authenticates every connection with ``sasl``. TLS (`.ssl`, `.saslSSL`)
+    /// is not available yet and fails `connect` with `invalidConfiguration`.
+    public var securityProtocol: KafkaSecurityProtocol = KafkaClientConfiguration.defaultSecurityProtocol
+    /// SASL mechanism and credentials, like `sasl.mechanism`, `sasl.username` and
+    /// `sasl.password`. Default nil. Needs ``securityProtocol`` `.saslPlaintext`.
+    public var sasl: KafkaSASL?
+    /// Opens each broker connection's byte stream (default: TCP, `SocketStream.tcp`). It runs on
+    /// the connection's I/O thread, which then performs every read and write of the stream, so a
+    /// stream that must stay on one thread (`allowsConcurrentWrite == false`, such as TLS) fits.
+    public var streamFactory: TransportStreamFactory = SocketStream.tcp
     /// Where connections report requests when ``traceRequests`` is on (set by the client).
     var tracer: KafkaRequestTracer?
+
+    /// The default security protocol: `.plaintext`.
+    public static let defaultSecurityProtocol = KafkaSecurityProtocol.plaintext
 
     /// A configuration with every default; bootstrap servers from `KAFKA_BROKERS` if it is set
     /// and valid.
@@ -145,7 +161,35 @@ public struct KafkaClientConfiguration: Sendable {
         guard connectTimeout > .zero else { throw KafkaError(.invalidConfiguration, "connectTimeout must be positive") }
         guard requestTimeout > .zero else { throw KafkaError(.invalidConfiguration, "requestTimeout must be positive") }
         guard maxResponseSize >= 1024 else { throw KafkaError(.invalidConfiguration, "maxResponseSize must be at least 1024 bytes") }
+        if securityProtocol.usesTLS {
+            throw KafkaError(.invalidConfiguration, "securityProtocol \(securityProtocol) needs TLS, which this version of Tributary does not have yet; use .plaintext or .saslPlaintext, or terminate TLS in a local proxy")
+        }
+        if securityProtocol.usesSASL {
+            guard let sasl else {
+                throw KafkaError(.invalidConfiguration, "securityProtocol is \(securityProtocol) but sasl is nil; set KafkaClientConfiguration.sasl, e.g. .scramSHA512(username:password:) (like sasl.mechanism, sasl.username and sasl.password)")
+            }
+            guard !sasl.username.isEmpty, !sasl.username.utf8.contains(0) else {
+                throw KafkaError(.invalidConfiguration, "sasl.username must not be empty or contain NUL")
+            }
+            if sasl.mechanism == .plain, sasl.password.utf8.contains(0) {
+                throw KafkaError(.invalidConfiguration, "sasl.password must not contain NUL for PLAIN")
+            }
+        } else if let sasl {
+            throw KafkaError(.invalidConfiguration, "sasl is set (\(sasl.mechanism)) but securityProtocol is \(securityProtocol), which does not authenticate; set securityProtocol = .saslPlaintext (like security.protocol=SASL_PLAINTEXT)")
+        }
     }
+
+    /// Every setting, with the SASL password redacted.
+    public var description: String {
+        let servers = bootstrapServers.map(\.description).joined(separator: ",")
+        return "KafkaClientConfiguration(bootstrapServers: \(servers), clientID: \(clientID), securityProtocol: \(securityProtocol), "
+            + "sasl: \(sasl.map(\.description) ?? "nil"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), "
+            + "retryBackoff: \(retryBackoff), retryBackoffMax: \(retryBackoffMax), operationTimeout: \(operationTimeout), "
+            + "maxResponseSize: \(maxResponseSize), allowAutoTopicCreation: \(allowAutoTopicCreation), traceRequests: \(traceRequests))"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
 }
 
 extension Duration {

@@ -67,6 +67,8 @@ final class KafkaCluster: Sendable {
             do throws(KafkaError) {
                 return (try await connection(to: broker.nodeID), broker)
             } catch {
+                // Wrong credentials are wrong for every broker: say so at once.
+                if error.isAuthenticationError || error.code == .invalidConfiguration { throw error }
                 lastError = error
             }
         }
@@ -85,6 +87,7 @@ final class KafkaCluster: Sendable {
                 old?.close()
                 return (connection, Self.bootstrapBroker(connection))
             } catch {
+                if error.isAuthenticationError || error.code == .invalidConfiguration { throw error }
                 lastError = error
             }
         }

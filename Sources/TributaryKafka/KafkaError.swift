@@ -38,6 +38,13 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// The position of a partition is out of range and the reset policy is `none`.
         public static let offsetOutOfRange = Code("offsetOutOfRange")
+        /// SASL authentication failed: wrong credentials, an unknown user, a broker that could
+        /// not prove it knows the password (SCRAM), or a broken exchange. Not retriable: the
+        /// connection is closed; fix ``KafkaClientConfiguration/sasl``.
+        public static let authenticationFailed = Code("authenticationFailed")
+        /// The broker does not enable the configured SASL mechanism (or offers no SASL at all);
+        /// the message names the mechanisms it offers. Not retriable.
+        public static let unsupportedSASLMechanism = Code("unsupportedSASLMechanism")
         /// The name of the code.
         public var description: String { name }
     }
@@ -123,7 +130,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// Whether the connection this came from is gone.
     public var isConnectionFatal: Bool {
         code == .connectionLost || code == .connectionFailed || code == .protocolError
+            || code == .authenticationFailed || code == .unsupportedSASLMechanism
     }
+
+    /// Whether the error says the client's own credentials or mechanism are wrong: trying another
+    /// broker or trying again will not help.
+    var isAuthenticationError: Bool { code == .authenticationFailed || code == .unsupportedSASLMechanism }
 
     /// Whether the error means the client's metadata is stale (leader moved, topic unknown).
     var invalidatesMetadata: Bool {

@@ -101,6 +101,12 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
         return escaped
     }
 
+    /// Whether the client-first message was sent and the server-first message is awaited.
+    var awaitsServerFirst: Bool {
+        if case .sentClientFirst = state { return true }
+        return false
+    }
+
     /// Whether the server has proved itself and the exchange is complete.
     public var isAuthenticated: Bool {
         if case .authenticated = state { return true }
