@@ -8,3 +8,14 @@
 @_exported import enum TributaryKafkaProtocol.KafkaPartitionAssignor
 @_exported import enum TributaryKafkaProtocol.KafkaTimestampType
 @_exported import enum TributaryCompression.KafkaCompressionCodec
+// SASL: the protocol layer's mechanism types and its error (found in `KafkaError.underlying`).
+@_exported import struct TributaryKafkaProtocol.SCRAMClient
+@_exported import enum TributaryKafkaProtocol.SASLError
+@_exported import enum TributaryKafkaProtocol.SASLPlain
+@_exported import struct TributaryKafkaProtocol.KafkaSASLExchange
+// The stream a connection runs on (`KafkaClientConfiguration.streamFactory`).
+@_exported import protocol TributaryTransport.TransportStream
+@_exported import typealias TributaryTransport.TransportStreamFactory
+@_exported import class TributaryTransport.SocketStream
+@_exported import struct TributaryTransport.TCPSocket
+@_exported import struct TributaryTransport.TransportError

@@ -31,3 +31,24 @@ struct ImportTributaryKafkaOnlyTests {
         #expect(!"\(KafkaRebalanceEvent.lost([KafkaTopicPartitions(topic: "a", partitions: [0])]))".contains("TributaryKafkaProtocol"))
     }
 }
+
+@Suite("import TributaryKafka names the security and transport types")
+struct ImportTributaryKafkaSecurityTests {
+    @Test func securityAndStreamTypesAreNameable() {
+        var configuration = KafkaClientConfiguration()
+        configuration.securityProtocol = KafkaSecurityProtocol.saslPlaintext
+        configuration.sasl = KafkaSASL.scramSHA512(username: "orders", password: "hunter2-secret")
+        let factory: TransportStreamFactory = SocketStream.tcp
+        configuration.streamFactory = factory
+        let mechanism: KafkaSASL.Mechanism = .scramSHA256
+        let scram: SCRAMClient.Mechanism = .sha512
+        let error: SASLError = .serverSignatureMismatch
+        let transport = TransportError(code: .closedByPeer, endpoint: "h:1", message: "x")
+        let result: TCPSocket.IOResult = .wouldBlock
+        let stream: (any TransportStream)? = nil
+        #expect("\(mechanism)" == "SCRAM-SHA-256" && "\(scram)" == "SCRAM-SHA-512")
+        #expect(!"\(error)".isEmpty && !"\(transport)".isEmpty && result == .wouldBlock && stream == nil)
+        #expect(throws: SASLError.self) { try SASLPlain.initialResponse(username: "", password: "x") }
+        #expect(throws: Never.self) { _ = try KafkaSASLExchange(.plain(username: "u", password: "p"), clientNonce: "n") }
+    }
+}
