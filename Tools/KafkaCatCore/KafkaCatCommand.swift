@@ -183,6 +183,7 @@ public struct KafkaCatCommand: ToolCommand {
             try properties.applyFile(String(decoding: data, as: UTF8.self), path: path)
         }
         try properties.apply(propertyArguments)
+        try properties.checkSecurity()
         if let codec = arguments.value("compression") { properties.compression = try KafkaCatProperties.codec(codec, what: "-z") }
         if let contexts = arguments.value("debug") { properties.debug = try KafkaCatProperties.debugContexts(contexts, what: "-d") }
         if let text = arguments.value("metadata-timeout") {

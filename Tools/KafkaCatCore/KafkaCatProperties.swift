@@ -66,6 +66,15 @@ public struct KafkaCatProperties: Sendable {
     public var maxPartitionFetchBytes: Int?
     /// `isolation.level`: read_committed or read_uncommitted.
     public var isolationLevel: KafkaIsolationLevel?
+    /// `security.protocol`: plaintext or sasl_plaintext (ssl and sasl_ssl are refused at connect
+    /// until TLS is available).
+    public var securityProtocol: KafkaSecurityProtocol?
+    /// `sasl.mechanism` / `sasl.mechanisms`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    public var saslMechanism: KafkaSASL.Mechanism?
+    /// `sasl.username`.
+    public var saslUsername: String?
+    /// `sasl.password`. Never printed (`-X dump` shows `[redacted]`).
+    public var saslPassword: String?
     /// Every `key=value` applied, in order (for `-X dump`).
     public private(set) var assignments: [(key: String, value: String)] = []
 
@@ -105,6 +114,10 @@ public struct KafkaCatProperties: Sendable {
         Entry(name: "max.partition.fetch.bytes", aliases: [], target: "KafkaConsumerConfiguration.maxPartitionFetchBytes", help: "largest fetch per partition"),
         Entry(name: "isolation.level", aliases: [], target: "KafkaConsumerConfiguration.isolationLevel", help: "read_committed or read_uncommitted"),
         Entry(name: "auto.offset.reset", aliases: [], target: "KafkaConsumerConfiguration.autoOffsetReset", help: "smallest/earliest, largest/latest or error"),
+        Entry(name: "security.protocol", aliases: [], target: "KafkaClientConfiguration.securityProtocol", help: "plaintext or sasl_plaintext (ssl, sasl_ssl: not available yet)"),
+        Entry(name: "sasl.mechanism", aliases: ["sasl.mechanisms"], target: "KafkaClientConfiguration sasl mechanism", help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (needs security.protocol=sasl_plaintext)"),
+        Entry(name: "sasl.username", aliases: [], target: "KafkaClientConfiguration sasl user name", help: "SASL user name"),
+        Entry(name: "sasl.password", aliases: [], target: "KafkaClientConfiguration sasl password", help: "SASL password (never printed; -X dump shows [redacted])"),
         Entry(name: "enable.partition.eof", aliases: [], target: "(always on)", help: "accepted for kcat compatibility"),
         Entry(name: "session.timeout.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.sessionTimeout", help: "-G: session timeout"),
         Entry(name: "heartbeat.interval.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.heartbeatInterval", help: "-G: heartbeat interval"),
@@ -285,6 +298,21 @@ public struct KafkaCatProperties: Sendable {
             case "read_uncommitted": isolationLevel = .readUncommitted
             default: throw UsageError("invalid -X isolation.level=\(value): expected read_committed or read_uncommitted")
             }
+        case "security.protocol":
+            guard let chosen = KafkaSecurityProtocol(name: value) else {
+                throw UsageError("invalid -X security.protocol=\(value): expected plaintext, ssl, sasl_plaintext or sasl_ssl")
+            }
+            securityProtocol = chosen
+        case "sasl.mechanism", "sasl.mechanisms":
+            guard let chosen = KafkaSASL.Mechanism(name: value) else {
+                throw UsageError("invalid -X \(key)=\(value): kafka-cat speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
+            }
+            saslMechanism = chosen
+        case "sasl.username":
+            guard !value.isEmpty else { throw UsageError("invalid -X sasl.username: must not be empty") }
+            saslUsername = value
+        case "sasl.password":
+            saslPassword = value
         default:
             throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", ") + " (-X list describes them)")
         }
@@ -336,6 +364,25 @@ public struct KafkaCatProperties: Sendable {
         }
     }
 
+    /// Checks that the security properties fit together: a SASL `security.protocol` needs
+    /// `sasl.mechanism`, `sasl.username` and `sasl.password` (librdkafka's default mechanism,
+    /// GSSAPI, is not spoken), and SASL properties need a SASL `security.protocol`.
+    ///
+    /// - Throws: `UsageError` naming the missing or contradicting property.
+    public func checkSecurity() throws(UsageError) {
+        let given = saslMechanism != nil || saslUsername != nil || saslPassword != nil
+        if securityProtocol?.usesSASL == true {
+            guard saslMechanism != nil else {
+                throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.mechanism=PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (kafka-cat does not speak librdkafka's default, GSSAPI)")
+            }
+            guard saslUsername != nil, saslPassword != nil else {
+                throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.username and -X sasl.password")
+            }
+        } else if given {
+            throw UsageError("-X sasl.* is set but security.protocol is \(securityProtocol?.rawValue.lowercased() ?? "plaintext (the default)"); add -X security.protocol=sasl_plaintext")
+        }
+    }
+
     /// Applies the client-wide properties; `producing` selects librdkafka's default for
     /// `allow.auto.create.topics` (a producer may create the topic it writes to, if the broker
     /// allows it).
@@ -346,6 +393,10 @@ public struct KafkaCatProperties: Sendable {
         if let retryBackoff { configuration.retryBackoff = retryBackoff }
         if let retryBackoffMax { configuration.retryBackoffMax = max(retryBackoffMax, configuration.retryBackoff) }
         configuration.allowAutoTopicCreation = allowAutoTopicCreation ?? producing
+        if let securityProtocol { configuration.securityProtocol = securityProtocol }
+        if let saslMechanism, let saslUsername, let saslPassword {
+            configuration.sasl = KafkaSASL(mechanism: saslMechanism, username: saslUsername, password: saslPassword)
+        }
     }
 
     /// Applies the producer properties.
