@@ -35,6 +35,7 @@ Every event is one line on stderr, for the tests to count:
 """
 import argparse
 import asyncio
+import signal
 import struct
 import sys
 import time
@@ -328,6 +329,10 @@ async def main():
 
 
 if __name__ == "__main__":
+    # A process started from a Swift test inherits the spawning thread's signal mask, which
+    # blocks SIGTERM; the tests stop the front with SIGTERM, so unblock it and exit on it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
