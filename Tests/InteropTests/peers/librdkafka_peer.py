@@ -33,11 +33,28 @@ Records travel as JSON lines, bytes as hex so that null, empty and binary stay d
         Reads hex keys from stdin, one per line, produces one record per key with the
         PARTITIONER (default murmur2_random, the Java client's placement) and prints the
         partition librdkafka chose for each key, one number per line, in input order.
+
+SASL: with PEER_SASL_MECHANISM, PEER_SASL_USERNAME and PEER_SASL_PASSWORD in the environment,
+every client uses security.protocol=SASL_PLAINTEXT with those settings.
 """
 import json
+import os
 import sys
 
 from confluent_kafka import Consumer, Producer, TopicPartition
+
+
+def secured(config):
+    """Adds the SASL settings from the environment, if any."""
+    mechanism = os.environ.get("PEER_SASL_MECHANISM")
+    if mechanism:
+        config.update({
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": mechanism,
+            "sasl.username": os.environ["PEER_SASL_USERNAME"],
+            "sasl.password": os.environ["PEER_SASL_PASSWORD"],
+        })
+    return config
 
 
 def unhex(value):
@@ -50,12 +67,12 @@ def tohex(value):
 
 def consume(brokers, topic, partitions, count, timeout):
     import time
-    consumer = Consumer({
+    consumer = Consumer(secured({
         "bootstrap.servers": brokers,
         "group.id": "tributary-interop-peer",
         "enable.auto.commit": False,
         "api.version.request": True,
-    })
+    }))
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     deadline = time.time() + timeout
     seen = 0
@@ -82,12 +99,12 @@ def consume(brokers, topic, partitions, count, timeout):
 
 
 def produce(brokers, topic, codec):
-    producer = Producer({
+    producer = Producer(secured({
         "bootstrap.servers": brokers,
         "compression.type": codec,
         "acks": "all",
         "linger.ms": 5,
-    })
+    }))
     failures = []
     results = {}
 

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TributaryKafka
+import TributaryTestSupport
+
+/// `kafka-cat` with librdkafka's `-X` security properties against a SASL broker (tansu behind
+/// `Tests/Support/sasl_front.py`, see `KafkaSASLBroker`).
+@Suite("kafka-cat with SASL end to end", .serialized)
+struct KafkaCatSASLEndToEndTests {
+    private func kafkaCat(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = ChildProcess(try toolPath("kafka-cat"), arguments)
+        try child.start()
+        return await child.finish(stdin: stdin.map { Data($0.utf8) }, timeout: .seconds(60))
+    }
+
+    private func security(_ broker: KafkaSASLBroker, mechanism: String, password: String? = nil) -> [String] {
+        ["-b", broker.bootstrap, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism=\(mechanism)",
+         "-X", "sasl.username=\(broker.username)", "-X", "sasl.password=\(password ?? broker.password)"]
+    }
+
+    @Test func producesAndConsumesWithSCRAMSHA256() async throws {
+        let broker = try await KafkaSASLBroker()
+        defer { broker.stop() }
+        let topic = "cat-sasl-\(UInt32.random(in: 0...UInt32.max))"
+        let produced = try await kafkaCat(security(broker, mechanism: "SCRAM-SHA-256") + ["-P", "-t", topic, "-K", ":"], stdin: "k1:hello\nk2:sasl world\n")
+        #expect(produced.status == 0, "\(produced.stderr)\nfront:\n\(broker.logs())")
+        let consumed = try await kafkaCat(security(broker, mechanism: "SCRAM-SHA-256") + ["-C", "-t", topic, "-e", "-f", "%k=%s\\n"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        // The broker creates the topic with its default partition count: order only within one.
+        #expect(consumed.stdout.split(separator: "\n").sorted() == ["k1=hello", "k2=sasl world"], "\(consumed.stdout)")
+        #expect(broker.count("authenticated user=alice mechanism=SCRAM-SHA-256 ") >= 2, "\(broker.logs())")
+        let listed = try await kafkaCat(security(broker, mechanism: "SCRAM-SHA-512") + ["-L", "-t", topic])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("  topic \"\(topic)\" with "), "\(listed.stdout)")
+    }
+
+    @Test func aWrongPasswordExitsWithTheAuthenticationErrorAndNoPassword() async throws {
+        let broker = try await KafkaSASLBroker()
+        defer { broker.stop() }
+        let wrong = "Not-The-Pa55word"
+        let result = try await kafkaCat(security(broker, mechanism: "SCRAM-SHA-512", password: wrong) + ["-L"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("SASL_AUTHENTICATION_FAILED"), "\(result.stderr)")
+        #expect(!result.stderr.contains(wrong) && !result.stdout.contains(wrong), "\(result.stderr)")
+        let dump = try await kafkaCat(security(broker, mechanism: "PLAIN", password: wrong) + ["-X", "dump"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        #expect(dump.stdout.contains("sasl.password = [redacted]") && !dump.stdout.contains(wrong), "\(dump.stdout)")
+    }
+
+    @Test func aMechanismTheBrokerDoesNotOfferIsNamed() async throws {
+        let broker = try await KafkaSASLBroker(mechanisms: ["SCRAM-SHA-512"])
+        defer { broker.stop() }
+        let result = try await kafkaCat(security(broker, mechanism: "PLAIN") + ["-L"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("it offers SCRAM-SHA-512"), "\(result.stderr)")
+    }
+}
