@@ -51,4 +51,26 @@ struct KafkaSASLConfigurationTests {
         await connectFails({ $0.securityProtocol = .ssl }, mentioning: ["TLS"])
         await connectFails({ $0.securityProtocol = .saslSSL; $0.sasl = .scramSHA512(username: "u", password: Self.secret) }, mentioning: ["TLS"])
     }
+
+    /// The README's "Kafka SASL" snippet, verbatim, so it keeps compiling (it is not run here: it
+    /// needs a SASL broker; the conformance suite covers that).
+    static func readmeSnippet() async throws {
+        var configuration = KafkaClientConfiguration()             // bootstrap from KAFKA_BROKERS
+        configuration.securityProtocol = .saslPlaintext             // security.protocol=SASL_PLAINTEXT
+        configuration.sasl = .scramSHA512(username: "orders-service", password: "s3cret")
+        // or .scramSHA256(username:password:), .plain(username:password:)
+        print(configuration)                                        // … sasl: KafkaSASL(SCRAM-SHA-512, user "orders-service", password <redacted>) …
+
+        do {
+            let kafka = try await KafkaClient.connect(configuration)
+            print(try await kafka.listTopics())
+            kafka.close()
+        } catch {
+            switch error.code {
+            case .authenticationFailed: print(error.message)      // SASL_AUTHENTICATION_FAILED (58): … check sasl.username, sasl.password …
+            case .unsupportedSASLMechanism: print(error.message)  // … does not enable SASL mechanism SCRAM-SHA-512; it offers PLAIN, SCRAM-SHA-256 …
+            default: throw error
+            }
+        }
+    }
 }
