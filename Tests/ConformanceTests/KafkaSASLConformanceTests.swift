@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TributaryKafka
 import TributaryTestSupport
@@ -211,5 +212,73 @@ struct KafkaSASLConformanceTests {
         #expect(broker.count("mechanism=\(mechanism) (reauthentication=yes)") >= 3, "\(broker.logs())")
         #expect(broker.count("authentication failed") == 0, "\(broker.logs())")
         try await client.deleteTopics([topic])
+    }
+}
+
+/// A stream that, like a TLS stream, must be used from one thread only
+/// (`allowsConcurrentWrite == false`): it records any operation from another thread than the one
+/// that opened it.
+final class SingleThreadStream: TransportStream {
+    private let inner: any TransportStream
+    // pthread_t is a plain integer on Linux; it is only compared.
+    private let owner = UInt(pthread_self())
+    let log: KafkaStreamLog
+
+    init(_ inner: any TransportStream, log: KafkaStreamLog) {
+        self.inner = inner
+        self.log = log
+    }
+
+    private func check(_ operation: String) {
+        if UInt(pthread_self()) != owner { log.violation(operation) }
+    }
+
+    var descriptor: Int32 { inner.descriptor }
+    var peerAddress: String { inner.peerAddress }
+    var allowsConcurrentWrite: Bool { false }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult {
+        check("read")
+        return try inner.read(into: buffer)
+    }
+    func write(_ buffer: UnsafeRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult {
+        check("write")
+        return try inner.write(buffer)
+    }
+    func shutdown() { check("shutdown"); inner.shutdown() }
+    func close() { check("close"); inner.close() }
+}
+
+/// What the streams of ``SingleThreadStream`` saw.
+final class KafkaStreamLog: Sendable {
+    private let state = Mutex((opened: 0, violations: [String]()))
+    func opened() { state.withLock { $0.opened += 1 } }
+    func violation(_ operation: String) { state.withLock { $0.violations.append(operation) } }
+    var openedCount: Int { state.withLock { $0.opened } }
+    var violations: [String] { state.withLock { $0.violations } }
+}
+
+@Suite("Kafka connections on a TransportStream", .serialized)
+struct KafkaTransportStreamConformanceTests {
+    /// Every connection opens its stream through the configured factory and uses it from its own
+    /// I/O thread only, SASL exchange and re-authentication included, as a TLS stream needs.
+    @Test func aSingleThreadStreamIsOnlyTouchedByItsIOThread() async throws {
+        let broker = try await KafkaSASLBroker(sessionLifetimeMs: 1500)
+        defer { broker.stop() }
+        let log = KafkaStreamLog()
+        var configuration = try KafkaSASLConformanceTests.configuration(broker, mechanism: "SCRAM-SHA-256")
+        configuration.streamFactory = { (host, port, timeout) throws(TransportError) -> any TransportStream in
+            let stream = SingleThreadStream(try SocketStream.tcp(host, port, timeout), log: log)
+            log.opened()
+            return stream
+        }
+        let client = try await KafkaClient.connect(configuration)
+        try await KafkaSASLConformanceTests.roundTrip(client, count: 30, prefix: "stream-factory")
+        try await Task.sleep(for: .seconds(2))      // past one session: a re-authentication ran
+        _ = try await client.listTopics()
+        client.close()
+        try await Task.sleep(for: .milliseconds(300))   // the I/O threads close their streams
+        #expect(log.openedCount >= 2, "connections opened: \(log.openedCount)")
+        #expect(log.violations.isEmpty, "operations off the I/O thread: \(log.violations)")
+        #expect(broker.count("(reauthentication=yes)") >= 1, "\(broker.logs())")
     }
 }
