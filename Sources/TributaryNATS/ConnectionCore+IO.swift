@@ -266,7 +266,9 @@ struct IOLoop {
     /// Reads what the socket has (bounded per wake-up) and routes every complete frame.
     mutating func readFrames(_ stream: any TransportStream) {
         var reads = 0
-        while reads < 16, self.stream != nil {
+        // Stop when the stream changed under us (a TLS upgrade after INFO): the old one must
+        // not read the new one's bytes.
+        while reads < 16, let current = self.stream, current === stream {
             reads += 1
             var blocked = false
             do {
@@ -288,7 +290,7 @@ struct IOLoop {
     }
 
     mutating func routeFrames(_ stream: any TransportStream) {
-        while self.stream != nil {
+        while let current = self.stream, current === stream {
             let before = parser.bufferedCount
             let actions = router.route(parser: &parser, core: core, stream: stream)
             handle(actions)

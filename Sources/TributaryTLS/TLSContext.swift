@@ -120,10 +120,10 @@ enum OpenSSLErrors {
     /// The error for a failed handshake, read or write: a verification failure when the server's
     /// certificate was rejected, a rejection of our certificate when the server sent such an
     /// alert, else `defaultCode`.
-    static func classify(endpoint: String, during operation: String, ssl: OpaquePointer, defaultCode: TransportError.Code) -> TransportError {
+    /// `ssl` is nil when verification is off (its verify result means nothing then).
+    static func classify(endpoint: String, during operation: String, ssl: OpaquePointer?, defaultCode: TransportError.Code) -> TransportError {
         let details = drain()
-        let result = Int32(SSL_get_verify_result(ssl))
-        if result != X509_V_OK {
+        if let ssl, case let result = Int32(SSL_get_verify_result(ssl)), result != X509_V_OK {
             let reason = String(cString: X509_verify_cert_error_string(Int(result)))
             let (failure, hint) = verificationFailure(result)
             return TransportError(code: .tlsVerification, endpoint: endpoint,

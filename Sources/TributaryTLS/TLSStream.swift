@@ -20,6 +20,8 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
     private let io: IOBox
     private let closed = Atomic<Bool>(false)
     private var wantsWritable = false
+    /// Whether the server's certificate is verified (the verify result is meaningless otherwise).
+    private var verifies = true
 
     /// The negotiated protocol version, e.g. "TLSv1.3".
     public let protocolVersion: String
@@ -40,7 +42,8 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - serverName: the name checked against the certificate and sent as SNI (an IP address
-    ///     is checked against the certificate's IP entries and not sent as SNI).
+    ///     is checked against the certificate's IP entries and not sent as SNI), unless
+    ///     `configuration.serverName` overrides it.
     ///   - timeout: time limit for the whole handshake.
     /// - Throws: `TransportError` with a TLS code (`.tlsConfiguration`, `.tlsVerification` with the
     ///   failed check, `.tlsPeerRejectedCertificate`, `.tlsHandshake`, `.tlsHandshakeTimedOut`).
@@ -63,7 +66,8 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
             BIO_set_init(bio, 1)
             SSL_set_bio(ssl, bio, bio)
             _ = tributary_SSL_set_partial_moving_writes(ssl)
-            try stream.setPeerName(serverName, verify: !configuration.dangerouslyDisableCertificateVerification, endpoint: endpoint)
+            stream.verifies = !configuration.dangerouslyDisableCertificateVerification
+            try stream.setPeerName(configuration.serverName ?? serverName, verify: !configuration.dangerouslyDisableCertificateVerification, endpoint: endpoint)
             try stream.handshake(timeout: configuration.handshakeTimeout ?? timeout, endpoint: endpoint)
         } catch {
             inner.close()
@@ -78,7 +82,7 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
                                tcp: @escaping TransportStreamFactory = SocketStream.tcp) -> TransportStreamFactory {
         { (host, port, timeout) throws(TransportError) in
             let inner = try tcp(host, port, timeout)
-            return try TLSStream.upgrade(inner, configuration: configuration, serverName: configuration.serverName ?? host,
+            return try TLSStream.upgrade(inner, configuration: configuration, serverName: host,
                                          timeout: timeout)
         }
     }
@@ -138,7 +142,7 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
             throw TransportError(code: .tlsIO, endpoint: endpoint, message: "TLS \(operation) failed: \(OpenSSLErrors.drain())")
         default:
             if let error = io.takeError() { throw error }
-            throw OpenSSLErrors.classify(endpoint: endpoint, during: operation, ssl: ssl, defaultCode: .tlsIO)
+            throw OpenSSLErrors.classify(endpoint: endpoint, during: operation, ssl: verifies ? ssl : nil, defaultCode: .tlsIO)
         }
     }
 
@@ -178,7 +182,7 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
                                      message: "the peer closed the connection during the TLS handshake; is it a TLS endpoint, and does it accept this client?")
             default:
                 if let error = io.takeError() { throw error }
-                throw OpenSSLErrors.classify(endpoint: endpoint, during: "handshake", ssl: ssl, defaultCode: .tlsHandshake)
+                throw OpenSSLErrors.classify(endpoint: endpoint, during: "handshake", ssl: verifies ? ssl : nil, defaultCode: .tlsHandshake)
             }
             let left = deadline - clock.now
             let ready = left > .zero ? try io.inner.waitFor(events: events, timeout: left) : false
