@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TributaryNATS", targets: ["TributaryNATS"]),
         .library(name: "TributaryNATSProtocol", targets: ["TributaryNATSProtocol"]),
         .library(name: "TributaryTransport", targets: ["TributaryTransport"]),
+        .library(name: "TributaryTLS", targets: ["TributaryTLS"]),
         .library(name: "TributaryJetStream", targets: ["TributaryJetStream"]),
         .library(name: "TributaryKafka", targets: ["TributaryKafka"]),
         .executable(name: "nats-pub", targets: ["nats-pub"]),
@@ -34,10 +35,12 @@ let package = Package(
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression", "TributaryCrypto"], swiftSettings: strict),
         .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryCompression", "TributaryTransport"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "TributaryTLS", dependencies: ["COpenSSL", "TributaryTransport"], swiftSettings: strict),
         .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
         .target(
             name: "TributaryNATS",
-            dependencies: ["TributaryNATSProtocol", "TributaryTransport"],
+            dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS"],
             swiftSettings: strict
         ),
         .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
@@ -77,6 +80,7 @@ let package = Package(
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
         .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
+        .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),
 
         // MARK: Tests
@@ -93,6 +97,7 @@ let package = Package(
         .testTarget(name: "TributaryKafkaProtocolTests", dependencies: ["TributaryKafkaProtocol", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryNATSTests", dependencies: ["TributaryNATS", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryTransportTests", dependencies: ["TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryTLSTests", dependencies: ["TributaryTLS", "TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),

@@ -35,6 +35,13 @@ ensure_system_packages() {
         command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
         pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
     fi
+    # The OpenSSL system-library target (TLS), and the openssl command the TLS tests use to
+    # make their certificates.
+    if [[ -d Sources/COpenSSL ]]; then
+        command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+        pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+        command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    fi
     ((${#missing[@]} == 0)) && return 0
     command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get: install them by hand"
     local sudo=()

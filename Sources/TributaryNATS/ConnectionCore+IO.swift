@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Synchronization
 import TributaryNATSProtocol
+import TributaryTLS
 import TributaryTransport
 import TributaryWire
 
@@ -90,8 +91,12 @@ struct IOLoop {
             var timeout: Int32 = deadline.map { $0.duration(since: now0).pollMilliseconds } ?? -1
             if let deadline, deadline <= now0 { timeout = 0 }
             if moreToWrite && !writePending { timeout = 0 }
+            // TLS may hold decrypted bytes poll cannot see, or need writability to read.
+            let buffered = stream?.hasBufferedInput ?? false
+            let readNeedsOut = stream?.readWantsWritable ?? false
+            if buffered { timeout = 0 }
             let fd = stream?.descriptor ?? -1
-            var fds = (pollfd(fd: fd, events: Int16(POLLIN) | (writePending ? Int16(POLLOUT) : 0), revents: 0),
+            var fds = (pollfd(fd: fd, events: Int16(POLLIN) | (writePending || readNeedsOut ? Int16(POLLOUT) : 0), revents: 0),
                        pollfd(fd: core.wakeup.readFD, events: Int16(POLLIN), revents: 0))
             let ready = withUnsafeMutablePointer(to: &fds) { pointer in
                 pointer.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, timeout) }
@@ -103,7 +108,8 @@ struct IOLoop {
             if fds.1.revents != 0 { core.wakeup.drain() }
 
             // 5. Read and handle frames.
-            if let stream, fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+            if let stream, buffered || fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0
+                || (readNeedsOut && fds.0.revents & Int16(POLLOUT) != 0) {
                 readFrames(stream)
             }
 
@@ -135,6 +141,8 @@ struct IOLoop {
                     others = []
                     lost(NATSError.from(transport: error))
                 }
+            case .startTLS(let serverName):
+                startTLS(serverName: serverName)
             case .closeStream:
                 dropStream()
             case .stop:
@@ -154,16 +162,40 @@ struct IOLoop {
     }
 
     mutating func openStream(_ address: NATSServerAddress, timeout: Duration) {
-        do {
-            let opened = try core.options.streamFactory(address.host, address.port, timeout)
+        do throws(TransportError) {
+            var opened = try core.options.streamFactory(address.host, address.port, timeout)
+            let tlsFirst = core.options.tlsHandshakeFirst
+            if tlsFirst {
+                opened = try TLSStream.upgrade(opened, configuration: core.options.tls ?? TLSConfiguration(),
+                                               serverName: address.tlsName ?? address.host, timeout: timeout)
+            }
             stream = opened
             parser = NATSParser(maxControlLine: core.options.maxControlLine)
             current = []
             written = 0
-            let actions = core.state.withLock { s in s.machine.streamOpened(now: core.clock.now()) }
+            let actions = core.state.withLock { s in s.machine.streamOpened(now: core.clock.now(), usesTLS: tlsFirst) }
             handle(actions)
         } catch {
             let actions = core.state.withLock { s in s.machine.connectFailed(NATSError.from(transport: error), now: core.clock.now()) }
+            handle(actions)
+        }
+    }
+
+    /// Runs the TLS handshake on the open stream (after the server's INFO) and tells the machine.
+    /// Publishers never write to the stream directly before the handshake completes (they do
+    /// so only while connected, and never to a TLS stream).
+    mutating func startTLS(serverName: String) {
+        guard let plain = stream else { return }
+        do throws(TransportError) {
+            let encrypted = try TLSStream.upgrade(plain, configuration: core.options.tls ?? TLSConfiguration(),
+                                                  serverName: serverName, timeout: core.options.connectTimeout)
+            stream = encrypted
+            let actions = core.state.withLock { s in s.machine.tlsEstablished(now: core.clock.now()) }
+            handle(actions)
+        } catch {
+            // `upgrade` closed the plain stream; forget it without closing it twice.
+            stream = nil
+            let actions = core.state.withLock { s in s.machine.connectionLost(NATSError.from(transport: error), now: core.clock.now()) }
             handle(actions)
         }
     }
@@ -234,7 +266,9 @@ struct IOLoop {
     /// Reads what the socket has (bounded per wake-up) and routes every complete frame.
     mutating func readFrames(_ stream: any TransportStream) {
         var reads = 0
-        while reads < 16, self.stream != nil {
+        // Stop when the stream changed under us (a TLS upgrade after INFO): the old one must
+        // not read the new one's bytes.
+        while reads < 16, let current = self.stream, current === stream {
             reads += 1
             var blocked = false
             do {
@@ -256,7 +290,7 @@ struct IOLoop {
     }
 
     mutating func routeFrames(_ stream: any TransportStream) {
-        while self.stream != nil {
+        while let current = self.stream, current === stream {
             let before = parser.bufferedCount
             let actions = router.route(parser: &parser, core: core, stream: stream)
             handle(actions)

@@ -103,6 +103,7 @@ final class ConnectionCore: Sendable {
         configuration.password = options.password
         configuration.token = options.token
         configuration.connectTimeout = options.connectTimeout
+        configuration.tlsConfigured = options.tls != nil || options.tlsHandshakeFirst
         configuration.pingInterval = options.pingInterval
         configuration.maxPingsOutstanding = options.maxPingsOutstanding
         configuration.allowReconnect = options.allowReconnect
@@ -148,7 +149,7 @@ final class ConnectionCore: Sendable {
             case .stop:
                 state.withLock { $0.stopRequested = true }
                 wakeup.wake()
-            case .connect, .writeHandshake:
+            case .connect, .writeHandshake, .startTLS:
                 // Only the I/O thread's own events produce these; it handles them itself.
                 break
             }

@@ -9,3 +9,6 @@
 @_exported import struct TributaryNATSProtocol.NATSServerAddress
 @_exported import enum TributaryWire.FailureClass
 @_exported import protocol TributaryWire.ClassifiedFailure
+@_exported import struct TributaryTLS.TLSConfiguration
+@_exported import enum TributaryTransport.TLSVerificationFailure
+@_exported import struct TributaryTransport.TransportError

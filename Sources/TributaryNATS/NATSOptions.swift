@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import TributaryNATSProtocol
+import TributaryTLS
 import TributaryTransport
 import TributaryWire
 
@@ -57,6 +58,13 @@ public struct NATSOptions: Sendable {
     public var password: String?
     /// Authentication token.
     public var token: String?
+    /// TLS settings (trusted CAs, client certificate for mutual TLS, server name). When set, every
+    /// server must speak TLS. When nil, TLS is still used, with the defaults (system trust store,
+    /// name verification), for `tls://` URLs and for servers whose INFO requires it.
+    public var tls: TLSConfiguration?
+    /// Start TLS before the server's INFO (servers configured with `handshake_first`), instead of
+    /// upgrading after it. Default false. Implies TLS.
+    public var tlsHandshakeFirst = false
     /// Ask the server for strict checking of subjects (like nats.go `Pedantic`). Default false.
     public var pedantic = false
     /// Receive this connection's own publishes on matching subscriptions (like nats.go `NoEcho` inverted). Default true.

@@ -42,8 +42,18 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         public static let serverError = Code("serverError")
         /// The server stopped answering PINGs.
         public static let staleConnection = Code("staleConnection")
-        /// The server requires TLS, which this build does not provide.
+        /// TLS was asked for, but the server does not offer it (or the server insists on TLS
+        /// where the client cannot use it).
         public static let tlsRequired = Code("tlsRequired")
+        /// The server's TLS certificate failed verification (expired, unknown CA, name mismatch);
+        /// the message says which check, and what to do.
+        public static let tlsVerificationFailed = Code("tlsVerificationFailed")
+        /// The server refused this client's TLS certificate (missing, or from a CA it does not trust).
+        public static let tlsClientCertificateRejected = Code("tlsClientCertificateRejected")
+        /// The TLS handshake failed for another reason (no common version, a peer that does not speak TLS).
+        public static let tlsHandshakeFailed = Code("tlsHandshakeFailed")
+        /// The TLS handshake did not finish in time.
+        public static let tlsHandshakeTimeout = Code("tlsHandshakeTimeout")
         /// A configuration value is invalid.
         public static let invalidConfiguration = Code("invalidConfiguration")
         /// Published messages were accepted but could not be delivered to any server.
@@ -88,7 +98,8 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     /// (See also `failureClass`, which run loops of other modules read.)
     public var isConnectionFatal: Bool {
         [.connectionFailed, .authorizationViolation, .authenticationExpired, .protocolError, .connectionClosed,
-         .staleConnection, .tlsRequired, .disconnected].contains(code)
+         .staleConnection, .tlsRequired, .tlsVerificationFailed, .tlsClientCertificateRejected, .tlsHandshakeFailed,
+         .tlsHandshakeTimeout, .disconnected].contains(code)
     }
 
     public var description: String {

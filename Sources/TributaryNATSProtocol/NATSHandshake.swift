@@ -1,11 +1,17 @@
-/// The connect handshake as a pure state machine: INFO → CONNECT + PING → PONG.
+/// The connect handshake as a pure state machine: INFO → (TLS upgrade) → CONNECT + PING → PONG.
 ///
 /// The driver feeds every frame it parses to `received(_:)` and performs the returned action.
+/// When TLS is wanted (a `tls://` URL or TLS options) or the server requires it, INFO is answered
+/// with `.startTLS`; the driver runs the TLS handshake and calls `tlsEstablished()`, which sends
+/// CONNECT over the encrypted stream. With TLS-first, the stream is already encrypted when INFO
+/// arrives (`usesTLS`).
 public struct NATSHandshake: Sendable {
     /// Where the handshake is.
     public enum State: Sendable, Equatable {
         /// Waiting for the server's INFO.
         case awaitingInfo
+        /// INFO arrived; waiting for the driver to finish the TLS handshake.
+        case awaitingTLS(NATSServerInfo)
         /// CONNECT and PING sent; waiting for PONG (or -ERR).
         case awaitingPong(NATSServerInfo)
         /// PONG arrived: the connection is ready.
@@ -18,8 +24,8 @@ public struct NATSHandshake: Sendable {
     public enum Failure: Sendable, Equatable {
         /// The server answered -ERR (for example 'Authorization Violation').
         case serverError(String)
-        /// The server requires TLS, which this connection does not offer.
-        case tlsRequired
+        /// TLS was asked for, but the server offers none.
+        case tlsUnavailable
         /// A frame that is not allowed during the handshake.
         case unexpected(NATSProtocolError)
     }
@@ -30,6 +36,8 @@ public struct NATSHandshake: Sendable {
         case none
         /// Write these bytes.
         case write([UInt8])
+        /// Run the TLS handshake on the stream, then call `tlsEstablished()`.
+        case startTLS
         /// The handshake is complete.
         case completed(NATSServerInfo)
         /// Close the connection with this failure.
@@ -42,30 +50,49 @@ public struct NATSHandshake: Sendable {
     public var connectOptions: NATSConnectOptions
     /// Whether this connection runs over TLS.
     public var usesTLS: Bool
+    /// Whether the client asked for TLS (`tls://` or TLS options): a server without TLS fails.
+    public var wantsTLS: Bool
 
     /// Creates a handshake that will send `connectOptions`.
-    public init(connectOptions: NATSConnectOptions, usesTLS: Bool = false) {
+    public init(connectOptions: NATSConnectOptions, usesTLS: Bool = false, wantsTLS: Bool = false) {
         self.connectOptions = connectOptions
         self.usesTLS = usesTLS
+        self.wantsTLS = wantsTLS || usesTLS
+    }
+
+    /// The driver finished the TLS handshake that `.startTLS` asked for: CONNECT goes out.
+    public mutating func tlsEstablished() -> Action {
+        guard case .awaitingTLS(let info) = state else { return .none }
+        usesTLS = true
+        return sendConnect(info)
+    }
+
+    private mutating func sendConnect(_ info: NATSServerInfo) -> Action {
+        var options = connectOptions
+        options.headers = options.headers && info.headers
+        options.noResponders = options.noResponders && options.headers
+        options.tlsRequired = usesTLS
+        var bytes: [UInt8] = []
+        options.encode(into: &bytes)
+        NATSEncoder.appendPing(into: &bytes)
+        state = .awaitingPong(info)
+        return .write(bytes)
     }
 
     /// Feeds one frame from the server.
     public mutating func received(_ op: NATSServerOp, offset: Int = 0) -> Action {
         switch (state, op) {
         case (.awaitingInfo, .info(let info)):
-            if info.tlsRequired && !usesTLS {
+            if usesTLS { return sendConnect(info) }
+            if wantsTLS && !info.tlsRequired && !info.tlsAvailable {
                 state = .failed
-                return .fail(.tlsRequired)
+                return .fail(.tlsUnavailable)
             }
-            var options = connectOptions
-            options.headers = options.headers && info.headers
-            options.noResponders = options.noResponders && options.headers
-            options.tlsRequired = usesTLS
-            var bytes: [UInt8] = []
-            options.encode(into: &bytes)
-            NATSEncoder.appendPing(into: &bytes)
-            state = .awaitingPong(info)
-            return .write(bytes)
+            if wantsTLS || info.tlsRequired {
+                state = .awaitingTLS(info)
+                return .startTLS
+            }
+            return sendConnect(info)
         case (.awaitingPong(let info), .pong):
             state = .completed(info)
             return .completed(info)

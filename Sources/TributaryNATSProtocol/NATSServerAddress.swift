@@ -12,11 +12,16 @@ public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
     public var token: String?
     /// True when the URL asked for TLS (`tls://`).
     public var tls: Bool
+    /// The name to check the server's TLS certificate against when it is not `host`: a server
+    /// learned from the cluster by IP address is checked against the name of the configured
+    /// server that announced it.
+    public var tlsName: String?
 
     /// Parses a URL; a bare `host[:port]` is accepted too.
     public init(parsing text: String) throws(NATSError) {
         var rest = Substring(text)
         tls = false
+        tlsName = nil
         if let range = Self.schemeSeparator(in: rest) {
             let scheme = rest[..<range.lowerBound].lowercased()
             switch scheme {
@@ -66,6 +71,15 @@ public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
         }
         host = String(hostPart)
         port = portValue
+    }
+
+    /// True when `host` is an IPv4 or IPv6 address rather than a name.
+    public var hostIsIPAddress: Bool {
+        if host.contains(":") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy { $0.isASCII && $0.isNumber } && (Int(part) ?? 256) <= 255
+        }
     }
 
     /// `host:port`.

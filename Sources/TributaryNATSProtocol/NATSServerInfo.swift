@@ -20,6 +20,8 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
     public var authRequired: Bool
     /// True when the server requires TLS.
     public var tlsRequired: Bool
+    /// True when the server accepts TLS but does not require it.
+    public var tlsAvailable: Bool
     /// Other servers of the cluster clients may connect to (`host:port`).
     public var connectURLs: [String]
     /// True when the server is in lame-duck mode and clients should move elsewhere.
@@ -34,7 +36,7 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
     enum CodingKeys: String, CodingKey {
         case serverID = "server_id", serverName = "server_name", version, host, port
         case maxPayload = "max_payload", proto, headers, authRequired = "auth_required"
-        case tlsRequired = "tls_required", connectURLs = "connect_urls", lameDuckMode = "ldm"
+        case tlsRequired = "tls_required", tlsAvailable = "tls_available", connectURLs = "connect_urls", lameDuckMode = "ldm"
         case clientID = "client_id", jetStream = "jetstream", nonce
     }
 
@@ -50,6 +52,7 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
         headers = try c.decodeIfPresent(Bool.self, forKey: .headers) ?? false
         authRequired = try c.decodeIfPresent(Bool.self, forKey: .authRequired) ?? false
         tlsRequired = try c.decodeIfPresent(Bool.self, forKey: .tlsRequired) ?? false
+        tlsAvailable = try c.decodeIfPresent(Bool.self, forKey: .tlsAvailable) ?? false
         connectURLs = try c.decodeIfPresent([String].self, forKey: .connectURLs) ?? []
         lameDuckMode = try c.decodeIfPresent(Bool.self, forKey: .lameDuckMode) ?? false
         clientID = try c.decodeIfPresent(UInt64.self, forKey: .clientID)
@@ -92,6 +95,7 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
         info.headers = try bool("headers") ?? false
         info.authRequired = try bool("auth_required") ?? false
         info.tlsRequired = try bool("tls_required") ?? false
+        info.tlsAvailable = try bool("tls_available") ?? false
         if let urls = value["connect_urls"], urls != .null {
             guard let elements = urls.arrayValue else { throw fail("'connect_urls' is not an array") }
             info.connectURLs = try elements.map { (element) throws(NATSProtocolError) -> String in
@@ -121,6 +125,7 @@ public struct NATSServerInfo: Sendable, Hashable, Decodable {
         headers = false
         authRequired = false
         tlsRequired = false
+        tlsAvailable = false
         connectURLs = []
         lameDuckMode = false
         clientID = nil

@@ -8,7 +8,10 @@ import Darwin
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure happened.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: String { case dnsFailure, connectionRefused, timedOut, connectionReset, closedByPeer, closed, io }
+        private enum Kind: String {
+            case dnsFailure, connectionRefused, timedOut, connectionReset, closedByPeer, closed, io
+            case tlsConfiguration, tlsVerification, tlsPeerRejectedCertificate, tlsHandshake, tlsHandshakeTimedOut, tlsIO
+        }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
         /// The host name did not resolve.
@@ -25,6 +28,26 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         public static let closed = Code(.closed)
         /// Any other system-call failure.
         public static let io = Code(.io)
+        /// The TLS settings cannot be used: a file is missing or unreadable, a key does not match
+        /// its certificate, or its password is wrong.
+        public static let tlsConfiguration = Code(.tlsConfiguration)
+        /// The server's certificate failed verification; `verificationFailure` says which check.
+        public static let tlsVerification = Code(.tlsVerification)
+        /// The server refused this client's certificate (missing, or not signed by a CA it trusts).
+        public static let tlsPeerRejectedCertificate = Code(.tlsPeerRejectedCertificate)
+        /// The TLS handshake failed for another reason (protocol version, ciphers, a non-TLS peer).
+        public static let tlsHandshake = Code(.tlsHandshake)
+        /// The TLS handshake did not finish within its time limit.
+        public static let tlsHandshakeTimedOut = Code(.tlsHandshakeTimedOut)
+        /// A TLS record could not be read or written after the handshake (a corrupt or cut record).
+        public static let tlsIO = Code(.tlsIO)
+        /// True for the TLS codes.
+        public var isTLS: Bool {
+            switch kind {
+            case .tlsConfiguration, .tlsVerification, .tlsPeerRejectedCertificate, .tlsHandshake, .tlsHandshakeTimedOut, .tlsIO: return true
+            default: return false
+            }
+        }
         public var description: String { kind.rawValue }
     }
 
@@ -36,12 +59,16 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
     public var errno: Int32?
     /// What happened, in words.
     public var message: String
+    /// For `.tlsVerification`: which check the server's certificate failed.
+    public var verificationFailure: TLSVerificationFailure?
 
-    public init(code: Code, endpoint: String, errno: Int32? = nil, message: String) {
+    public init(code: Code, endpoint: String, errno: Int32? = nil, message: String,
+                verificationFailure: TLSVerificationFailure? = nil) {
         self.code = code
         self.endpoint = endpoint
         self.errno = errno
         self.message = message
+        self.verificationFailure = verificationFailure
     }
 
     public var description: String {
@@ -64,4 +91,26 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
             return TransportError(code: .io, endpoint: endpoint, errno: err, message: "\(operation) failed")
         }
     }
+}
+
+/// Which check a server certificate failed during TLS verification.
+public enum TLSVerificationFailure: String, Sendable, Hashable, CustomStringConvertible {
+    /// The certificate (or one in its chain) has expired.
+    case expired
+    /// The certificate is not valid yet (check the clocks).
+    case notYetValid
+    /// The certificate was not issued by a trusted CA.
+    case unknownAuthority
+    /// The certificate is self-signed and not trusted.
+    case selfSigned
+    /// The certificate does not name the host (or IP address) that was connected to.
+    case nameMismatch
+    /// The certificate was revoked.
+    case revoked
+    /// The certificate may not be used to identify a TLS server.
+    case invalidPurpose
+    /// Another verification failure; the error's message has the details.
+    case other
+
+    public var description: String { rawValue }
 }

@@ -20,6 +20,12 @@ public protocol TransportStream: AnyObject, Sendable {
     /// True when one thread may write while another reads (plain sockets); false when every
     /// operation must come from the owning thread (TLS).
     var allowsConcurrentWrite: Bool { get }
+    /// True when bytes are already decoded and waiting inside the stream (a TLS record read
+    /// further than the caller took): `poll` does not report them, so read before sleeping.
+    var hasBufferedInput: Bool { get }
+    /// True when the last `read` would block until the descriptor is writable (TLS may have to
+    /// send before it can read): poll for `POLLOUT` as well, and read again when it is reported.
+    var readWantsWritable: Bool { get }
     /// Reads into `buffer`. Throws `.closedByPeer` at end of stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult
     /// Writes from `buffer`, possibly partially.
@@ -32,6 +38,9 @@ public protocol TransportStream: AnyObject, Sendable {
 }
 
 extension TransportStream {
+    public var hasBufferedInput: Bool { false }
+    public var readWantsWritable: Bool { false }
+
     /// Writes all of `buffer`, polling for writability up to `timeout` in total.
     public func writeAll(_ buffer: UnsafeRawBufferPointer, timeout: Duration) throws(TransportError) {
         try Readiness.writeAll(buffer, fd: descriptor, endpoint: peerAddress, timeout: timeout) { (chunk) throws(TransportError) in try write(chunk) }

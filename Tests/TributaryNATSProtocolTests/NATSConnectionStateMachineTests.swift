@@ -33,6 +33,7 @@ struct NATSConnectionStateMachineTests {
             case .writeHandshake(let bytes):
                 let text = String(decoding: bytes, as: UTF8.self)
                 return "handshake " + (text.hasPrefix("CONNECT ") ? "CONNECT+PING" : text.trimmingCharacters(in: .whitespacesAndNewlines))
+            case .startTLS(let name): return "startTLS \(name)"
             case .wakeWriter: return "wake"
             case .closeStream: return "closeStream"
             case .succeed(let waiter): return "succeed \(waiter)"
@@ -115,12 +116,51 @@ struct NATSConnectionStateMachineTests {
         #expect(last == ["closeStream", "closeStream", "fail connect authorizationViolation", "event closed authorizationViolation", "stop"])
     }
 
-    @Test func tlsRequiredServerFailsWithItsOwnCode() {
+    @Test func serverRequiringTLSIsUpgradedBeforeConnect() {
         var m = Self.machine(servers: ["nats://a:4222"])
         _ = m.start(waiter: "connect", now: Self.at(0))
         _ = m.streamOpened(now: Self.at(0))
-        let actions = Self.render(m.received(.info(Self.info(#","tls_required":true"#)), now: Self.at(0)))
+        #expect(Self.render(m.received(.info(Self.info(#","tls_required":true"#)), now: Self.at(0))) == ["startTLS a"])
+        #expect(Self.render(m.tlsEstablished(now: Self.at(1))) == ["handshake CONNECT+PING"])
+        #expect(Self.render(m.received(.pong, now: Self.at(2))) == ["event connected a:4222", "succeed connect"])
+    }
+
+    @Test func tlsURLToAServerWithoutTLSFailsWithItsOwnCode() {
+        var m = Self.machine(servers: ["tls://a:4222"])
+        _ = m.start(waiter: "connect", now: Self.at(0))
+        _ = m.streamOpened(now: Self.at(0))
+        let actions = Self.render(m.received(.info(Self.info()), now: Self.at(0)))
         #expect(actions.contains("fail connect tlsRequired"))
+    }
+
+    @Test func tlsFirstStreamSendsConnectAtOnce() {
+        var m = Self.machine(servers: ["tls://a:4222"])
+        _ = m.start(waiter: "connect", now: Self.at(0))
+        _ = m.streamOpened(now: Self.at(0), usesTLS: true)
+        #expect(Self.render(m.received(.info(Self.info(#","tls_required":true"#)), now: Self.at(0))) == ["handshake CONNECT+PING"])
+    }
+
+    @Test func learnedIPServersKeepTLSAndTheConfiguredName() {
+        var m = Self.machine(servers: ["tls://nats.example.com:4222"])
+        _ = m.start(waiter: "connect", now: Self.at(0))
+        _ = m.streamOpened(now: Self.at(0))
+        #expect(Self.render(m.received(.info(Self.info(#","tls_required":true"#)), now: Self.at(0))) == ["startTLS nats.example.com"])
+        _ = m.tlsEstablished(now: Self.at(0))
+        _ = m.received(.pong, now: Self.at(1))
+        // The server announces a peer by IP address; losing the connection moves there.
+        _ = m.received(.info(Self.info(#","tls_required":true,"connect_urls":["10.0.0.2:4222"]"#)), now: Self.at(2))
+        var actions = Self.render(m.connectionLost(nil, now: Self.at(3)))
+        var now = 3
+        while !actions.contains(where: { $0.hasPrefix("connect 10.0.0.2") }) && now < 10_000 {
+            now += 100
+            actions = Self.render(m.timerFired(now: Self.at(now)))
+            if actions.contains("connect nats.example.com:4222") {
+                _ = m.connectFailed(NATSError(.connectionFailed, "refused"), now: Self.at(now))
+            }
+        }
+        #expect(actions.contains("connect 10.0.0.2:4222"), "\(actions)")
+        _ = m.streamOpened(now: Self.at(now))
+        #expect(Self.render(m.received(.info(Self.info(#","tls_required":true"#)), now: Self.at(now))) == ["startTLS nats.example.com"])
     }
 
     @Test func handshakeTimesOutAtTheConnectTimeout() {

@@ -147,9 +147,38 @@ struct NATSHandshakeTests {
         #expect(machine.state == .failed)
     }
 
-    @Test func tlsRequiredFails() throws {
+    @Test func serverRequiringTLSGetsAnUpgradeBeforeConnect() throws {
         var machine = NATSHandshake(connectOptions: NATSConnectOptions())
-        #expect(machine.received(.info(try info(#"{"tls_required":true}"#))) == .fail(.tlsRequired))
+        #expect(machine.received(.info(try info(#"{"tls_required":true,"nonce":"abc"}"#))) == .startTLS)
+        guard case .awaitingTLS = machine.state else {
+            Issue.record("expected awaitingTLS, got \(machine.state)")
+            return
+        }
+        guard case .write(let bytes) = machine.tlsEstablished() else {
+            Issue.record("expected CONNECT after the TLS handshake")
+            return
+        }
+        let sent = String(decoding: bytes, as: UTF8.self)
+        #expect(sent.hasPrefix("CONNECT "))
+        #expect(sent.contains(#""tls_required":true"#))
+        #expect(sent.hasSuffix("PING\r\n"))
+    }
+
+    @Test func clientWantingTLSUpgradesWhenTheServerOffersIt() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions(), wantsTLS: true)
+        #expect(machine.received(.info(try info(#"{"tls_available":true}"#))) == .startTLS)
+        var plain = NATSHandshake(connectOptions: NATSConnectOptions(), wantsTLS: true)
+        #expect(plain.received(.info(try info("{}"))) == .fail(.tlsUnavailable))
+        #expect(plain.state == .failed)
+    }
+
+    @Test func tlsFirstSendsConnectRightAfterInfo() throws {
+        var machine = NATSHandshake(connectOptions: NATSConnectOptions(), usesTLS: true)
+        guard case .write(let bytes) = machine.received(.info(try info(#"{"tls_required":true}"#))) else {
+            Issue.record("expected CONNECT right after INFO on an encrypted stream")
+            return
+        }
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""tls_required":true"#))
     }
 
     @Test func messageBeforeHandshakeIsAProtocolError() {

@@ -5,7 +5,8 @@ import TributaryNATS
 ///
 /// Flags (like the nats CLI): `-s/--server URL` (comma-separated list allowed; default
 /// `$NATS_URL`, else `nats://127.0.0.1:4222`), `--user`, `--password`, `--token`, `--name`,
-/// `--timeout D`.
+/// `--timeout D`, and TLS: `--tlscert FILE`, `--tlskey FILE`, `--tlsca FILE` (or `NATS_CERT`,
+/// `NATS_KEY`, `NATS_CA`) and `--tlsfirst`.
 public struct ConnectionSettings: Sendable, Equatable {
     /// The server used when neither `--server` nor `NATS_URL` is given.
     public static let defaultServer = NATSOptions.defaultServer
@@ -23,7 +24,39 @@ public struct ConnectionSettings: Sendable, Equatable {
             .value("name", placeholder: "NAME", help: "connection name shown in server monitoring"),
             .value("timeout", placeholder: "D",
                    help: "\(timeoutHelp), e.g. 500ms, 2s, 1m (default \(DurationSyntax.format(defaultTimeout)))"),
-        ]
+        ] + tlsFlags
+    }
+
+    // MARK: TLS flags (natscli's names and environment variables)
+
+    static let tlsFlags: [FlagSpec] = [
+        .value("tlscert", placeholder: "FILE", help: "TLS client certificate file, for mutual TLS (default: $NATS_CERT)"),
+        .value("tlskey", placeholder: "FILE", help: "TLS client private key file (default: $NATS_KEY)"),
+        .value("tlsca", placeholder: "FILE", help: "TLS CA file that signed the server's certificate (default: $NATS_CA, else the system trust store)"),
+        .boolean("tlsfirst", help: "start TLS before the server's greeting (servers with handshake_first)"),
+    ]
+
+    /// TLS settings from `--tlscert/--tlskey/--tlsca/--tlsfirst` and `NATS_CERT/NATS_KEY/NATS_CA`;
+    /// nil when none is given (TLS then follows the URL scheme and the server's INFO).
+    static func tlsSettings(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) -> (TLSConfiguration?, Bool) {
+        func pick(_ flag: String, _ variable: String) -> String? {
+            if let value = arguments.value(flag) { return value }
+            if let value = environment[variable], !value.trimmingSpaces().isEmpty { return value }
+            return nil
+        }
+        let certificate = pick("tlscert", "NATS_CERT")
+        let key = pick("tlskey", "NATS_KEY")
+        let ca = pick("tlsca", "NATS_CA")
+        let first = arguments.isSet("tlsfirst")
+        if (certificate == nil) != (key == nil) {
+            throw UsageError("--tlscert and --tlskey go together: give both (client certificate and its key) or neither")
+        }
+        guard certificate != nil || ca != nil || first else { return (nil, false) }
+        var configuration = TLSConfiguration()
+        if let ca { configuration.trustRoots = .caFile(ca) }
+        configuration.certificateFile = certificate
+        configuration.privateKeyFile = key
+        return (configuration, first)
     }
 
     /// Server URLs exactly as given (may contain credentials; never print this, see `displayServers`).
@@ -38,6 +71,10 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var name: String
     /// `--timeout`, or the tool's default.
     public var timeout: Duration
+    /// TLS settings from the TLS flags, if any was given.
+    public var tls: TLSConfiguration?
+    /// `--tlsfirst`.
+    public var tlsFirst: Bool
 
     /// Reads the connection flags from `arguments`, falling back to `environment["NATS_URL"]`.
     ///
@@ -70,6 +107,7 @@ public struct ConnectionSettings: Sendable, Equatable {
         let timeout = try arguments.duration("timeout") ?? defaultTimeout
         guard timeout > .zero else { throw UsageError("--timeout must be greater than 0") }
         self.timeout = timeout
+        (tls, tlsFirst) = try Self.tlsSettings(arguments, environment: environment)
     }
 
     /// The servers without credentials, comma-separated, for messages (`nats://127.0.0.1:4222`).
@@ -92,6 +130,8 @@ public struct ConnectionSettings: Sendable, Equatable {
         options.connectTimeout = timeout
         options.requestTimeout = timeout
         options.flushTimeout = max(timeout, Self.minimumFlushTimeout)
+        options.tls = tls
+        options.tlsHandshakeFirst = tlsFirst
         return options
     }
 }

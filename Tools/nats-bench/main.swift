@@ -19,6 +19,10 @@ struct BenchConfig {
     var size = 16
     var server: String?
     var subject = "bench.tributary"
+    var tlsCA: String?
+    var tlsCert: String?
+    var tlsKey: String?
+    var tlsFirst = false
 }
 
 /// Writes to standard error (descriptor 2) without Foundation.
@@ -37,6 +41,7 @@ func usage(_ message: String? = nil) -> Never {
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
       --msgs N           message count (default 1000000; req: 20000)
       --size BYTES       payload size (default 16)
+      --tlsca FILE, --tlscert FILE, --tlskey FILE, --tlsfirst   TLS, as the other nats tools
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req), cpu_user, cpu_sys, maxrss_kb.
     """
     writeError(text + "\n")
@@ -63,6 +68,10 @@ func parse() -> BenchConfig {
             config.size = n
         case "-s", "--server": config.server = value()
         case "--subject": config.subject = value()
+        case "--tlsca": config.tlsCA = value()
+        case "--tlscert": config.tlsCert = value()
+        case "--tlskey": config.tlsKey = value()
+        case "--tlsfirst": config.tlsFirst = true
         default:
             if arg.hasPrefix("-") || !config.mode.isEmpty { usage("unexpected argument '\(arg)'") }
             config.mode = arg
@@ -85,6 +94,12 @@ func options(_ config: BenchConfig) -> NATSOptions {
     var opts = NATSOptions()
     if let server = config.server { opts.servers = [server] }
     opts.name = "nats-bench"
+    if config.tlsCA != nil || config.tlsCert != nil || config.tlsFirst {
+        var tls = TLSConfiguration(certificateFile: config.tlsCert, privateKeyFile: config.tlsKey)
+        if let ca = config.tlsCA { tls.trustRoots = .caFile(ca) }
+        opts.tls = tls
+        opts.tlsHandshakeFirst = config.tlsFirst
+    }
     return opts
 }
 

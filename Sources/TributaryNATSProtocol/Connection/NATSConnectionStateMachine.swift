@@ -24,6 +24,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         public var password: String?
         /// Token used when a server URL carries none.
         public var token: String?
+        /// Whether TLS options were given: every server must then speak TLS.
+        public var tlsConfigured = false
         /// Handshake (and TCP connect) time limit.
         public var connectTimeout: Duration = .seconds(2)
         /// Keep-alive PING interval.
@@ -79,6 +81,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         case connect(NATSServerAddress, timeout: Duration)
         /// Write these bytes now, ahead of the outbound stream (the CONNECT handshake).
         case writeHandshake([UInt8])
+        /// Run the TLS handshake on the open stream, checking the certificate against
+        /// `serverName`; then call `tlsEstablished(now:)` (or `connectionLost` on failure).
+        case startTLS(serverName: String)
         /// The outbound stream has bytes: make sure the writer runs.
         case wakeWriter
         /// Close the current stream, if there is one.
@@ -302,16 +307,12 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         pool[server].lastAttempt = now
         phase = .connecting(Connecting(server: server, initial: initial))
         let address = pool[server].address
-        if address.tls {
-            return connectFailed(NATSError(.tlsRequired,
-                                           "server \(address) asks for TLS (tls://), which this build does not support; use a nats:// URL to a server without TLS",
-                                           server: address.endpoint), now: now)
-        }
         return [.connect(address, timeout: configuration.connectTimeout)]
     }
 
     /// The stream to the server is open: the handshake starts (the server speaks first).
-    public mutating func streamOpened(now: MonotonicInstant) -> [Action] {
+    /// `usesTLS`: the stream is already encrypted (TLS-first).
+    public mutating func streamOpened(now: MonotonicInstant, usesTLS: Bool = false) -> [Action] {
         guard case .connecting(var c) = phase, c.handshake == nil else { return [.closeStream] }
         let address = pool[c.server].address
         var connect = configuration.connect
@@ -321,9 +322,20 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         } else if let token = address.token ?? configuration.token {
             connect.authToken = token
         }
-        c.handshake = NATSHandshake(connectOptions: connect, usesTLS: false)
+        c.handshake = NATSHandshake(connectOptions: connect, usesTLS: usesTLS,
+                                    wantsTLS: address.tls || configuration.tlsConfigured)
         c.deadline = now.advanced(by: configuration.connectTimeout)
         phase = .connecting(c)
+        return []
+    }
+
+    /// The TLS handshake that `.startTLS` asked for is done: CONNECT goes out encrypted.
+    public mutating func tlsEstablished(now: MonotonicInstant) -> [Action] {
+        guard case .connecting(var c) = phase, var handshake = c.handshake else { return [] }
+        let step = handshake.tlsEstablished()
+        c.handshake = handshake
+        phase = .connecting(c)
+        if case .write(let bytes) = step { return [.writeHandshake(bytes)] }
         return []
     }
 
@@ -440,6 +452,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             if pool.contains(where: { $0.address.host == address.host && $0.address.port == address.port }) { continue }
             if let template {
                 address.tls = address.tls || template.tls
+                if address.hostIsIPAddress && !template.hostIsIPAddress {
+                    address.tlsName = template.tlsName ?? template.host
+                }
                 if address.user == nil && address.token == nil {
                     address.user = template.user
                     address.password = template.password
@@ -466,6 +481,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             switch step {
             case .none: return []
             case .write(let bytes): return [.writeHandshake(bytes)]
+            case .startTLS:
+                let address = pool[c.server].address
+                return [.startTLS(serverName: address.tlsName ?? address.host)]
             case .completed(let info): return handshakeFinished(c, info: info, now: now)
             case .fail(let failure):
                 let error: NATSError
@@ -476,8 +494,10 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
                         serverError.message = "server \(endpoint) rejected the credentials (Authorization Violation); check the user/password or token in the URL or options"
                     }
                     error = serverError
-                case .tlsRequired:
-                    error = NATSError(.tlsRequired, "server \(endpoint) requires TLS, which this build does not support", server: endpoint)
+                case .tlsUnavailable:
+                    error = NATSError(.tlsRequired,
+                                      "TLS was asked for (tls:// or TLS options), but server \(endpoint) does not offer TLS; enable TLS on the server or connect without it",
+                                      server: endpoint)
                 case .unexpected(let problem):
                     error = NATSError(.protocolError, problem.description, server: endpoint, underlying: problem)
                 }
