@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression", "TributaryCrypto"], swiftSettings: strict),
-        .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryCompression", "TributaryTransport"], swiftSettings: strict),
+        .target(name: "TributaryKafka", dependencies: ["TributaryKafkaProtocol", "TributaryCompression", "TributaryTransport", "TributaryTLS"], swiftSettings: strict),
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "TributaryTLS", dependencies: ["COpenSSL", "TributaryTransport"], swiftSettings: strict),

@@ -19,3 +19,5 @@
 @_exported import class TributaryTransport.SocketStream
 @_exported import struct TributaryTransport.TCPSocket
 @_exported import struct TributaryTransport.TransportError
+// TLS settings (`KafkaClientConfiguration.tls`).
+@_exported import struct TributaryTLS.TLSConfiguration

@@ -455,7 +455,7 @@ final class KafkaBrokerConnection: Sendable {
     private func ioMain(connected: (Result<Void, KafkaError>) -> Void) {
         let stream: any TransportStream
         do throws(TransportError) {
-            stream = try configuration.streamFactory(address.host, address.port, configuration.connectTimeout)
+            stream = try configuration.connectionStreamFactory(address.host, address.port, configuration.connectTimeout)
         } catch {
             let failure = KafkaError.from(error, connecting: true)
             state.withLock { if $0.closedError == nil { $0.closedError = failure } }
@@ -528,7 +528,12 @@ final class KafkaBrokerConnection: Sendable {
 
             var waitMilliseconds: Int32 = 1000
             if let nextDeadline { waitMilliseconds = min(waitMilliseconds, max(0, (nextDeadline - now).pollMilliseconds)) }
-            var fds = (pollfd(fd: stream.descriptor, events: Int16(POLLIN) | (written < writing.count ? Int16(POLLOUT) : 0), revents: 0),
+            // TLS may hold decrypted bytes poll cannot see (read them now), or need the
+            // descriptor writable before it can read.
+            let buffered = stream.hasBufferedInput
+            if buffered { waitMilliseconds = 0 }
+            let wantsOut = written < writing.count || stream.readWantsWritable
+            var fds = (pollfd(fd: stream.descriptor, events: Int16(POLLIN) | (wantsOut ? Int16(POLLOUT) : 0), revents: 0),
                        pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0))
             let ready = withUnsafeMutableBytes(of: &fds) { pointer in
                 pointer.withMemoryRebound(to: pollfd.self) { poll($0.baseAddress, 2, waitMilliseconds) }
@@ -539,7 +544,9 @@ final class KafkaBrokerConnection: Sendable {
                 break loop
             }
             if fds.1.revents != 0 { wakeup.drain() }
-            guard fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 else { continue }
+            let readable = fds.0.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0
+                || (stream.readWantsWritable && fds.0.revents & Int16(POLLOUT) != 0)
+            guard readable || buffered else { continue }
 
             // Read what is there and hand out complete frames. A stream that buffers inside
             // itself (TLS) may hold bytes the descriptor no longer signals, so read until it says

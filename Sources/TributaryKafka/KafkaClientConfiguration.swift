@@ -1,3 +1,4 @@
+import TributaryTLS
 import TributaryTransport
 import TributaryWire
 
@@ -122,13 +123,19 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
     /// librdkafka's `debug=protocol`. Default false.
     public var traceRequests = false
     /// How connections are secured, like `security.protocol`. Default `.plaintext`;
-    /// `.saslPlaintext` authenticates every connection with ``sasl``. TLS (`.ssl`, `.saslSSL`)
-    /// is not available yet and fails `connect` with `invalidConfiguration`.
+    /// `.saslPlaintext` authenticates every connection with ``sasl``; `.ssl` runs every
+    /// connection over TLS (``tls``); `.saslSSL` does both.
     public var securityProtocol: KafkaSecurityProtocol = KafkaClientConfiguration.defaultSecurityProtocol
     /// SASL mechanism and credentials, like `sasl.mechanism`, `sasl.username` and
     /// `sasl.password`. Default nil. Needs ``securityProtocol`` `.saslPlaintext`.
     public var sasl: KafkaSASL?
-    /// Opens each broker connection's byte stream (default: TCP, `SocketStream.tcp`). It runs on
+    /// TLS settings for `.ssl` and `.saslSSL`, like `ssl.ca.location`, `ssl.certificate.location`,
+    /// `ssl.key.location` and `ssl.key.password`. Default nil: the system's trust store, the
+    /// broker's host name checked, TLS 1.2 or newer. Setting it with `.plaintext` or
+    /// `.saslPlaintext` is a configuration error.
+    public var tls: TLSConfiguration?
+    /// Opens each broker connection's byte stream (default: TCP, `SocketStream.tcp`). With TLS
+    /// the handshake runs over the stream it opens. It runs on
     /// the connection's I/O thread, which then performs every read and write of the stream, so a
     /// stream that must stay on one thread (`allowsConcurrentWrite == false`, such as TLS) fits.
     public var streamFactory: TransportStreamFactory = SocketStream.tcp
@@ -156,13 +163,20 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
         self.bootstrapServers = try KafkaBrokerAddress.parseList(servers)
     }
 
+    /// The factory connections open their streams with: ``streamFactory``, wrapped in TLS for
+    /// `.ssl` and `.saslSSL`.
+    var connectionStreamFactory: TransportStreamFactory {
+        guard securityProtocol.usesTLS else { return streamFactory }
+        return TLSStream.factory(tls ?? TLSConfiguration(), tcp: streamFactory)
+    }
+
     func validate() throws(KafkaError) {
         guard !bootstrapServers.isEmpty else { throw KafkaError(.invalidConfiguration, "bootstrapServers is empty; give at least one host:port") }
         guard connectTimeout > .zero else { throw KafkaError(.invalidConfiguration, "connectTimeout must be positive") }
         guard requestTimeout > .zero else { throw KafkaError(.invalidConfiguration, "requestTimeout must be positive") }
         guard maxResponseSize >= 1024 else { throw KafkaError(.invalidConfiguration, "maxResponseSize must be at least 1024 bytes") }
-        if securityProtocol.usesTLS {
-            throw KafkaError(.invalidConfiguration, "securityProtocol \(securityProtocol) needs TLS, which this version of Tributary does not have yet; use .plaintext or .saslPlaintext, or terminate TLS in a local proxy")
+        if !securityProtocol.usesTLS, tls != nil {
+            throw KafkaError(.invalidConfiguration, "tls is set but securityProtocol is \(securityProtocol), which does not use TLS; set securityProtocol = .ssl or .saslSSL (like security.protocol=SSL)")
         }
         if securityProtocol.usesSASL {
             guard let sasl else {
@@ -175,7 +189,7 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
                 throw KafkaError(.invalidConfiguration, "sasl.password must not contain NUL for PLAIN")
             }
         } else if let sasl {
-            throw KafkaError(.invalidConfiguration, "sasl is set (\(sasl.mechanism)) but securityProtocol is \(securityProtocol), which does not authenticate; set securityProtocol = .saslPlaintext (like security.protocol=SASL_PLAINTEXT)")
+            throw KafkaError(.invalidConfiguration, "sasl is set (\(sasl.mechanism)) but securityProtocol is \(securityProtocol), which does not authenticate; set securityProtocol = .saslPlaintext or .saslSSL (like security.protocol=SASL_PLAINTEXT)")
         }
     }
 
@@ -183,7 +197,7 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
     public var description: String {
         let servers = bootstrapServers.map(\.description).joined(separator: ",")
         return "KafkaClientConfiguration(bootstrapServers: \(servers), clientID: \(clientID), securityProtocol: \(securityProtocol), "
-            + "sasl: \(sasl.map(\.description) ?? "nil"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), "
+            + "sasl: \(sasl.map(\.description) ?? "nil"), tls: \(tls.map(\.description) ?? "nil"), connectTimeout: \(connectTimeout), requestTimeout: \(requestTimeout), "
             + "retryBackoff: \(retryBackoff), retryBackoffMax: \(retryBackoffMax), operationTimeout: \(operationTimeout), "
             + "maxResponseSize: \(maxResponseSize), allowAutoTopicCreation: \(allowAutoTopicCreation), traceRequests: \(traceRequests))"
     }

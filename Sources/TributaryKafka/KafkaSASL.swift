@@ -87,12 +87,12 @@ public struct KafkaSASL: Sendable, Hashable, CustomStringConvertible, CustomDebu
 public enum KafkaSecurityProtocol: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// No TLS, no authentication (`PLAINTEXT`). The default.
     case plaintext = "PLAINTEXT"
-    /// TLS without SASL (`SSL`). Not available yet: connecting fails with `invalidConfiguration`.
+    /// TLS without SASL (`SSL`); settings in ``KafkaClientConfiguration/tls``.
     case ssl = "SSL"
     /// SASL authentication over plain TCP (`SASL_PLAINTEXT`); needs ``KafkaClientConfiguration/sasl``.
     case saslPlaintext = "SASL_PLAINTEXT"
-    /// SASL authentication over TLS (`SASL_SSL`). Not available yet: connecting fails with
-    /// `invalidConfiguration`.
+    /// SASL authentication over TLS (`SASL_SSL`); needs ``KafkaClientConfiguration/sasl``,
+    /// TLS settings in ``KafkaClientConfiguration/tls``.
     case saslSSL = "SASL_SSL"
 
     /// The protocol named `name` (case-insensitive), as `security.protocol` takes it.

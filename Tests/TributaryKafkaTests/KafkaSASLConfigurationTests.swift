@@ -48,8 +48,9 @@ struct KafkaSASLConfigurationTests {
         await connectFails({ $0.securityProtocol = .saslPlaintext }, mentioning: ["sasl is nil", "KafkaClientConfiguration.sasl"])
         await connectFails({ $0.sasl = .plain(username: "u", password: Self.secret) }, mentioning: ["securityProtocol", ".saslPlaintext"])
         await connectFails({ $0.securityProtocol = .saslPlaintext; $0.sasl = .plain(username: "", password: Self.secret) }, mentioning: ["sasl.username"])
-        await connectFails({ $0.securityProtocol = .ssl }, mentioning: ["TLS"])
-        await connectFails({ $0.securityProtocol = .saslSSL; $0.sasl = .scramSHA512(username: "u", password: Self.secret) }, mentioning: ["TLS"])
+        await connectFails({ $0.tls = TLSConfiguration() }, mentioning: ["tls is set", ".ssl"])
+        await connectFails({ $0.securityProtocol = .saslSSL }, mentioning: ["sasl is nil"])
+        await connectFails({ $0.securityProtocol = .ssl; $0.sasl = .scramSHA512(username: "u", password: Self.secret) }, mentioning: ["securityProtocol", ".saslPlaintext"])
     }
 
     /// The README's "Kafka SASL" snippet, verbatim, so it keeps compiling (it is not run here: it

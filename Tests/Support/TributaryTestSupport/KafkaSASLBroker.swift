@@ -26,8 +26,10 @@ public final class KafkaSASLBroker: Sendable {
     /// The mechanisms the front offers unless told otherwise.
     public static let allMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
-    /// `host:port` to bootstrap from.
+    /// `host:port` to bootstrap from (the SASL front itself).
     public let bootstrap: String
+    /// The SASL front's port.
+    public var frontPort: Int { Int(bootstrap.split(separator: ":").last ?? "") ?? 0 }
     /// The mechanisms the broker offers.
     public let mechanisms: [String]
     /// A user the broker knows.
@@ -67,9 +69,12 @@ public final class KafkaSASLBroker: Sendable {
 
     /// Starts tansu and a SASL front offering `mechanisms`; sessions last `sessionLifetimeMs`
     /// (0: no limit), after which the front closes connections that did not re-authenticate.
-    public init(mechanisms: [String] = KafkaSASLBroker.allMechanisms, sessionLifetimeMs: Int = 0, timeout: Duration = .seconds(20)) async throws {
+    /// With `advertisedPort`, tansu advertises that port instead of the front's (a TLS relay in
+    /// front of the SASL front, for `SASL_SSL`).
+    public init(mechanisms: [String] = KafkaSASLBroker.allMechanisms, sessionLifetimeMs: Int = 0, advertisedPort: Int? = nil,
+                timeout: Duration = .seconds(20)) async throws {
         let frontPort = try freePort()
-        let tansu = try await TansuProcess(advertisedPort: frontPort)
+        let tansu = try await TansuProcess(advertisedPort: advertisedPort ?? frontPort)
         let python = try BrokerEnvironment.pythonExecutable()
         let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/Support/sasl_front.py").path
         let logPath = NSTemporaryDirectory() + "sasl-front-\(frontPort).log"
