@@ -54,4 +54,22 @@ struct KafkaCatSASLEndToEndTests {
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("it offers SCRAM-SHA-512"), "\(result.stderr)")
     }
+
+    @Test func saslSSLWithTheCAFromTheCommandLine() async throws {
+        let certificates = try TestCertificates.make()
+        let tlsPort = try freePort()
+        let broker = try await KafkaSASLBroker(advertisedPort: tlsPort)
+        defer { broker.stop() }
+        let relay = try await TLSFrontProcess(port: tlsPort, upstreamPort: broker.frontPort, certificate: certificates.serverCertificate, key: certificates.serverKey)
+        defer { relay.stop() }
+        let topic = "cat-sasl-ssl-\(UInt32.random(in: 0...UInt32.max))"
+        let options = ["-b", "127.0.0.1:\(tlsPort)", "-X", "security.protocol=SASL_SSL", "-X", "ssl.ca.location=\(certificates.caFile)",
+                       "-X", "sasl.mechanism=SCRAM-SHA-512", "-X", "sasl.username=\(broker.username)", "-X", "sasl.password=\(broker.password)"]
+        let produced = try await kafkaCat(options + ["-P", "-t", topic], stdin: "over tls\n")
+        #expect(produced.status == 0, "\(produced.stderr)")
+        let consumed = try await kafkaCat(options + ["-C", "-t", topic, "-e", "-q"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        #expect(consumed.stdout == "over tls\n")
+        #expect(broker.count("authenticated user=alice mechanism=SCRAM-SHA-512 ") >= 2, "\(broker.logs())")
+    }
 }

@@ -43,4 +43,24 @@ struct KafkaCatSecurityPropertiesTests {
         let wrong = usageError(["-L", "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.password=\(secret)"]) ?? ""
         #expect(!wrong.contains(secret))
     }
+
+    @Test func sslPropertiesSetTheTLSConfiguration() throws {
+        let command = try #require(try KafkaCatCommand.parse(["-L", "-X", "security.protocol=sasl_ssl", "-X", "sasl.mechanism=SCRAM-SHA-256",
+                                                              "-X", "sasl.username=alice", "-X", "sasl.password=\(secret)",
+                                                              "-X", "ssl.ca.location=/etc/ca.pem", "-X", "ssl.certificate.location=/etc/c.pem",
+                                                              "-X", "ssl.key.location=/etc/k.pem", "-X", "ssl.key.password=\(secret)"], environment: environment))
+        var configuration = KafkaClientConfiguration()
+        command.properties.apply(to: &configuration)
+        #expect(configuration.securityProtocol == .saslSSL)
+        #expect(configuration.tls?.trustRoots == .caFile("/etc/ca.pem"))
+        #expect(configuration.tls?.certificateFile == "/etc/c.pem" && configuration.tls?.privateKeyFile == "/etc/k.pem")
+        #expect(configuration.tls?.privateKeyPassword == secret)
+        #expect(!command.properties.dump.contains(secret))
+        #expect(!"\(configuration)".contains(secret))
+        #expect(usageError(["-L", "-X", "ssl.ca.location=/etc/ca.pem"])?.contains("security.protocol=ssl") == true)
+        let insecure = try #require(try KafkaCatCommand.parse(["-L", "-X", "security.protocol=ssl", "-X", "enable.ssl.certificate.verification=false"], environment: environment))
+        var open = KafkaClientConfiguration()
+        insecure.properties.apply(to: &open)
+        #expect(open.tls?.dangerouslyDisableCertificateVerification == true)
+    }
 }

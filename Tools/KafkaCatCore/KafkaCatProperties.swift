@@ -75,6 +75,16 @@ public struct KafkaCatProperties: Sendable {
     public var saslUsername: String?
     /// `sasl.password`. Never printed (`-X dump` shows `[redacted]`).
     public var saslPassword: String?
+    /// `ssl.ca.location`: a PEM file of CA certificates (default: the system's trust store).
+    public var sslCALocation: String?
+    /// `ssl.certificate.location`: the client certificate (PEM) for mutual TLS.
+    public var sslCertificateLocation: String?
+    /// `ssl.key.location`: the client's private key (PEM).
+    public var sslKeyLocation: String?
+    /// `ssl.key.password`: the key's password. Never printed.
+    public var sslKeyPassword: String?
+    /// `enable.ssl.certificate.verification`: false accepts any broker certificate.
+    public var sslVerifyCertificates: Bool?
     /// Every `key=value` applied, in order (for `-X dump`).
     public private(set) var assignments: [(key: String, value: String)] = []
 
@@ -114,7 +124,12 @@ public struct KafkaCatProperties: Sendable {
         Entry(name: "max.partition.fetch.bytes", aliases: [], target: "KafkaConsumerConfiguration.maxPartitionFetchBytes", help: "largest fetch per partition"),
         Entry(name: "isolation.level", aliases: [], target: "KafkaConsumerConfiguration.isolationLevel", help: "read_committed or read_uncommitted"),
         Entry(name: "auto.offset.reset", aliases: [], target: "KafkaConsumerConfiguration.autoOffsetReset", help: "smallest/earliest, largest/latest or error"),
-        Entry(name: "security.protocol", aliases: [], target: "KafkaClientConfiguration.securityProtocol", help: "plaintext or sasl_plaintext (ssl, sasl_ssl: not available yet)"),
+        Entry(name: "security.protocol", aliases: [], target: "KafkaClientConfiguration.securityProtocol", help: "plaintext, ssl, sasl_plaintext or sasl_ssl"),
+        Entry(name: "ssl.ca.location", aliases: [], target: "KafkaClientConfiguration tls trust roots", help: "PEM file of CA certificates (default: the system trust store)"),
+        Entry(name: "ssl.certificate.location", aliases: [], target: "KafkaClientConfiguration tls certificate", help: "client certificate (PEM) for mutual TLS"),
+        Entry(name: "ssl.key.location", aliases: [], target: "KafkaClientConfiguration tls private key", help: "client private key (PEM)"),
+        Entry(name: "ssl.key.password", aliases: [], target: "KafkaClientConfiguration tls key password", help: "password of an encrypted key (never printed)"),
+        Entry(name: "enable.ssl.certificate.verification", aliases: [], target: "KafkaClientConfiguration tls verification", help: "true/false: false accepts any broker certificate (test set-ups only)"),
         Entry(name: "sasl.mechanism", aliases: ["sasl.mechanisms"], target: "KafkaClientConfiguration sasl mechanism", help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (needs security.protocol=sasl_plaintext)"),
         Entry(name: "sasl.username", aliases: [], target: "KafkaClientConfiguration sasl user name", help: "SASL user name"),
         Entry(name: "sasl.password", aliases: [], target: "KafkaClientConfiguration sasl password", help: "SASL password (never printed; -X dump shows [redacted])"),
@@ -313,6 +328,16 @@ public struct KafkaCatProperties: Sendable {
             saslUsername = value
         case "sasl.password":
             saslPassword = value
+        case "ssl.ca.location":
+            sslCALocation = value
+        case "ssl.certificate.location":
+            sslCertificateLocation = value
+        case "ssl.key.location":
+            sslKeyLocation = value
+        case "ssl.key.password":
+            sslKeyPassword = value
+        case "enable.ssl.certificate.verification":
+            sslVerifyCertificates = try Self.boolean(key, value)
         default:
             throw UsageError("unknown -X property '\(key)'; kafka-cat supports " + Self.knownKeys.joined(separator: ", ") + " (-X list describes them)")
         }
@@ -370,6 +395,10 @@ public struct KafkaCatProperties: Sendable {
     ///
     /// - Throws: `UsageError` naming the missing or contradicting property.
     public func checkSecurity() throws(UsageError) {
+        let sslGiven = sslCALocation != nil || sslCertificateLocation != nil || sslKeyLocation != nil || sslKeyPassword != nil || sslVerifyCertificates != nil
+        if sslGiven, securityProtocol?.usesTLS != true {
+            throw UsageError("-X ssl.* is set but security.protocol is \(securityProtocol?.rawValue.lowercased() ?? "plaintext (the default)"); add -X security.protocol=ssl or sasl_ssl")
+        }
         let given = saslMechanism != nil || saslUsername != nil || saslPassword != nil
         if securityProtocol?.usesSASL == true {
             guard saslMechanism != nil else {
@@ -379,7 +408,7 @@ public struct KafkaCatProperties: Sendable {
                 throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.username and -X sasl.password")
             }
         } else if given {
-            throw UsageError("-X sasl.* is set but security.protocol is \(securityProtocol?.rawValue.lowercased() ?? "plaintext (the default)"); add -X security.protocol=sasl_plaintext")
+            throw UsageError("-X sasl.* is set but security.protocol is \(securityProtocol?.rawValue.lowercased() ?? "plaintext (the default)"); add -X security.protocol=sasl_plaintext (or sasl_ssl)")
         }
     }
 
@@ -396,6 +425,15 @@ public struct KafkaCatProperties: Sendable {
         if let securityProtocol { configuration.securityProtocol = securityProtocol }
         if let saslMechanism, let saslUsername, let saslPassword {
             configuration.sasl = KafkaSASL(mechanism: saslMechanism, username: saslUsername, password: saslPassword)
+        }
+        if configuration.securityProtocol.usesTLS {
+            var tls = TLSConfiguration()
+            if let sslCALocation { tls.trustRoots = .caFile(sslCALocation) }
+            tls.certificateFile = sslCertificateLocation
+            tls.privateKeyFile = sslKeyLocation
+            tls.privateKeyPassword = sslKeyPassword
+            if sslVerifyCertificates == false { tls.dangerouslyDisableCertificateVerification = true }
+            configuration.tls = tls
         }
     }
 
