@@ -37,10 +37,10 @@ let package = Package(
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "TributaryTLS", dependencies: ["COpenSSL", "TributaryTransport"], swiftSettings: strict),
-        .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
+        .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire", "TributaryCrypto"], swiftSettings: strict),
         .target(
             name: "TributaryNATS",
-            dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS"],
+            dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS", "TributaryCrypto"],
             swiftSettings: strict
         ),
         .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
