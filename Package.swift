@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "TributaryTLSTests", dependencies: ["TributaryTLS", "TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),
