@@ -196,6 +196,29 @@ struct NATSCredentialsConformanceTests {
         await live.close()
     }
 
+    @Test func credentialsAreSentOverTLSAfterTheUpgradeAndWithTLSFirst() async throws {
+        let fixtures = try NATSCredentialFixtures.make()
+        defer { fixtures.remove() }
+        let certs = try TestCertificates.make()
+        for first in [false, true] {
+            let tls = NATSTLSConformanceTests.tlsBlock(certs, extra: first ? "handshake_first: true" : "")
+            let server = try await NATSServerProcess.withConfig(tls + "\n" + (try fixtures.text("operator.conf")))
+            defer { server.stop() }
+            var options = NATSTLSConformanceTests.options(server.url, certs)
+            options.tlsHandshakeFirst = first
+            options.credentials = .credsFile(fixtures.path("alice.creds"))
+            let alice = try await NATSClient.connect(options)
+            options.credentials = .credsFile(fixtures.path("bob.creds"))
+            let bob = try await NATSClient.connect(options)
+            try await Self.exchange(alice, bob, subject: "creds.tls")
+            options.credentials = .credsFile(fixtures.path("revoked.creds"))
+            let refused = await Self.connectFailure(options)
+            #expect(refused?.code == .authorizationViolation, "TLS-first \(first): \(String(describing: refused))")
+            await alice.close()
+            await bob.close()
+        }
+    }
+
     // MARK: - Malformed credentials
 
     @Test func malformedCredentialsFilesGiveTypedErrors() async throws {
