@@ -67,6 +67,21 @@ public struct NATSConnectOptions: Sendable, Hashable, Encodable {
     }
 }
 
+extension NATSConnectOptions: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The options with secrets (password, token, JWT, signature) shown as `<redacted>`.
+    public var description: String {
+        var redacted = self
+        for secret in [\NATSConnectOptions.pass, \.authToken, \.jwt, \.sig] where redacted[keyPath: secret] != nil {
+            redacted[keyPath: secret] = "<redacted>"
+        }
+        var bytes: [UInt8] = []
+        redacted.encode(into: &bytes)
+        return String(decoding: bytes.dropLast(2), as: UTF8.self)
+    }
+
+    public var debugDescription: String { description }
+}
+
 /// This library's version, sent in CONNECT.
 public enum NATSClientVersion {
     /// The version string.

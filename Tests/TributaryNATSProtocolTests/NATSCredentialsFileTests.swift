@@ -145,6 +145,10 @@ struct NATSCredentialHandshakeTests {
         #expect(keys == keys.sorted(), "\(keys)")
         #expect(keys.contains("jwt") && keys.contains("nkey") && keys.contains("sig"))
         #expect(text.contains(#""jwt":"J""#) && text.contains(#""nkey":"UKEY""#) && text.contains(#""sig":"SIG""#))
+        // Printing the options hides every secret.
+        let printed = String(describing: options) + String(reflecting: options)
+        #expect(!printed.contains("SIG") && !printed.contains(#""pass":"p""#) && !printed.contains(#""auth_token":"t""#))
+        #expect(printed.contains(#""jwt":"<redacted>""#) && printed.contains(#""nkey":"UKEY""#))
     }
 
     @Test func handshakeAsksForCredentialsAfterInfoAndSendsThem() throws {
