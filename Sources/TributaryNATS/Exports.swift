@@ -7,6 +7,15 @@
 @_exported import struct TributaryNATSProtocol.NATSError
 @_exported import enum TributaryNATSProtocol.NATSEvent
 @_exported import struct TributaryNATSProtocol.NATSServerAddress
+// NKEY and JWT credentials: key pairs, creds-file parsing and JWT claims for users who build
+// credentials themselves (for example in a signing callback).
+@_exported import enum TributaryNATSProtocol.NATSNKeyType
+@_exported import enum TributaryNATSProtocol.NATSNKey
+@_exported import struct TributaryNATSProtocol.NATSNKeyPair
+@_exported import enum TributaryNATSProtocol.NATSCredentialsFile
+@_exported import struct TributaryNATSProtocol.NATSUserJWT
+@_exported import struct TributaryNATSProtocol.NATSAuthenticationChallenge
+@_exported import struct TributaryNATSProtocol.NATSAuthenticationResponse
 @_exported import enum TributaryWire.FailureClass
 @_exported import protocol TributaryWire.ClassifiedFailure
 @_exported import struct TributaryTLS.TLSConfiguration

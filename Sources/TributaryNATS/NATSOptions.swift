@@ -58,6 +58,11 @@ public struct NATSOptions: Sendable {
     public var password: String?
     /// Authentication token.
     public var token: String?
+    /// NKEY or JWT credentials (a creds file, a seed, a JWT and seed, or signing callbacks); nil
+    /// (the default) sends none. Like nats.go `UserCredentials`, `NkeyOptionFromSeed`,
+    /// `UserJWTAndSeed`, `Nkey` and `UserJWT`. Files are read again on every connect and
+    /// reconnect; see `NATSCredentials`.
+    public var credentials: NATSCredentials?
     /// TLS settings (trusted CAs, client certificate for mutual TLS, server name). When set, every
     /// server must speak TLS. When nil, TLS is still used, with the defaults (system trust store,
     /// name verification), for `tls://` URLs and for servers whose INFO requires it.
@@ -153,6 +158,7 @@ public struct NATSOptions: Sendable {
         if lameDuckWindow < .zero { throw bad("lameDuckWindow", "must not be negative") }
         if closeTimeout < .zero { throw bad("closeTimeout", "must not be negative") }
         if maxControlLine < 64 { throw bad("maxControlLine", "must be at least 64") }
+        try credentials?.validate()
         if inboxPrefix.isEmpty || NATSValidation.subjectProblem(inboxPrefix) != nil {
             throw bad("inboxPrefix", "'\(inboxPrefix)' is not a valid subject prefix")
         }

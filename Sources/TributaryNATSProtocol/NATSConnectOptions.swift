@@ -28,10 +28,16 @@ public struct NATSConnectOptions: Sendable, Hashable, Encodable {
     public var pass: String?
     /// Authentication token.
     public var authToken: String?
+    /// User JWT (JWT authentication in operator mode).
+    public var jwt: String?
+    /// The user's NKEY public key (`U…`).
+    public var nkey: String?
+    /// The signature of the server's nonce, base64url without padding.
+    public var sig: String?
 
     enum CodingKeys: String, CodingKey {
         case verbose, pedantic, tlsRequired = "tls_required", name, lang, version, `protocol`, echo, headers
-        case noResponders = "no_responders", user, pass, authToken = "auth_token"
+        case noResponders = "no_responders", user, pass, authToken = "auth_token", jwt, nkey, sig
     }
 
     public init() {}
@@ -42,12 +48,15 @@ public struct NATSConnectOptions: Sendable, Hashable, Encodable {
         if let authToken { json.add("auth_token", authToken) }
         json.add("echo", echo)
         json.add("headers", headers)
+        if let jwt { json.add("jwt", jwt) }
         json.add("lang", lang)
         if let name { json.add("name", name) }
+        if let nkey { json.add("nkey", nkey) }
         json.add("no_responders", noResponders)
         if let pass { json.add("pass", pass) }
         json.add("pedantic", pedantic)
         json.add("protocol", `protocol`)
+        if let sig { json.add("sig", sig) }
         json.add("tls_required", tlsRequired)
         if let user { json.add("user", user) }
         json.add("verbose", verbose)
@@ -56,6 +65,21 @@ public struct NATSConnectOptions: Sendable, Hashable, Encodable {
         buffer.append(contentsOf: json.bytes)
         buffer.append(contentsOf: [13, 10])
     }
+}
+
+extension NATSConnectOptions: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The options with secrets (password, token, JWT, signature) shown as `<redacted>`.
+    public var description: String {
+        var redacted = self
+        for secret in [\NATSConnectOptions.pass, \.authToken, \.jwt, \.sig] where redacted[keyPath: secret] != nil {
+            redacted[keyPath: secret] = "<redacted>"
+        }
+        var bytes: [UInt8] = []
+        redacted.encode(into: &bytes)
+        return String(decoding: bytes.dropLast(2), as: UTF8.self)
+    }
+
+    public var debugDescription: String { description }
 }
 
 /// This library's version, sent in CONNECT.

@@ -12,8 +12,14 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         public static let connectionFailed = Code("connectionFailed")
         /// The server rejected the credentials ('Authorization Violation').
         public static let authorizationViolation = Code("authorizationViolation")
-        /// The server's authentication expired or timed out.
+        /// The server's authentication expired or timed out, or the user JWT expired.
         public static let authenticationExpired = Code("authenticationExpired")
+        /// The account revoked this user's credentials ('User Authentication Revoked').
+        public static let authenticationRevoked = Code("authenticationRevoked")
+        /// The configured NKEY or JWT credentials could not be used: a file that cannot be read,
+        /// a malformed creds file, seed or JWT, or a signing callback that failed. The message says
+        /// which and never contains the seed or the JWT.
+        public static let invalidCredentials = Code("invalidCredentials")
         /// The server refused a publish or subscribe by permissions; the connection stays up.
         public static let permissionViolation = Code("permissionViolation")
         /// Payload plus headers exceed the server's max_payload.
@@ -97,7 +103,7 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     /// True when the connection this came from is gone.
     /// (See also `failureClass`, which run loops of other modules read.)
     public var isConnectionFatal: Bool {
-        [.connectionFailed, .authorizationViolation, .authenticationExpired, .protocolError, .connectionClosed,
+        [.connectionFailed, .authorizationViolation, .authenticationExpired, .authenticationRevoked, .protocolError, .connectionClosed,
          .staleConnection, .tlsRequired, .tlsVerificationFailed, .tlsClientCertificateRejected, .tlsHandshakeFailed,
          .tlsHandshakeTimeout, .disconnected].contains(code)
     }
@@ -116,6 +122,7 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         switch rule.kind {
         case .authorizationViolation: code = .authorizationViolation
         case .authenticationTimeout, .userAuthenticationExpired, .accountAuthenticationExpired: code = .authenticationExpired
+        case .userAuthenticationRevoked: code = .authenticationRevoked
         case .permissionsViolation: code = .permissionViolation
         case .maximumPayloadViolation: code = .maxPayloadExceeded
         case .staleConnection: code = .staleConnection

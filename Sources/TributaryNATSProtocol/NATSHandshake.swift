@@ -1,10 +1,13 @@
-/// The connect handshake as a pure state machine: INFO → (TLS upgrade) → CONNECT + PING → PONG.
+/// The connect handshake as a pure state machine: INFO → (TLS upgrade) → (credentials) →
+/// CONNECT + PING → PONG.
 ///
 /// The driver feeds every frame it parses to `received(_:)` and performs the returned action.
 /// When TLS is wanted (a `tls://` URL or TLS options) or the server requires it, INFO is answered
 /// with `.startTLS`; the driver runs the TLS handshake and calls `tlsEstablished()`, which sends
 /// CONNECT over the encrypted stream. With TLS-first, the stream is already encrypted when INFO
-/// arrives (`usesTLS`).
+/// arrives (`usesTLS`). With NKEY or JWT credentials (`requiresCredentials`), the handshake then
+/// asks for them with `.authenticate(nonce:)`; the driver signs the nonce and calls
+/// `credentialsProvided(_:)`, which sends CONNECT with `jwt`, `nkey` and `sig`.
 public struct NATSHandshake: Sendable {
     /// Where the handshake is.
     public enum State: Sendable, Equatable {
@@ -12,6 +15,8 @@ public struct NATSHandshake: Sendable {
         case awaitingInfo
         /// INFO arrived; waiting for the driver to finish the TLS handshake.
         case awaitingTLS(NATSServerInfo)
+        /// Waiting for the driver's credentials (the signed nonce).
+        case awaitingCredentials(NATSServerInfo)
         /// CONNECT and PING sent; waiting for PONG (or -ERR).
         case awaitingPong(NATSServerInfo)
         /// PONG arrived: the connection is ready.
@@ -38,6 +43,9 @@ public struct NATSHandshake: Sendable {
         case write([UInt8])
         /// Run the TLS handshake on the stream, then call `tlsEstablished()`.
         case startTLS
+        /// Load the credentials and sign `nonce` (nil: the server sent none, nothing to sign),
+        /// then call `credentialsProvided(_:)`.
+        case authenticate(nonce: String?)
         /// The handshake is complete.
         case completed(NATSServerInfo)
         /// Close the connection with this failure.
@@ -52,19 +60,39 @@ public struct NATSHandshake: Sendable {
     public var usesTLS: Bool
     /// Whether the client asked for TLS (`tls://` or TLS options): a server without TLS fails.
     public var wantsTLS: Bool
+    /// Whether NKEY or JWT credentials are configured: CONNECT waits for `credentialsProvided(_:)`.
+    public var requiresCredentials: Bool
 
     /// Creates a handshake that will send `connectOptions`.
-    public init(connectOptions: NATSConnectOptions, usesTLS: Bool = false, wantsTLS: Bool = false) {
+    public init(connectOptions: NATSConnectOptions, usesTLS: Bool = false, wantsTLS: Bool = false,
+                requiresCredentials: Bool = false) {
         self.connectOptions = connectOptions
         self.usesTLS = usesTLS
         self.wantsTLS = wantsTLS || usesTLS
+        self.requiresCredentials = requiresCredentials
     }
 
-    /// The driver finished the TLS handshake that `.startTLS` asked for: CONNECT goes out.
+    /// The driver finished the TLS handshake that `.startTLS` asked for: CONNECT goes out (or
+    /// the credentials are asked for first).
     public mutating func tlsEstablished() -> Action {
         guard case .awaitingTLS(let info) = state else { return .none }
         usesTLS = true
+        return authenticateOrConnect(info)
+    }
+
+    /// The driver's answer to `.authenticate`: CONNECT goes out with these credential fields.
+    public mutating func credentialsProvided(_ response: NATSAuthenticationResponse) -> Action {
+        guard case .awaitingCredentials(let info) = state else { return .none }
+        connectOptions.jwt = response.jwt
+        connectOptions.nkey = response.nkey
+        connectOptions.sig = response.signature
         return sendConnect(info)
+    }
+
+    private mutating func authenticateOrConnect(_ info: NATSServerInfo) -> Action {
+        guard requiresCredentials else { return sendConnect(info) }
+        state = .awaitingCredentials(info)
+        return .authenticate(nonce: info.nonce)
     }
 
     private mutating func sendConnect(_ info: NATSServerInfo) -> Action {
@@ -83,7 +111,7 @@ public struct NATSHandshake: Sendable {
     public mutating func received(_ op: NATSServerOp, offset: Int = 0) -> Action {
         switch (state, op) {
         case (.awaitingInfo, .info(let info)):
-            if usesTLS { return sendConnect(info) }
+            if usesTLS { return authenticateOrConnect(info) }
             if wantsTLS && !info.tlsRequired && !info.tlsAvailable {
                 state = .failed
                 return .fail(.tlsUnavailable)
@@ -92,12 +120,16 @@ public struct NATSHandshake: Sendable {
                 state = .awaitingTLS(info)
                 return .startTLS
             }
-            return sendConnect(info)
+            return authenticateOrConnect(info)
         case (.awaitingPong(let info), .pong):
             state = .completed(info)
             return .completed(info)
         case (.awaitingPong, .info(let info)):
             state = .awaitingPong(info)
+            return .none
+        case (.awaitingCredentials, .info(let info)):
+            // The nonce asked for is the one of the first INFO; later INFOs only update the rest.
+            state = .awaitingCredentials(info)
             return .none
         case (_, .ping):
             var bytes: [UInt8] = []

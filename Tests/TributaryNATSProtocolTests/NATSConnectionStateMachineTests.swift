@@ -34,6 +34,7 @@ struct NATSConnectionStateMachineTests {
                 let text = String(decoding: bytes, as: UTF8.self)
                 return "handshake " + (text.hasPrefix("CONNECT ") ? "CONNECT+PING" : text.trimmingCharacters(in: .whitespacesAndNewlines))
             case .startTLS(let name): return "startTLS \(name)"
+            case .authenticate(let challenge): return "authenticate \(challenge.server) nonce \(challenge.nonce ?? "-") attempt \(challenge.attempt)"
             case .wakeWriter: return "wake"
             case .closeStream: return "closeStream"
             case .succeed(let waiter): return "succeed \(waiter)"

@@ -6,7 +6,8 @@ import TributaryNATS
 /// Flags (like the nats CLI): `-s/--server URL` (comma-separated list allowed; default
 /// `$NATS_URL`, else `nats://127.0.0.1:4222`), `--user`, `--password`, `--token`, `--name`,
 /// `--timeout D`, and TLS: `--tlscert FILE`, `--tlskey FILE`, `--tlsca FILE` (or `NATS_CERT`,
-/// `NATS_KEY`, `NATS_CA`) and `--tlsfirst`.
+/// `NATS_KEY`, `NATS_CA`) and `--tlsfirst`; NKEY/JWT credentials: the flags of
+/// `CredentialSettings` (`--creds`, `--nkey`, or `NATS_CREDS`, `NATS_NKEY`).
 public struct ConnectionSettings: Sendable, Equatable {
     /// The server used when neither `--server` nor `NATS_URL` is given.
     public static let defaultServer = NATSOptions.defaultServer
@@ -24,7 +25,7 @@ public struct ConnectionSettings: Sendable, Equatable {
             .value("name", placeholder: "NAME", help: "connection name shown in server monitoring"),
             .value("timeout", placeholder: "D",
                    help: "\(timeoutHelp), e.g. 500ms, 2s, 1m (default \(DurationSyntax.format(defaultTimeout)))"),
-        ] + tlsFlags
+        ] + tlsFlags + CredentialSettings.flags
     }
 
     // MARK: TLS flags (natscli's names and environment variables)
@@ -75,6 +76,8 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var tls: TLSConfiguration?
     /// `--tlsfirst`.
     public var tlsFirst: Bool
+    /// `--creds` / `--nkey` (or `NATS_CREDS` / `NATS_NKEY`).
+    public var credentials: CredentialSettings
 
     /// Reads the connection flags from `arguments`, falling back to `environment["NATS_URL"]`.
     ///
@@ -108,6 +111,7 @@ public struct ConnectionSettings: Sendable, Equatable {
         guard timeout > .zero else { throw UsageError("--timeout must be greater than 0") }
         self.timeout = timeout
         (tls, tlsFirst) = try Self.tlsSettings(arguments, environment: environment)
+        credentials = try CredentialSettings(arguments, environment: environment)
     }
 
     /// The servers without credentials, comma-separated, for messages (`nats://127.0.0.1:4222`).
@@ -126,6 +130,7 @@ public struct ConnectionSettings: Sendable, Equatable {
         options.user = user
         options.password = password
         options.token = token
+        options.credentials = credentials.credentials
         options.name = name
         options.connectTimeout = timeout
         options.requestTimeout = timeout

@@ -23,6 +23,8 @@ struct BenchConfig {
     var tlsCert: String?
     var tlsKey: String?
     var tlsFirst = false
+    var creds: String?
+    var nkey: String?
 }
 
 /// Writes to standard error (descriptor 2) without Foundation.
@@ -39,6 +41,8 @@ func usage(_ message: String? = nil) -> Never {
       pubsub  publisher and subscriber on two connections; counts what arrives
       req     N sequential requests against a responder on a second connection (latency)
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
+      --creds FILE       user credentials (.creds) file (default NATS_CREDS)
+      --nkey FILE        user NKEY seed file (default NATS_NKEY)
       --msgs N           message count (default 1000000; req: 20000)
       --size BYTES       payload size (default 16)
       --tlsca FILE, --tlscert FILE, --tlskey FILE, --tlsfirst   TLS, as the other nats tools
@@ -67,6 +71,8 @@ func parse() -> BenchConfig {
             guard let n = Int(value()), n >= 0 else { usage("--size needs a non-negative integer") }
             config.size = n
         case "-s", "--server": config.server = value()
+        case "--creds": config.creds = value()
+        case "--nkey": config.nkey = value()
         case "--subject": config.subject = value()
         case "--tlsca": config.tlsCA = value()
         case "--tlscert": config.tlsCert = value()
@@ -93,6 +99,12 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 func options(_ config: BenchConfig) -> NATSOptions {
     var opts = NATSOptions()
     if let server = config.server { opts.servers = [server] }
+    do {
+        opts.credentials = try CredentialSettings(creds: config.creds, nkey: config.nkey,
+                                                  environment: ProcessInfo.processInfo.environment).credentials
+    } catch {
+        usage(error.message)
+    }
     opts.name = "nats-bench"
     if config.tlsCA != nil || config.tlsCert != nil || config.tlsFirst {
         var tls = TLSConfiguration(certificateFile: config.tlsCert, privateKeyFile: config.tlsKey)

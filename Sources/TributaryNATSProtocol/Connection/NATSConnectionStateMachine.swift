@@ -26,6 +26,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         public var token: String?
         /// Whether TLS options were given: every server must then speak TLS.
         public var tlsConfigured = false
+        /// Whether NKEY or JWT credentials are configured: each handshake asks the driver for
+        /// them (`.authenticate`) before CONNECT.
+        public var credentialsConfigured = false
         /// Handshake (and TCP connect) time limit.
         public var connectTimeout: Duration = .seconds(2)
         /// Keep-alive PING interval.
@@ -84,6 +87,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         /// Run the TLS handshake on the open stream, checking the certificate against
         /// `serverName`; then call `tlsEstablished(now:)` (or `connectionLost` on failure).
         case startTLS(serverName: String)
+        /// Load the configured credentials and sign the challenge's nonce, then call
+        /// `credentialsProvided(_:attempt:now:)` or `credentialsFailed(_:attempt:now:)`.
+        case authenticate(NATSAuthenticationChallenge)
         /// The outbound stream has bytes: make sure the writer runs.
         case wakeWriter
         /// Close the current stream, if there is one.
@@ -134,6 +140,10 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         var initial: Bool
         var handshake: NATSHandshake?
         var deadline: MonotonicInstant?
+        /// Numbers the attempts, so an answer to an old challenge is recognised.
+        var attempt: UInt64 = 0
+        /// What the credentials sent in CONNECT were, to explain a rejection.
+        var sentCredentials: NATSAuthenticationResponse?
     }
 
     struct Connected {
@@ -220,6 +230,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     var spaceWaiters: [UInt64: Waiter] = [:]
     var spaceDeadlines = DeadlineQueue<UInt64>()
     var nextWaiterID: UInt64 = 0
+    var nextAttempt: UInt64 = 0
     var closeWaiters: [Waiter] = []
     var connectWaiter: Waiter?
     var closingDeadline: MonotonicInstant?
@@ -305,7 +316,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
 
     mutating func beginConnect(server: Int, initial: Bool, now: MonotonicInstant) -> [Action] {
         pool[server].lastAttempt = now
-        phase = .connecting(Connecting(server: server, initial: initial))
+        nextAttempt += 1
+        phase = .connecting(Connecting(server: server, initial: initial, attempt: nextAttempt))
         let address = pool[server].address
         return [.connect(address, timeout: configuration.connectTimeout)]
     }
@@ -323,7 +335,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             connect.authToken = token
         }
         c.handshake = NATSHandshake(connectOptions: connect, usesTLS: usesTLS,
-                                    wantsTLS: address.tls || configuration.tlsConfigured)
+                                    wantsTLS: address.tls || configuration.tlsConfigured,
+                                    requiresCredentials: configuration.credentialsConfigured)
         c.deadline = now.advanced(by: configuration.connectTimeout)
         phase = .connecting(c)
         return []
@@ -336,6 +349,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         c.handshake = handshake
         phase = .connecting(c)
         if case .write(let bytes) = step { return [.writeHandshake(bytes)] }
+        if case .authenticate(let nonce) = step { return [.authenticate(challenge(c, nonce: nonce))] }
         return []
     }
 
@@ -484,6 +498,8 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             case .startTLS:
                 let address = pool[c.server].address
                 return [.startTLS(serverName: address.tlsName ?? address.host)]
+            case .authenticate(let nonce):
+                return [.authenticate(challenge(c, nonce: nonce))]
             case .completed(let info): return handshakeFinished(c, info: info, now: now)
             case .fail(let failure):
                 let error: NATSError
@@ -491,7 +507,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
                 case .serverError(let text):
                     var serverError = NATSError.from(serverError: text, server: endpoint)
                     if serverError.code == .authorizationViolation {
-                        serverError.message = "server \(endpoint) rejected the credentials (Authorization Violation); check the user/password or token in the URL or options"
+                        serverError = rejection(text: text, endpoint: endpoint, sent: c.sentCredentials)
                     }
                     error = serverError
                 case .tlsUnavailable:

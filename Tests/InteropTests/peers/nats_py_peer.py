@@ -28,6 +28,10 @@ Run it with the Python recorded as TRIBUTARY_PYTHON in .brokers/env (it has nats
         as UTF-8 on one line and exits 0; 3 when no reply comes within TIMEOUT_SECONDS,
         4 when the server reports no responders.
 
+Credentials (for servers with nkey users or in operator mode), from the environment:
+    PEER_NKEYS_SEED=FILE        connect with nats-py's nkeys_seed= (a user seed file)
+    PEER_USER_CREDENTIALS=FILE  connect with nats-py's user_credentials= (a .creds file)
+
 Exit codes: 0 success, 2 usage, 3 timeout, 4 connection or protocol error.
 
 Multi-value headers in nats-py 2.16.0 (read from nats/aio/client.py):
@@ -49,6 +53,7 @@ Multi-value headers in nats-py 2.16.0 (read from nats/aio/client.py):
 
 import asyncio
 import json
+import os
 import sys
 
 import nats
@@ -106,12 +111,18 @@ async def connect(url):
         # Errors surface through the awaited calls; keep stderr for our own messages.
         pass
 
+    credentials = {}
+    if os.environ.get("PEER_NKEYS_SEED"):
+        credentials["nkeys_seed"] = os.environ["PEER_NKEYS_SEED"]
+    if os.environ.get("PEER_USER_CREDENTIALS"):
+        credentials["user_credentials"] = os.environ["PEER_USER_CREDENTIALS"]
     return await nats.connect(
         servers=[url],
         name="tributary-interop-nats-py",
         allow_reconnect=False,
         connect_timeout=5,
         error_cb=quiet,
+        **credentials,
     )
 
 
