@@ -5,42 +5,23 @@ public struct SHA256: HashFunction {
     public static var blockSize: Int { 64 }
     public static var digestSize: Int { 32 }
 
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    private typealias Words = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    private var state: Words =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
-    private var buffer = [UInt8](repeating: 0, count: 64)
-    private var buffered = 0
-    private var length: UInt64 = 0
+    private var blocks = BlockBuffer(blockSize: 64)
 
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if buffered > 0 {
-            let take = min(64 - buffered, bytes.count)
-            for i in 0..<take { buffer[buffered + i] = bytes[i] }
-            buffered += take
-            offset = take
-            guard buffered == 64 else { return }
-            buffer.withUnsafeBytes { compress($0) }
-            buffered = 0
-        }
-        while bytes.count - offset >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 64)]))
-            offset += 64
-        }
-        for i in offset..<bytes.count { buffer[buffered] = bytes[i]; buffered += 1 }
+        var words = state
+        blocks.absorb(bytes) { Self.compress(&words, $0) }
+        state = words
     }
 
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let padZeros = (buffered + 1 <= 56) ? 56 - (buffered + 1) : 120 - (buffered + 1)
-        tail += [UInt8](repeating: 0, count: padZeros)
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        let savedLength = length
-        tail.withUnsafeBytes { update($0) }
-        length = savedLength
+        var words = state
+        blocks.pad(lengthFieldSize: 8) { Self.compress(&words, $0) }
+        state = words
         var out = [UInt8]()
         out.reserveCapacity(32)
         for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
@@ -63,7 +44,7 @@ public struct SHA256: HashFunction {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+    private static func compress(_ state: inout Words, _ block: UnsafeRawBufferPointer) {
         var w = [UInt32](repeating: 0, count: 64)
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
@@ -77,7 +58,7 @@ public struct SHA256: HashFunction {
         for i in 0..<64 {
             let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ Self.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
@@ -92,43 +73,25 @@ public struct SHA512: HashFunction {
     public static var blockSize: Int { 128 }
     public static var digestSize: Int { 64 }
 
-    private var state: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+    private typealias Words = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    private var state: Words = (
         0x6a09_e667_f3bc_c908, 0xbb67_ae85_84ca_a73b, 0x3c6e_f372_fe94_f82b, 0xa54f_f53a_5f1d_36f1,
         0x510e_527f_ade6_82d1, 0x9b05_688c_2b3e_6c1f, 0x1f83_d9ab_fb41_bd6b, 0x5be0_cd19_137e_2179
     )
-    private var buffer = [UInt8](repeating: 0, count: 128)
-    private var buffered = 0
-    private var length: UInt64 = 0
+    private var blocks = BlockBuffer(blockSize: 128)
 
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var offset = 0
-        if buffered > 0 {
-            let take = min(128 - buffered, bytes.count)
-            for i in 0..<take { buffer[buffered + i] = bytes[i] }
-            buffered += take
-            offset = take
-            guard buffered == 128 else { return }
-            buffer.withUnsafeBytes { compress($0) }
-            buffered = 0
-        }
-        while bytes.count - offset >= 128 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 128)]))
-            offset += 128
-        }
-        for i in offset..<bytes.count { buffer[buffered] = bytes[i]; buffered += 1 }
+        var words = state
+        blocks.absorb(bytes) { Self.compress(&words, $0) }
+        state = words
     }
 
     public mutating func finalize() -> [UInt8] {
-        // Messages here are far below 2^64 bits, so the high half of the 128-bit length is zero.
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let padZeros = (buffered + 1 <= 112) ? 112 - (buffered + 1) : 240 - (buffered + 1)
-        tail += [UInt8](repeating: 0, count: padZeros + 8)
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        tail.withUnsafeBytes { update($0) }
+        var words = state
+        blocks.pad(lengthFieldSize: 16) { Self.compress(&words, $0) }
+        state = words
         var out = [UInt8]()
         out.reserveCapacity(64)
         for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
@@ -156,7 +119,7 @@ public struct SHA512: HashFunction {
         0x431d_67c4_9c10_0d4c, 0x4cc5_d4be_cb3e_42b6, 0x597f_299c_fc65_7e2a, 0x5fcb_6fab_3ad6_faec, 0x6c44_198c_4a47_5817,
     ]
 
-    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+    private static func compress(_ state: inout Words, _ block: UnsafeRawBufferPointer) {
         var w = [UInt64](repeating: 0, count: 80)
         for i in 0..<16 {
             var word: UInt64 = 0
@@ -172,13 +135,58 @@ public struct SHA512: HashFunction {
         for i in 0..<80 {
             let s1 = e.rotatedRight(14) ^ e.rotatedRight(18) ^ e.rotatedRight(41)
             let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ Self.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = a.rotatedRight(28) ^ a.rotatedRight(34) ^ a.rotatedRight(39)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
             h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+    }
+}
+
+/// The block buffering and Merkle–Damgård padding SHA-256 and SHA-512 share: input is cut into
+/// whole blocks for the compression function, the remainder waits for more.
+struct BlockBuffer: Sendable {
+    let blockSize: Int
+    private var pending: [UInt8] = []
+    /// Bytes absorbed so far (messages here stay far below 2^64 bits).
+    private var length: UInt64 = 0
+
+    init(blockSize: Int) {
+        self.blockSize = blockSize
+        pending.reserveCapacity(blockSize)
+    }
+
+    /// Feeds `bytes`, calling `compress` with every completed block.
+    mutating func absorb(_ bytes: UnsafeRawBufferPointer, _ compress: (UnsafeRawBufferPointer) -> Void) {
+        length &+= UInt64(bytes.count)
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(blockSize - pending.count, bytes.count)
+            pending.append(contentsOf: bytes[0..<take])
+            offset = take
+            guard pending.count == blockSize else { return }
+            pending.withUnsafeBytes { compress($0) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        while bytes.count - offset >= blockSize {
+            compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + blockSize)]))
+            offset += blockSize
+        }
+        pending.append(contentsOf: bytes[offset...])
+    }
+
+    /// Appends 0x80, zeros, and the message length in bits as a big-endian field of
+    /// `lengthFieldSize` bytes, compressing the final block(s).
+    mutating func pad(lengthFieldSize: Int, _ compress: (UnsafeRawBufferPointer) -> Void) {
+        let bitLength = length &* 8
+        var tail: [UInt8] = [0x80]
+        let used = (pending.count + 1) % blockSize
+        let zeros = (blockSize - lengthFieldSize - used + blockSize) % blockSize + (lengthFieldSize - 8)
+        tail += [UInt8](repeating: 0, count: zeros)
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        tail.withUnsafeBytes { absorb($0, compress) }
     }
 }
 
