@@ -13,25 +13,39 @@ struct KafkaFaultTests {
         let tansu: TansuProcess
         let proxy: FaultProxy
         let client: KafkaClient
+        var tlsRelay: TLSFrontProcess? = nil
 
         func stop() {
             client.close()
             proxy.stop()
+            tlsRelay?.stop()
             tansu.stop()
         }
     }
 
-    static func setUp() async throws -> Setup {
+    /// With `tls`, the proxy cuts TLS connections: client → proxy → TLS relay → tansu.
+    static func setUp(tls: Bool = false) async throws -> Setup {
         let proxyPort = try freePort()
         let tansu = try await TansuProcess(advertisedPort: proxyPort)
-        let proxy = try FaultProxy(port: proxyPort, upstreamPort: tansu.port)
+        var relay: TLSFrontProcess?
+        var tlsConfiguration: TLSConfiguration?
+        if tls {
+            let certificates = try TestCertificates.make()
+            relay = try await TLSFrontProcess(upstreamPort: tansu.port, certificate: certificates.serverCertificate, key: certificates.serverKey)
+            tlsConfiguration = TLSConfiguration(trustRoots: .caFile(certificates.caFile))
+        }
+        let proxy = try FaultProxy(port: proxyPort, upstreamPort: relay?.port ?? tansu.port)
         var configuration = try KafkaClientConfiguration(bootstrapServers: "127.0.0.1:\(proxyPort)")
+        if let tlsConfiguration {
+            configuration.securityProtocol = .ssl
+            configuration.tls = tlsConfiguration
+        }
         configuration.requestTimeout = .seconds(5)
         configuration.retryBackoff = .milliseconds(20)
         configuration.retryBackoffMax = .milliseconds(200)
         configuration.connectTimeout = .seconds(2)
         let client = try await KafkaClient.connect(configuration)
-        return Setup(tansu: tansu, proxy: proxy, client: client)
+        return Setup(tansu: tansu, proxy: proxy, client: client, tlsRelay: relay)
     }
 
     static let total = 20_000
@@ -89,10 +103,11 @@ struct KafkaFaultTests {
         return records
     }
 
-    @Test func producerRetriesAndLosesNothingWithAcksAll() async throws {
-        let setup = try await Self.setUp()
+    @Test(arguments: [false, true])
+    func producerRetriesAndLosesNothingWithAcksAll(tls: Bool) async throws {
+        let setup = try await Self.setUp(tls: tls)
         defer { setup.stop() }
-        let topic = "faults-produce"
+        let topic = tls ? "faults-produce-tls" : "faults-produce"
         try await setup.client.createTopic(KafkaNewTopic(name: topic, partitions: 3))
         _ = try await setup.client.describeTopic(topic)
 
@@ -108,7 +123,7 @@ struct KafkaFaultTests {
         let unique = Set(seen)
         let lost = acked.subtracting(unique)
         let duplicates = seen.count - unique.count
-        print("kafka fault test: \(setup.proxy.cuts) cuts, \(acked.count) acknowledged, \(lost.count) lost, \(duplicates) duplicates from retries (producer flagged \(statistics.possiblyDuplicatedRecords) as possibly duplicated, \(statistics.retriedBatches) batches retried)")
+        print("kafka fault test\(tls ? " over TLS" : ""): \(setup.proxy.cuts) cuts, \(acked.count) acknowledged, \(lost.count) lost, \(duplicates) duplicates from retries (producer flagged \(statistics.possiblyDuplicatedRecords) as possibly duplicated, \(statistics.retriedBatches) batches retried)")
         #expect(lost.isEmpty, "\(lost.count) acknowledged records are not in the log, e.g. \(lost.sorted().prefix(5))")
         #expect(duplicates <= statistics.possiblyDuplicatedRecords, "more duplicates than the producer reported as possible")
 

@@ -117,16 +117,24 @@ struct NATSClientInMemoryTests {
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
         let handled = Atomic<Int>(0)
+        let gateTimedOut = Atomic<Bool>(false)
+        let gate = DispatchSemaphore(value: 0)
         _ = try client.subscribe(to: "slow") { _ in
-            Thread.sleep(forTimeInterval: 0.05)   // a handler that blocks its own queue
+            // The first message blocks its handler until the fast subscription has had its
+            // message. If the fast one had to wait for this handler, the gate times out.
+            if handled.load(ordering: .relaxed) == 0, gate.wait(timeout: .now() + 10) == .timedOut {
+                gateTimedOut.store(true, ordering: .relaxed)
+            }
             handled.add(1, ordering: .relaxed)
         }
         let fast = try client.subscribe(to: "fast")
         let got = try await collect(fast, count: 1)
         #expect(got.map(\.string) == ["fast"])
-        // The fast subscription did not wait for the slow handler's backlog of 20 × 50 ms.
-        #expect(handled.load(ordering: .relaxed) < 20)
+        #expect(handled.load(ordering: .relaxed) == 0)
+        gate.signal()
         try await eventually("the slow handler catches up") { handled.load(ordering: .relaxed) == 20 }
+        let timedOut = gateTimedOut.load(ordering: .relaxed)
+        #expect(!timedOut, "the fast subscription waited for the slow handler")
         await client.close()
     }
 

@@ -19,6 +19,9 @@ import TributaryCompression
 import TributaryKafka
 
 struct BenchConfig {
+    var tlsCA: String?
+    var tlsCert: String?
+    var tlsKey: String?
     var mode = ""
     var msgs = 1_000_000
     var size = 100
@@ -64,6 +67,8 @@ func usage(_ message: String? = nil) -> Never {
       --keys               keyed records (8-byte key, the record number) instead of keyless
       --no-check-crcs      consume without checking batch CRCs (check.crcs=false, librdkafka's default)
       --topic-prefix S     name prefix of the fresh topic (default kafka-bench)
+      --tlsca FILE         connect over TLS (security.protocol=SSL), trusting the CA in FILE
+      --tlscert FILE, --tlskey FILE   client certificate and key for mTLS (with --tlsca)
     Ends with one JSON line: mode, msgs, size, secs, rate, mbps, cpu_user, cpu_sys, cpu_s_per_1m,
     maxrss_kb, and the settings used; group adds first_record_ms, rebalance_ms, assignor,
     session_timeout_ms, group_first_record_ms (of the three members) and duplicates.
@@ -122,6 +127,9 @@ func parse() -> BenchConfig {
         case "--no-check-crcs": config.checkCRCs = false
         case "-b", "--brokers": config.brokers = value()
         case "--topic-prefix": config.topicPrefix = value()
+        case "--tlsca": config.tlsCA = value()
+        case "--tlscert": config.tlsCert = value()
+        case "--tlskey": config.tlsKey = value()
         default:
             if arg.hasPrefix("-") || !config.mode.isEmpty { usage("unexpected argument '\(arg)'") }
             config.mode = arg
@@ -129,6 +137,8 @@ func parse() -> BenchConfig {
     }
     guard ["produce", "consume", "group"].contains(config.mode) else { usage("mode must be produce, consume or group") }
     if config.heartbeatMs >= config.sessionTimeoutMs { usage("--heartbeat must be below --session-timeout") }
+    if (config.tlsCert != nil || config.tlsKey != nil) && config.tlsCA == nil { usage("--tlscert and --tlskey need --tlsca") }
+    if (config.tlsCert == nil) != (config.tlsKey == nil) { usage("--tlscert and --tlskey go together") }
     return config
 }
 
@@ -327,6 +337,10 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     var clientSettings = KafkaClientConfiguration()
     if let brokers = config.brokers { clientSettings = try KafkaClientConfiguration(bootstrapServers: brokers) }
     clientSettings.clientID = "kafka-bench"
+    if let ca = config.tlsCA {
+        clientSettings.securityProtocol = .ssl
+        clientSettings.tls = TLSConfiguration(trustRoots: .caFile(ca), certificateFile: config.tlsCert, privateKeyFile: config.tlsKey)
+    }
     let client = try await KafkaClient.connect(clientSettings)
     defer { client.close() }
 

@@ -58,10 +58,9 @@ public final class TansuProcess: Sendable {
             return current
         }
         guard let process, process.isRunning else { return }
-        process.terminate()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Memory storage: nothing to flush. SIGKILL, because test processes start their
+        // children with SIGTERM blocked and tansu would outlive a terminate() by seconds.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
