@@ -15,9 +15,33 @@ func testOptions(_ url: String) -> NATSOptions {
     return options
 }
 
-/// Connects to the shared server started by Tools/brokers.sh (or NATS_URL).
+/// Options for the shared server: ``testOptions(_:)`` plus, when set, the variables the tools
+/// and natscli read, so the shared suites run against your own TLS or credential-protected
+/// server: `NATS_CA`, `NATS_CERT`, `NATS_KEY` (TLS; `NATS_CA` alone keeps verification on with
+/// that CA) and `NATS_CREDS` or `NATS_NKEY` (a `.creds` file or a seed file).
+func sharedOptions(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> NATSOptions {
+    var options = testOptions(url)
+    func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+    let ca = value("NATS_CA"), certificate = value("NATS_CERT"), key = value("NATS_KEY")
+    if (certificate == nil) != (key == nil) {
+        throw BrokerEnvironmentError("NATS_CERT and NATS_KEY go together (a client certificate and its key)")
+    }
+    if ca != nil || certificate != nil {
+        options.tls = TLSConfiguration(trustRoots: ca.map { .caFile($0) } ?? .system, certificateFile: certificate, privateKeyFile: key)
+    }
+    switch (value("NATS_CREDS"), value("NATS_NKEY")) {
+    case (let creds?, nil): options.credentials = .credsFile(creds)
+    case (nil, let seed?): options.credentials = .nkeySeedFile(seed)
+    case (nil, nil): break
+    case (_?, _?): throw BrokerEnvironmentError("set NATS_CREDS or NATS_NKEY, not both")
+    }
+    return options
+}
+
+/// Connects to the shared server started by Tools/brokers.sh (or NATS_URL, with the variables
+/// ``sharedOptions(_:environment:)`` reads).
 func connectShared() async throws -> NATSClient {
-    try await NATSClient.connect(testOptions(try BrokerEnvironment.natsURL()))
+    try await NATSClient.connect(try sharedOptions(try BrokerEnvironment.natsURL()))
 }
 
 /// Records every event of a client.

@@ -6,9 +6,42 @@ import TributaryKafka
 import TributaryKafkaProtocol
 import TributaryTestSupport
 
-/// A client on the harness's broker (tansu, or KAFKA_BROKERS), with short timeouts.
-func kafkaTestConfiguration() throws -> KafkaClientConfiguration {
-    var configuration = try KafkaClientConfiguration(bootstrapServers: try BrokerEnvironment.recorded("KAFKA_BROKERS"))
+/// A client on the harness's broker (tansu, or KAFKA_BROKERS), with short timeouts. For your own
+/// secured broker, librdkafka's property names as variables: `KAFKA_SECURITY_PROTOCOL`
+/// (`SSL`, `SASL_SSL`, `SASL_PLAINTEXT`), `KAFKA_SSL_CA_LOCATION`, `KAFKA_SSL_CERTIFICATE_LOCATION`,
+/// `KAFKA_SSL_KEY_LOCATION`, `KAFKA_SSL_KEY_PASSWORD`, `KAFKA_SASL_MECHANISM`,
+/// `KAFKA_SASL_USERNAME` and `KAFKA_SASL_PASSWORD`.
+func kafkaTestConfiguration(environment: [String: String]? = nil) throws -> KafkaClientConfiguration {
+    func value(_ name: String) -> String? {
+        (environment ?? ProcessInfo.processInfo.environment)[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+    let brokers: String
+    if let environment {
+        guard let given = environment["KAFKA_BROKERS"] else { throw BrokerEnvironmentError("KAFKA_BROKERS is not set") }
+        brokers = given
+    } else {
+        brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")
+    }
+    var configuration = try KafkaClientConfiguration(bootstrapServers: brokers)
+    if let name = value("KAFKA_SECURITY_PROTOCOL") {
+        guard let security = KafkaSecurityProtocol(name: name) else {
+            throw BrokerEnvironmentError("KAFKA_SECURITY_PROTOCOL '\(name)' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+        }
+        configuration.securityProtocol = security
+        if security.usesTLS {
+            configuration.tls = TLSConfiguration(trustRoots: value("KAFKA_SSL_CA_LOCATION").map { .caFile($0) } ?? .system,
+                                                 certificateFile: value("KAFKA_SSL_CERTIFICATE_LOCATION"),
+                                                 privateKeyFile: value("KAFKA_SSL_KEY_LOCATION"),
+                                                 privateKeyPassword: value("KAFKA_SSL_KEY_PASSWORD"))
+        }
+        if security.usesSASL {
+            guard let name = value("KAFKA_SASL_MECHANISM"), let mechanism = KafkaSASL.Mechanism(name: name),
+                  let user = value("KAFKA_SASL_USERNAME"), let password = value("KAFKA_SASL_PASSWORD") else {
+                throw BrokerEnvironmentError("KAFKA_SECURITY_PROTOCOL=\(name) needs KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+            }
+            configuration.sasl = KafkaSASL(mechanism: mechanism, username: user, password: password)
+        }
+    }
     configuration.clientID = "tributary-conformance"
     configuration.connectTimeout = .seconds(5)
     configuration.requestTimeout = .seconds(15)

@@ -341,11 +341,12 @@ struct KafkaGroupConformanceTests {
     }
 }
 
-func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
+func waitUntil(timeout: Duration, _ what: @autoclosure () -> String = "", sourceLocation: SourceLocation = #_sourceLocation,
+               _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)")
+            Issue.record("condition not met within \(timeout) \(what())", sourceLocation: sourceLocation)
             return
         }
         try await Task.sleep(for: .milliseconds(50))

@@ -37,7 +37,9 @@ struct KafkaGroupRunLoopConformanceTests {
                 processed.withLock { $0[record.partition, default: []].append(record.offset) }
             }
         }
-        try await waitUntil(timeout: .seconds(30)) { processed.withLock { $0.values.map(\.count).reduce(0, +) } >= 30 }
+        try await waitUntil(timeout: .seconds(60), "first run: processed \(processed.withLock { $0.mapValues(\.count) })") {
+            processed.withLock { $0.values.map(\.count).reduce(0, +) } >= 30
+        }
         runner.cancel()
         try await runner.value  // returns: cancellation ends the run without an error and without close()
 
@@ -63,7 +65,9 @@ struct KafkaGroupRunLoopConformanceTests {
                 processed.withLock { $0[record.partition, default: []].append(record.offset) }
             }
         }
-        try await waitUntil(timeout: .seconds(30)) { processed.withLock { $0.values.map(\.count).reduce(0, +) } >= 300 }
+        try await waitUntil(timeout: .seconds(60), "second run: processed \(processed.withLock { $0.mapValues(\.count) }), assignment \(member.assignment)") {
+            processed.withLock { $0.values.map(\.count).reduce(0, +) } >= 300
+        }
         await member.close()
         try await second.value
         let all = processed.withLock { $0 }

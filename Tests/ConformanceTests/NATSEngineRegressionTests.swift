@@ -10,7 +10,7 @@ struct NATSEngineRegressionTests {
     /// A handler that takes 1 ms per message with a 1 s keep-alive and 2 outstanding PINGs: the
     /// connection must stay up (the I/O thread keeps reading PONGs) and every message is handled.
     @Test func aBusyHandlerNeverMakesAHealthyConnectionStale() async throws {
-        var options = testOptions(try BrokerEnvironment.natsURL())
+        var options = try sharedOptions(try BrokerEnvironment.natsURL())
         options.pingInterval = .seconds(1)
         options.maxPingsOutstanding = 2
         let client = try await NATSClient.connect(options)
@@ -34,7 +34,7 @@ struct NATSEngineRegressionTests {
     /// Header bytes count against `maxPendingBytes`: a stalled subscription flooded with 32 KiB
     /// headers stays within its byte limit and reports the drops.
     @Test func headerBytesCountAgainstThePendingLimit() async throws {
-        var options = testOptions(try BrokerEnvironment.natsURL())
+        var options = try sharedOptions(try BrokerEnvironment.natsURL())
         options.maxPendingBytes = 1 << 20
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)

@@ -72,6 +72,19 @@ struct NATSTLSConformanceTests {
         await responder.close()
     }
 
+    @Test func sharedSuitesTakeTheirTLSFromTheToolVariables() async throws {
+        let certs = try TestCertificates.make()
+        let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs, extra: "verify: true"))
+        defer { server.stop() }
+        let environment = ["NATS_CA": certs.caFile, "NATS_CERT": certs.clientCertificate, "NATS_KEY": certs.clientKey]
+        let client = try await NATSClient.connect(try sharedOptions("tls://localhost:\(server.port)", environment: environment))
+        try await client.flush()
+        await client.close()
+        // Without the client certificate, the server's `verify` refuses the connection.
+        _ = await Self.expectFailure(.tlsClientCertificateRejected, try sharedOptions(server.url, environment: ["NATS_CA": certs.caFile]))
+        #expect(throws: BrokerEnvironmentError.self) { try sharedOptions(server.url, environment: ["NATS_CERT": certs.clientCertificate]) }
+    }
+
     @Test func defaultTrustIsTheSystemStoreAndTLSURLsNeedATLSServer() async throws {
         let certs = try TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs))
