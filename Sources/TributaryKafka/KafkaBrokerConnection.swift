@@ -549,8 +549,8 @@ final class KafkaBrokerConnection: Sendable {
             guard readable || buffered else { continue }
 
             // Read what is there and hand out complete frames. A stream that buffers inside
-            // itself (TLS) may hold bytes the descriptor no longer signals, so read until it says
-            // it would block; a plain socket stops at a short read.
+            // itself (TLS) may hold bytes the descriptor no longer signals, so read on while it
+            // says so; otherwise stop at a short read.
             do throws(TransportError) {
                 while true {
                     let result = try stream.read(into: readBuffer)
@@ -559,7 +559,7 @@ final class KafkaBrokerConnection: Sendable {
                         firstBytes += UnsafeRawBufferPointer(rebasing: readBuffer[0..<min(n, Self.excerptLength - firstBytes.count)])
                     }
                     decoder.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-                    if n < readBuffer.count && stream.allowsConcurrentWrite { break }
+                    if n < readBuffer.count && !stream.hasBufferedInput { break }
                 }
             } catch {
                 failure = KafkaError.from(error, connecting: false)

@@ -312,12 +312,20 @@ struct IOLoop {
             reads += 1
             var blocked = false
             do {
-                _ = try parser.readInto(minimum: 64 * 1024) { (buffer) throws(TransportError) -> Int in
-                    switch try stream.read(into: buffer) {
-                    case .bytes(let n): return n
-                    case .wouldBlock: blocked = true; return 0
+                var fills = 0
+                var space = 0
+                repeat {
+                    // A TLS stream hands over one record (at most 16 KiB) per read: while it has
+                    // more decrypted or read-ahead input, fill the buffer before routing, so the
+                    // subscriptions are fed (and woken) once per buffer, not once per record.
+                    fills += 1
+                    _ = try parser.readInto(minimum: 64 * 1024) { (buffer) throws(TransportError) -> Int in
+                        switch try stream.read(into: buffer) {
+                        case .bytes(let n): space = buffer.count - n; return n
+                        case .wouldBlock: blocked = true; space = 0; return 0
+                        }
                     }
-                }
+                } while !blocked && fills < 8 && space >= 16 * 1024 && stream.hasBufferedInput
             } catch {
                 // Handle frames that arrived before the close first.
                 routeFrames(stream)

@@ -11,15 +11,22 @@ import TributaryTransport
 ///
 /// `upgrade(_:configuration:serverName:timeout:)` runs the handshake on a stream that is already
 /// connected (NATS upgrades after the server's plaintext INFO); `factory(_:)` connects over TCP
-/// and then runs it (Kafka, NATS TLS-first). Every operation must come from the thread that owns
-/// the stream (`allowsConcurrentWrite` is false). Bytes travel through the inner stream's `read`
-/// and `write`, so any stream (a socket, one end of an in-memory pair) can carry TLS.
+/// and then runs it (Kafka, NATS TLS-first). After the handshake, `read` and `write` may come
+/// from different threads (`allowsConcurrentWrite`): a lock serializes every call into the TLS
+/// session, and neither call waits on the network (non-blocking). Bytes travel through the inner
+/// stream's `read` and `write`, so any stream (a socket, one end of an in-memory pair) can carry TLS.
 public final class TLSStream: TransportStream, @unchecked Sendable {
-    // @unchecked: `ssl` and `io` are used only by the owning thread; `closed` is atomic.
+    // @unchecked: `ssl`, `io`, `wantsWritable` and `mayHaveInput` are used under `lock` only
+    // (the handshake runs before the stream is shared); `closed` is atomic.
     private let ssl: OpaquePointer
     private let io: IOBox
     private let closed = Atomic<Bool>(false)
+    private let lock = Mutex<Void>(())
     private var wantsWritable = false
+    /// Set by a read that returned bytes, cleared by one that would block: with read-ahead, the
+    /// session may hold whole records after a successful read, but only a partial one after a
+    /// read that needed more input (which `poll` then reports).
+    private var mayHaveInput = false
     /// Whether the server's certificate is verified (the verify result is meaningless otherwise).
     private var verifies = true
 
@@ -66,6 +73,10 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
             BIO_set_init(bio, 1)
             SSL_set_bio(ssl, bio, bio)
             _ = tributary_SSL_set_partial_moving_writes(ssl)
+            // Read ahead into a 64 KiB buffer: one socket read brings several records instead of
+            // two reads (header, then body) per record; `hasBufferedInput` reports what is left.
+            SSL_set_read_ahead(ssl, 1)
+            SSL_set_default_read_buffer_len(ssl, 64 * 1024)
             stream.verifies = !configuration.dangerouslyDisableCertificateVerification
             try stream.setPeerName(configuration.serverName ?? serverName, verify: !configuration.dangerouslyDisableCertificateVerification, endpoint: endpoint)
             try stream.handshake(timeout: configuration.handshakeTimeout ?? timeout, endpoint: endpoint)
@@ -91,27 +102,42 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
 
     public var descriptor: Int32 { io.inner.descriptor }
     public var peerAddress: String { io.inner.peerAddress }
-    public var allowsConcurrentWrite: Bool { false }
-    public var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
-    public var readWantsWritable: Bool { wantsWritable }
+    public var allowsConcurrentWrite: Bool { true }
+    public var hasBufferedInput: Bool {
+        lock.withLock { _ in mayHaveInput && SSL_has_pending(ssl) == 1 }
+    }
+    public var readWantsWritable: Bool { lock.withLock { _ in wantsWritable } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return .bytes(0) }
-        ERR_clear_error()
-        var count = 0
-        if SSL_read_ex(ssl, base, buffer.count, &count) == 1 {
-            wantsWritable = false
-            return .bytes(count)
+        return try locked { () throws(TransportError) -> TCPSocket.IOResult in
+            ERR_clear_error()
+            var count = 0
+            if SSL_read_ex(ssl, base, buffer.count, &count) == 1 {
+                wantsWritable = false
+                mayHaveInput = true
+                return .bytes(count)
+            }
+            mayHaveInput = false
+            return try failedIO(SSL_get_error(ssl, 0), operation: "read")
         }
-        return try failedIO(SSL_get_error(ssl, 0), operation: "read")
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws(TransportError) -> TCPSocket.IOResult {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return .bytes(0) }
-        ERR_clear_error()
-        var count = 0
-        if SSL_write_ex(ssl, base, buffer.count, &count) == 1 { return .bytes(count) }
-        return try failedIO(SSL_get_error(ssl, 0), operation: "write")
+        return try locked { () throws(TransportError) -> TCPSocket.IOResult in
+            ERR_clear_error()
+            var count = 0
+            if SSL_write_ex(ssl, base, buffer.count, &count) == 1 { return .bytes(count) }
+            return try failedIO(SSL_get_error(ssl, 0), operation: "write")
+        }
+    }
+
+    private func locked(_ body: () throws(TransportError) -> TCPSocket.IOResult) throws(TransportError) -> TCPSocket.IOResult {
+        let result: Result<TCPSocket.IOResult, TransportError> = lock.withLock { _ in
+            do throws(TransportError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     public func shutdown() { io.inner.shutdown() }

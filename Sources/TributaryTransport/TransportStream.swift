@@ -17,8 +17,8 @@ public protocol TransportStream: AnyObject, Sendable {
     var descriptor: Int32 { get }
     /// `host:port` of the peer, as the client named it.
     var peerAddress: String { get }
-    /// True when one thread may write while another reads (plain sockets); false when every
-    /// operation must come from the owning thread (TLS).
+    /// True when one thread may write while another reads (plain sockets, TLS streams, which
+    /// lock around their session); false when every operation must come from the owning thread.
     var allowsConcurrentWrite: Bool { get }
     /// True when bytes are already decoded and waiting inside the stream (a TLS record read
     /// further than the caller took): `poll` does not report them, so read before sleeping.
