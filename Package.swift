@@ -83,6 +83,7 @@ let package = Package(
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),
+        .executableTarget(name: "kafka-sasl", dependencies: ["TributaryKafka"], path: "Examples/KafkaSASL", swiftSettings: strict),
 
         // MARK: Tests
         .target(

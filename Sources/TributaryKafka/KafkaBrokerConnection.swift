@@ -330,13 +330,29 @@ final class KafkaBrokerConnection: Sendable {
 
     /// Authenticates with `sasl`: SaslHandshake v1 names the mechanism, then SaslAuthenticate
     /// carries the mechanism's tokens. Schedules the next authentication before the session the
-    /// broker granted ends.
+    /// broker granted ends. For OAUTHBEARER the token comes from the provider (or its cache)
+    /// first, in this task.
     ///
     /// - Throws: ``KafkaError`` `unsupportedSASLMechanism` naming the broker's mechanisms,
-    ///   `authenticationFailed` with the broker's message and what to check, or the error of the
-    ///   round trip (`connectionLost`, `timedOut`, `protocolError`).
+    ///   `authenticationFailed` with the broker's message and what to check, the token source's
+    ///   errors (`authenticationFailed`, `cancelled`, `invalidConfiguration`), or the error of
+    ///   the round trip (`connectionLost`, `timedOut`, `protocolError`).
     private func authenticate(_ sasl: KafkaSASL) async throws(KafkaError) {
         let mechanism = sasl.mechanism.name
+        var bearer: KafkaOAuthBearerToken?
+        if sasl.mechanism == .oauthBearer {
+            guard let source = sasl.tokenSource else {
+                throw KafkaError(.invalidConfiguration, "sasl.mechanism is OAUTHBEARER but sasl has no token provider; set KafkaClientConfiguration.sasl = .oauthBearer(tokenProvider:)", broker: endpoint)
+            }
+            do throws(KafkaError) {
+                bearer = try await source.token()
+            } catch {
+                var located = error
+                if located.broker == nil { located.broker = endpoint }
+                throw located
+            }
+        }
+        let subject = sasl.subject(token: bearer)
         let handshakeVersion: Int16
         do throws(KafkaError) {
             handshakeVersion = try version(for: .saslHandshake)
@@ -352,7 +368,7 @@ final class KafkaBrokerConnection: Sendable {
                              brokerErrorCode: handshakeCode, broker: endpoint, api: .saslHandshake)
         }
         guard !handshakeCode.isError else {
-            throw Self.authenticationError(.broker(handshakeCode, api: .saslHandshake, broker: endpoint), mechanism: mechanism, user: sasl.username)
+            throw Self.authenticationError(.broker(handshakeCode, api: .saslHandshake, broker: endpoint), mechanism: mechanism, subject: subject)
         }
 
         let authenticateVersion = try version(for: .saslAuthenticate)
@@ -362,7 +378,7 @@ final class KafkaBrokerConnection: Sendable {
         var exchange: KafkaSASLExchange
         var token: [UInt8]?
         do throws(SASLError) {
-            exchange = try sasl.exchange(clientNonce: SCRAMClient.makeNonce(randomBytes: randomBytes))
+            exchange = try sasl.exchange(clientNonce: SCRAMClient.makeNonce(randomBytes: randomBytes), token: bearer)
             token = try exchange.start()
         } catch {
             throw KafkaError(.invalidConfiguration, "cannot authenticate with \(mechanism): \(error); check KafkaClientConfiguration.sasl", broker: endpoint, underlying: error)
@@ -374,23 +390,33 @@ final class KafkaBrokerConnection: Sendable {
             if code.isError {
                 var text = "\(code.name) (\(code.rawValue))"
                 if let message = response.errorMessage, !message.isEmpty { text += ": \(message)" }
-                throw KafkaError(.authenticationFailed, "\(endpoint) refused SASL \(mechanism) authentication of user \"\(sasl.username)\": \(text). Check the user name, password and mechanism in KafkaClientConfiguration.sasl (sasl.username, sasl.password, sasl.mechanism) and that the user exists on the broker with credentials for \(mechanism); retrying will not help",
-                                 brokerErrorCode: code, broker: endpoint, api: .saslAuthenticate)
+                let advice: String
+                if let bearer, let source = sasl.tokenSource {
+                    // The broker judged this token: do not offer it again.
+                    source.invalidate(bearer)
+                    if case .tokenRejected(let status)? = exchange.rejection { text += "; the broker's OAUTHBEARER status: \(status ?? "none given")" }
+                    advice = "Check the token the provider returns (issuer, audience, scope, expiry, signature) and the broker's OAUTHBEARER validation settings; the next authentication asks the provider for a new token"
+                } else {
+                    advice = "Check the user name, password and mechanism in KafkaClientConfiguration.sasl (sasl.username, sasl.password, sasl.mechanism) and that the user exists on the broker with credentials for \(mechanism); retrying will not help"
+                }
+                throw KafkaError(.authenticationFailed, "\(endpoint) refused SASL \(mechanism) authentication of \(subject): \(text). \(advice)",
+                                 brokerErrorCode: code, broker: endpoint, api: .saslAuthenticate, underlying: exchange.rejection)
             }
             lifetimeMs = response.sessionLifetimeMs
             do throws(SASLError) {
                 token = try exchange.responseReceived(response.authBytes)
             } catch {
-                throw KafkaError(.authenticationFailed, "SASL \(mechanism) authentication with \(endpoint) failed: \(error)", broker: endpoint, api: .saslAuthenticate, underlying: error)
+                if let bearer { sasl.tokenSource?.invalidate(bearer) }
+                throw KafkaError(.authenticationFailed, "SASL \(mechanism) authentication of \(subject) with \(endpoint) failed: \(error)", broker: endpoint, api: .saslAuthenticate, underlying: error)
             }
         }
         authenticated(sessionLifetimeMs: lifetimeMs)
     }
 
-    private static func authenticationError(_ error: KafkaError, mechanism: String, user: String) -> KafkaError {
+    private static func authenticationError(_ error: KafkaError, mechanism: String, subject: String) -> KafkaError {
         var wrapped = error
         wrapped.code = .authenticationFailed
-        wrapped.message = "SASL \(mechanism) handshake for user \"\(user)\" failed: \(error.message)"
+        wrapped.message = "SASL \(mechanism) handshake for \(subject) failed: \(error.message)"
         return wrapped
     }
 

@@ -127,7 +127,8 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
     /// connection over TLS (``tls``); `.saslSSL` does both.
     public var securityProtocol: KafkaSecurityProtocol = KafkaClientConfiguration.defaultSecurityProtocol
     /// SASL mechanism and credentials, like `sasl.mechanism`, `sasl.username` and
-    /// `sasl.password`. Default nil. Needs ``securityProtocol`` `.saslPlaintext`.
+    /// `sasl.password` (or an OAUTHBEARER token provider, ``KafkaSASL/oauthBearer(tokenProvider:)``).
+    /// Default nil. Needs ``securityProtocol`` `.saslPlaintext` or `.saslSSL`.
     public var sasl: KafkaSASL?
     /// TLS settings for `.ssl` and `.saslSSL`, like `ssl.ca.location`, `ssl.certificate.location`,
     /// `ssl.key.location` and `ssl.key.password`. Default nil: the system's trust store, the
@@ -182,11 +183,17 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible, Custo
             guard let sasl else {
                 throw KafkaError(.invalidConfiguration, "securityProtocol is \(securityProtocol) but sasl is nil; set KafkaClientConfiguration.sasl, e.g. .scramSHA512(username:password:) (like sasl.mechanism, sasl.username and sasl.password)")
             }
-            guard !sasl.username.isEmpty, !sasl.username.utf8.contains(0) else {
-                throw KafkaError(.invalidConfiguration, "sasl.username must not be empty or contain NUL")
-            }
-            if sasl.mechanism == .plain, sasl.password.utf8.contains(0) {
-                throw KafkaError(.invalidConfiguration, "sasl.password must not contain NUL for PLAIN")
+            if sasl.mechanism == .oauthBearer {
+                guard sasl.tokenSource != nil else {
+                    throw KafkaError(.invalidConfiguration, "sasl.mechanism is OAUTHBEARER but sasl has no token provider; set KafkaClientConfiguration.sasl = .oauthBearer(tokenProvider:)")
+                }
+            } else {
+                guard !sasl.username.isEmpty, !sasl.username.utf8.contains(0) else {
+                    throw KafkaError(.invalidConfiguration, "sasl.username must not be empty or contain NUL")
+                }
+                if sasl.mechanism == .plain, sasl.password.utf8.contains(0) {
+                    throw KafkaError(.invalidConfiguration, "sasl.password must not contain NUL for PLAIN")
+                }
             }
         } else if let sasl {
             throw KafkaError(.invalidConfiguration, "sasl is set (\(sasl.mechanism)) but securityProtocol is \(securityProtocol), which does not authenticate; set securityProtocol = .saslPlaintext or .saslSSL (like security.protocol=SASL_PLAINTEXT)")

@@ -68,7 +68,7 @@ final class KafkaCluster: Sendable {
                 return (try await connection(to: broker.nodeID), broker)
             } catch {
                 // Wrong credentials are wrong for every broker: say so at once.
-                if error.isAuthenticationError || error.code == .invalidConfiguration { throw error }
+                if error.isAuthenticationError || error.code == .invalidConfiguration || error.code == .cancelled { throw error }
                 lastError = error
             }
         }
@@ -87,7 +87,7 @@ final class KafkaCluster: Sendable {
                 old?.close()
                 return (connection, Self.bootstrapBroker(connection))
             } catch {
-                if error.isAuthenticationError || error.code == .invalidConfiguration { throw error }
+                if error.isAuthenticationError || error.code == .invalidConfiguration || error.code == .cancelled { throw error }
                 lastError = error
             }
         }

@@ -72,4 +72,42 @@ struct KafkaCatSASLEndToEndTests {
         #expect(consumed.stdout == "over tls\n")
         #expect(broker.count("authenticated user=alice mechanism=SCRAM-SHA-512 ") >= 2, "\(broker.logs())")
     }
+
+    private func oauth(_ broker: KafkaSASLBroker, config: String) -> [String] {
+        ["-b", broker.bootstrap, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism=OAUTHBEARER",
+         "-X", "enable.sasl.oauthbearer.unsecure.jwt=true", "-X", "sasl.oauthbearer.config=\(config)"]
+    }
+
+    /// The same `-X` properties librdkafka takes for its unsecured-JWT mode.
+    @Test func producesAndConsumesWithOAuthBearerUnsecuredJWT() async throws {
+        let broker = try await KafkaSASLBroker()
+        defer { broker.stop() }
+        let topic = "cat-oauth-\(UInt32.random(in: 0...UInt32.max))"
+        let options = oauth(broker, config: "principal=svc-orders lifeSeconds=300 scope=kafka") + ["-X", "sasl.oauthbearer.extensions=traceId=cat"]
+        let produced = try await kafkaCat(options + ["-P", "-t", topic, "-K", ":"], stdin: "k1:hello\nk2:bearer world\n")
+        #expect(produced.status == 0, "\(produced.stderr)\nfront:\n\(broker.logs())")
+        let consumed = try await kafkaCat(options + ["-C", "-t", topic, "-e", "-f", "%k=%s\\n"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        #expect(consumed.stdout.split(separator: "\n").sorted() == ["k1=hello", "k2=bearer world"], "\(consumed.stdout)")
+        #expect(broker.count("authenticated user=svc-orders mechanism=OAUTHBEARER (reauthentication=no) extensions=traceId=cat") >= 2, "\(broker.logs())")
+        #expect(broker.count("token rejected") == 0, "\(broker.logs())")
+    }
+
+    @Test func aRefusedPrincipalExitsWithTheBrokersStatus() async throws {
+        let broker = try await KafkaSASLBroker()
+        defer { broker.stop() }
+        let result = try await kafkaCat(oauth(broker, config: "principal=mallory") + ["-L"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("SASL_AUTHENTICATION_FAILED") && result.stderr.contains("invalid_token"), "\(result.stderr)")
+        #expect(result.stderr.contains("principal \"mallory\""), "\(result.stderr)")
+        #expect(!result.stderr.contains("eyJhbGciOiJub25lIn0"), "\(result.stderr)")   // no token
+        #expect(broker.count("token rejected user=mallory mechanism=OAUTHBEARER") == 1, "\(broker.logs())")
+    }
+
+    @Test func oidcIsAUsageErrorNamingTheAlternative() async throws {
+        let result = try await kafkaCat(["-b", "127.0.0.1:1", "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism=OAUTHBEARER",
+                                         "-X", "sasl.oauthbearer.method=oidc", "-L"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("oidc is not available") && result.stderr.contains("KafkaSASL.oauthBearer(tokenProvider:)"), "\(result.stderr)")
+    }
 }

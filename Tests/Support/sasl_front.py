@@ -6,10 +6,13 @@ Why: tansu 0.6.0 accepts the SCRAM handshake but never stores credentials, so ev
 fails, and PLAIN closes the connection (see Tests/ConformanceTests/KafkaSASLConformanceTests.swift
 for the measured deviations). The server side of SCRAM here is the PyPI package `scramp`
 (pinned in Tools/brokers.sh), an implementation independent of Tributary's; PLAIN is checked
-here. librdkafka (confluent-kafka) logs in through this front as the control.
+here, and so is OAUTHBEARER (RFC 7628, KIP-255) with unsecured JWTs, as Kafka's default
+OAuthBearerUnsecuredValidatorCallbackHandler checks them. librdkafka (confluent-kafka) logs in
+through this front as the control.
 
     sasl_front.py --listen PORT --upstream PORT --user NAME:PASSWORD [--user ...]
-                  [--mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512] [--session-lifetime-ms MS]
+                  [--mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER]
+                  [--oauth-principal NAME ...] [--session-lifetime-ms MS]
 
 Start the broker with `--advertised-listener-url tcp://127.0.0.1:<front port>` so that its
 metadata sends clients back through the front.
@@ -21,6 +24,16 @@ Per connection, like a Kafka broker's SASL listener (KIP-43, KIP-152, KIP-368):
   mechanisms; version 0 (tokens outside Kafka framing) is not served: the connection is closed.
 * SaslAuthenticate v0-2 carries the tokens; a failure answers SASL_AUTHENTICATION_FAILED (58)
   with a message, then closes the connection. v1+ responses carry the session lifetime.
+* OAUTHBEARER, like Kafka's OAuthBearerSaslServer: the client-first message is the GS2 header
+  `n,[a=authzid],`, then `%x01`-separated `key=value` pairs: `auth=Bearer TOKEN` and SASL
+  extensions (KIP-342), ending in `%x01%x01`. TOKEN must be an unsecured JWT:
+  `base64url(header).base64url(claims).` with header alg "none", an empty signature, `sub` one
+  of the --oauth-principal names and `exp` in the future. A bad token is answered with the RFC
+  7628 error challenge `{"status":"invalid_token"}` as a successful SaslAuthenticate response;
+  the client must answer with a lone `%x01`, and then gets SASL_AUTHENTICATION_FAILED (58) and the
+  connection is closed. The session lifetime is the smaller of --session-lifetime-ms and the
+  token's remaining life, and only given when --session-lifetime-ms is set (as Kafka does with
+  `connections.max.reauth.ms`). The token itself is never logged.
 * After authentication, requests are relayed to the broker and responses back, whole frames at
   a time. A SaslHandshake on an authenticated connection starts a re-authentication. A request
   other than SaslHandshake/SaslAuthenticate arriving after the session expired closes the
@@ -29,12 +42,16 @@ Per connection, like a Kafka broker's SASL listener (KIP-43, KIP-152, KIP-368):
 Every event is one line on stderr, for the tests to count:
     front: listening on 127.0.0.1:PORT
     front: conn N authenticated user=U mechanism=M (reauthentication=no|yes)
+    front: conn N authenticated user=U mechanism=OAUTHBEARER (reauthentication=no|yes) extensions=K=V,...
+    front: conn N token rejected user=U mechanism=OAUTHBEARER: REASON   (the error challenge went out)
     front: conn N authentication failed user=U mechanism=M: REASON
     front: conn N unsupported mechanism M
     front: conn N session expired: closing
 """
 import argparse
 import asyncio
+import base64
+import json
 import signal
 import struct
 import sys
@@ -117,6 +134,7 @@ class Connection:
         self.reauthenticating = False
         self.scram_first_done = False
         self.expires = None
+        self.oauth_rejected = None  # the reason, after an OAUTHBEARER error challenge
 
     async def run(self):
         try:
@@ -204,6 +222,7 @@ class Connection:
         self.mechanism = mechanism
         self.scram = None
         self.scram_first_done = False
+        self.oauth_rejected = None
         if mechanism.startswith("SCRAM-"):
             self.scram = self.front.scram[mechanism].make_server(self.front.scram_credentials(mechanism))
         await self.respond(correlation_id, struct.pack(">h", 0) + names)
@@ -225,6 +244,8 @@ class Connection:
                 return False
             self.user = user
             return await self.succeed(version, correlation_id, b"")
+        if self.mechanism == "OAUTHBEARER":
+            return await self.oauthbearer(version, correlation_id, token)
         # SCRAM: the first token is client-first, the second client-final.
         try:
             text = token.decode()
@@ -242,11 +263,37 @@ class Connection:
                             user=self.user or "?", reason=repr(error))
             return False
 
-    async def succeed(self, version, correlation_id, token):
+    async def oauthbearer(self, version, correlation_id, token):
+        if self.oauth_rejected is not None:
+            # RFC 7628 3.2.3: after the error challenge the client sends a lone %x01; either way
+            # the exchange fails now, as with Kafka.
+            reason = self.oauth_rejected if token == b"\x01" else f"{self.oauth_rejected}; then {len(token)} bytes instead of %x01"
+            await self.fail(version, correlation_id,
+                            "Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER",
+                            user=self.user or "?", reason=reason)
+            return False
+        try:
+            bearer, extensions = parse_oauth_client_first(token)
+            self.user, exp = self.front.check_unsecured_jwt(bearer)
+        except ValueError as error:
+            self.oauth_rejected = str(error.args[0])
+            self.user = error.args[1] if len(error.args) > 1 else None
+            log(f"conn {self.id} token rejected user={self.user or '?'} mechanism=OAUTHBEARER: {self.oauth_rejected}")
+            challenge = json.dumps({"status": "invalid_token"}, separators=(",", ":")).encode()
+            await self.respond_authenticate(version, correlation_id, 0, None, challenge, 0)
+            return True
         lifetime = self.front.session_lifetime_ms
+        if lifetime > 0:
+            lifetime = max(1, min(lifetime, int((exp - time.time()) * 1000)))
+        suffix = " extensions=" + ",".join(f"{k}={v}" for k, v in sorted(extensions.items())) if extensions else ""
+        return await self.succeed(version, correlation_id, b"", lifetime=lifetime, suffix=suffix)
+
+    async def succeed(self, version, correlation_id, token, lifetime=None, suffix=""):
+        if lifetime is None:
+            lifetime = self.front.session_lifetime_ms
         self.expires = time.monotonic() + lifetime / 1000.0 if lifetime > 0 else None
         log(f"conn {self.id} authenticated user={self.user} mechanism={self.mechanism} "
-            f"(reauthentication={'yes' if self.reauthenticating else 'no'})")
+            f"(reauthentication={'yes' if self.reauthenticating else 'no'}){suffix}")
         self.authenticated = True
         self.reauthenticating = False
         self.scram_first_done = False
@@ -280,6 +327,47 @@ def scram_user(client_first):
     return "?"
 
 
+def parse_oauth_client_first(message):
+    """(token, extensions) of an OAUTHBEARER client-first message (RFC 7628 3.1); ValueError
+    names what is wrong without quoting the token."""
+    try:
+        text = message.decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("the client-first message is not ASCII")
+    if not text.startswith("n,") or "," not in text[2:]:
+        raise ValueError("the client-first message does not start with a GS2 header n,[a=authzid],")
+    rest = text[text.index(",", 2) + 1:]
+    if not rest.startswith("\x01") or not rest.endswith("\x01\x01"):
+        raise ValueError("the client-first message is not framed by %x01 ... %x01%x01")
+    token, extensions = None, {}
+    for pair in rest[1:-2].split("\x01"):
+        key, equals, value = pair.partition("=")
+        if not equals or not key.isalpha() or not key.isascii():
+            raise ValueError(f"malformed key=value pair (key {key[:20]!r})")
+        if key == "auth":
+            if not value.startswith("Bearer ") or len(value) <= len("Bearer "):
+                raise ValueError("the auth value is not 'Bearer <token>'")
+            token = value[len("Bearer "):]
+        elif key in extensions:
+            raise ValueError(f"extension {key} given twice")
+        else:
+            extensions[key] = value
+    if token is None:
+        raise ValueError("no auth=Bearer pair")
+    return token, extensions
+
+
+def b64url_json(part, what):
+    try:
+        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"the JWT {what} is not base64url JSON")
+    if not isinstance(value, dict):
+        raise ValueError(f"the JWT {what} is not a JSON object")
+    return value
+
+
 async def read_frame(reader):
     try:
         size = struct.unpack(">i", await reader.readexactly(4))[0]
@@ -299,10 +387,29 @@ class Front:
         for entry in arguments.user:
             name, _, password = entry.partition(":")
             self.users[name] = password
+        self.oauth_principals = set(arguments.oauth_principal)
         self.scram = {m: ScramMechanism(m) for m in self.mechanisms if m.startswith("SCRAM-")}
         # Credentials as a broker stores them: salt, stored key, server key, iterations.
         self.auth_info = {m: {name: mech.make_auth_info(password, iteration_count=4096) for name, password in self.users.items()}
                           for m, mech in self.scram.items()}
+
+    def check_unsecured_jwt(self, token):
+        """(sub, exp) of a valid unsecured JWT; ValueError with the reason otherwise."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise ValueError(f"the token has {len(parts)} dot-separated parts, a JWS has 3")
+        header, claims = b64url_json(parts[0], "header"), b64url_json(parts[1], "claims")
+        if header.get("alg") != "none" or parts[2]:
+            raise ValueError("the token is not an unsecured JWT (alg none, empty signature)")
+        sub, exp = claims.get("sub"), claims.get("exp")
+        name = sub if isinstance(sub, str) else None
+        if name is None or name not in self.oauth_principals:
+            raise ValueError(f"principal {sub!r} is not allowed", name)
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            raise ValueError("no numeric exp claim", name)
+        if exp <= time.time():
+            raise ValueError(f"the token expired {time.time() - exp:.0f} s ago", name)
+        return sub, exp
 
     def scram_credentials(self, mechanism):
         table = self.auth_info[mechanism]
@@ -318,6 +425,7 @@ async def main():
     parser.add_argument("--upstream", type=int, required=True)
     parser.add_argument("--user", action="append", default=[])
     parser.add_argument("--mechanisms", default="PLAIN,SCRAM-SHA-256,SCRAM-SHA-512")
+    parser.add_argument("--oauth-principal", action="append", default=[])
     parser.add_argument("--session-lifetime-ms", type=int, default=0)
     arguments = parser.parse_args()
     front = Front(arguments)

@@ -69,8 +69,15 @@ public struct KafkaCatProperties: Sendable {
     /// `security.protocol`: plaintext or sasl_plaintext (ssl and sasl_ssl are refused at connect
     /// until TLS is available).
     public var securityProtocol: KafkaSecurityProtocol?
-    /// `sasl.mechanism` / `sasl.mechanisms`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    /// `sasl.mechanism` / `sasl.mechanisms`: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.
     public var saslMechanism: KafkaSASL.Mechanism?
+    /// `enable.sasl.oauthbearer.unsecure.jwt`: OAUTHBEARER with unsigned tokens made from
+    /// ``oauthBearerConfig`` (test brokers only), as librdkafka does.
+    public var oauthBearerUnsecureJWT: Bool?
+    /// `sasl.oauthbearer.config`: `principal=NAME [lifeSeconds=N] [scope=a,b] [extension_KEY=VALUE]`.
+    public var oauthBearerConfig: KafkaCatOAuthBearerConfig?
+    /// `sasl.oauthbearer.extensions`: `key=value,key2=value2`, sent with every token.
+    public var oauthBearerExtensions: [String: String]?
     /// `sasl.username`.
     public var saslUsername: String?
     /// `sasl.password`. Never printed (`-X dump` shows `[redacted]`).
@@ -130,9 +137,13 @@ public struct KafkaCatProperties: Sendable {
         Entry(name: "ssl.key.location", aliases: [], target: "KafkaClientConfiguration tls private key", help: "client private key (PEM)"),
         Entry(name: "ssl.key.password", aliases: [], target: "KafkaClientConfiguration tls key password", help: "password of an encrypted key (never printed)"),
         Entry(name: "enable.ssl.certificate.verification", aliases: [], target: "KafkaClientConfiguration tls verification", help: "true/false: false accepts any broker certificate (test set-ups only)"),
-        Entry(name: "sasl.mechanism", aliases: ["sasl.mechanisms"], target: "KafkaClientConfiguration sasl mechanism", help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (needs security.protocol=sasl_plaintext)"),
+        Entry(name: "sasl.mechanism", aliases: ["sasl.mechanisms"], target: "KafkaClientConfiguration sasl mechanism", help: "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (needs security.protocol=sasl_plaintext)"),
         Entry(name: "sasl.username", aliases: [], target: "KafkaClientConfiguration sasl user name", help: "SASL user name"),
         Entry(name: "sasl.password", aliases: [], target: "KafkaClientConfiguration sasl password", help: "SASL password (never printed; -X dump shows [redacted])"),
+        Entry(name: "enable.sasl.oauthbearer.unsecure.jwt", aliases: [], target: "KafkaSASL.oauthBearer with KafkaOAuthBearerToken.unsecuredJWT", help: "true/false: OAUTHBEARER with unsigned tokens from sasl.oauthbearer.config (test brokers only)"),
+        Entry(name: "sasl.oauthbearer.config", aliases: [], target: "KafkaOAuthBearerToken.unsecuredJWT", help: "principal=NAME [lifeSeconds=N] [scope=a,b] [extension_KEY=VALUE], space-separated"),
+        Entry(name: "sasl.oauthbearer.extensions", aliases: [], target: "KafkaOAuthBearerToken.extensions", help: "OAUTHBEARER SASL extensions key=value,key2=value2"),
+        Entry(name: "sasl.oauthbearer.method", aliases: [], target: "(default only)", help: "default; oidc is not available (no HTTPS token client: use the library's KafkaSASL.oauthBearer(tokenProvider:))"),
         Entry(name: "enable.partition.eof", aliases: [], target: "(always on)", help: "accepted for kcat compatibility"),
         Entry(name: "session.timeout.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.sessionTimeout", help: "-G: session timeout"),
         Entry(name: "heartbeat.interval.ms", aliases: [], target: "KafkaGroupConsumerConfiguration.heartbeatInterval", help: "-G: heartbeat interval"),
@@ -320,7 +331,7 @@ public struct KafkaCatProperties: Sendable {
             securityProtocol = chosen
         case "sasl.mechanism", "sasl.mechanisms":
             guard let chosen = KafkaSASL.Mechanism(name: value) else {
-                throw UsageError("invalid -X \(key)=\(value): kafka-cat speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512")
+                throw UsageError("invalid -X \(key)=\(value): kafka-cat speaks PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER")
             }
             saslMechanism = chosen
         case "sasl.username":
@@ -328,6 +339,20 @@ public struct KafkaCatProperties: Sendable {
             saslUsername = value
         case "sasl.password":
             saslPassword = value
+        case "enable.sasl.oauthbearer.unsecure.jwt":
+            oauthBearerUnsecureJWT = try Self.boolean(key, value)
+        case "sasl.oauthbearer.config":
+            oauthBearerConfig = try KafkaCatOAuthBearerConfig(parsing: value)
+        case "sasl.oauthbearer.extensions":
+            oauthBearerExtensions = try KafkaCatOAuthBearerConfig.extensions(parsing: value)
+        case "sasl.oauthbearer.method":
+            switch value.lowercased() {
+            case "default": break
+            case "oidc": throw UsageError("-X sasl.oauthbearer.method=oidc is not available: " + Self.noOIDC)
+            default: throw UsageError("invalid -X sasl.oauthbearer.method=\(value): expected default or oidc")
+            }
+        case "sasl.oauthbearer.client.id", "sasl.oauthbearer.client.secret", "sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.scope":
+            throw UsageError("-X \(key) is not available: " + Self.noOIDC)
         case "ssl.ca.location":
             sslCALocation = value
         case "ssl.certificate.location":
@@ -389,9 +414,14 @@ public struct KafkaCatProperties: Sendable {
         }
     }
 
+    /// Why kafka-cat cannot fetch OIDC tokens, and what to use instead.
+    static let noOIDC = "kafka-cat has no OAuth/OIDC client (fetching client-credentials tokens needs HTTPS to the token endpoint, which this dependency-free build does not have). For test brokers use -X enable.sasl.oauthbearer.unsecure.jwt=true -X sasl.oauthbearer.config=principal=NAME; in programs, pass your own token provider to KafkaSASL.oauthBearer(tokenProvider:)"
+
     /// Checks that the security properties fit together: a SASL `security.protocol` needs
-    /// `sasl.mechanism`, `sasl.username` and `sasl.password` (librdkafka's default mechanism,
-    /// GSSAPI, is not spoken), and SASL properties need a SASL `security.protocol`.
+    /// `sasl.mechanism` and for PLAIN and SCRAM `sasl.username` and `sasl.password` (librdkafka's
+    /// default mechanism, GSSAPI, is not spoken), for OAUTHBEARER
+    /// `enable.sasl.oauthbearer.unsecure.jwt=true` with `sasl.oauthbearer.config`; SASL
+    /// properties need a SASL `security.protocol`.
     ///
     /// - Throws: `UsageError` naming the missing or contradicting property.
     public func checkSecurity() throws(UsageError) {
@@ -399,12 +429,23 @@ public struct KafkaCatProperties: Sendable {
         if sslGiven, securityProtocol?.usesTLS != true {
             throw UsageError("-X ssl.* is set but security.protocol is \(securityProtocol?.rawValue.lowercased() ?? "plaintext (the default)"); add -X security.protocol=ssl or sasl_ssl")
         }
-        let given = saslMechanism != nil || saslUsername != nil || saslPassword != nil
+        let oauthGiven = oauthBearerUnsecureJWT != nil || oauthBearerConfig != nil || oauthBearerExtensions != nil
+        let given = saslMechanism != nil || saslUsername != nil || saslPassword != nil || oauthGiven
+        if oauthGiven, let saslMechanism, saslMechanism != .oauthBearer {
+            throw UsageError("-X sasl.oauthbearer.* and enable.sasl.oauthbearer.unsecure.jwt need -X sasl.mechanism=OAUTHBEARER, not \(saslMechanism)")
+        }
         if securityProtocol?.usesSASL == true {
-            guard saslMechanism != nil else {
-                throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.mechanism=PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (kafka-cat does not speak librdkafka's default, GSSAPI)")
+            guard let saslMechanism else {
+                throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.mechanism=PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (kafka-cat does not speak librdkafka's default, GSSAPI)")
             }
-            guard saslUsername != nil, saslPassword != nil else {
+            if saslMechanism == .oauthBearer {
+                guard oauthBearerUnsecureJWT == true else {
+                    throw UsageError("-X sasl.mechanism=OAUTHBEARER needs -X enable.sasl.oauthbearer.unsecure.jwt=true and -X sasl.oauthbearer.config=principal=NAME: " + Self.noOIDC)
+                }
+                guard oauthBearerConfig != nil else {
+                    throw UsageError("-X enable.sasl.oauthbearer.unsecure.jwt=true needs -X sasl.oauthbearer.config=principal=NAME [lifeSeconds=N] [scope=a,b]")
+                }
+            } else if saslUsername == nil || saslPassword == nil {
                 throw UsageError("-X security.protocol=\(securityProtocol!.rawValue.lowercased()) needs -X sasl.username and -X sasl.password")
             }
         } else if given {
@@ -423,7 +464,9 @@ public struct KafkaCatProperties: Sendable {
         if let retryBackoffMax { configuration.retryBackoffMax = max(retryBackoffMax, configuration.retryBackoff) }
         configuration.allowAutoTopicCreation = allowAutoTopicCreation ?? producing
         if let securityProtocol { configuration.securityProtocol = securityProtocol }
-        if let saslMechanism, let saslUsername, let saslPassword {
+        if saslMechanism == .oauthBearer, oauthBearerUnsecureJWT == true, let oauthBearerConfig {
+            configuration.sasl = oauthBearerConfig.sasl(extraExtensions: oauthBearerExtensions ?? [:])
+        } else if let saslMechanism, let saslUsername, let saslPassword {
             configuration.sasl = KafkaSASL(mechanism: saslMechanism, username: saslUsername, password: saslPassword)
         }
         if configuration.securityProtocol.usesTLS {

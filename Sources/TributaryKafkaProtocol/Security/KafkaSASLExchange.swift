@@ -3,10 +3,16 @@
 /// broker answers. The driver sends SaslHandshake with ``mechanismName`` first (KIP-152).
 ///
 /// ```
-/// PLAIN     start() → "\0user\0password"         responseReceived(empty) → nil (done)
-/// SCRAM     start() → client-first                responseReceived(server-first) → client-final
+/// PLAIN        start() → "\0user\0password"      responseReceived(empty) → nil (done)
+/// SCRAM        start() → client-first             responseReceived(server-first) → client-final
 ///                                                 responseReceived(server-final) → nil (done)
+/// OAUTHBEARER  start() → "n,,\x01auth=Bearer …"   responseReceived(empty) → nil (done)
+///                                                 responseReceived(error JSON) → "\x01"; the broker
+///                                                 then fails the request (SASL_AUTHENTICATION_FAILED)
 /// ```
+///
+/// After an OAUTHBEARER error challenge, ``rejection`` holds the challenge's status, so the
+/// driver can name it when the broker's failure arrives.
 public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
     /// The mechanism and the credentials to prove.
     public enum Mechanism: Sendable {
@@ -14,12 +20,18 @@ public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
         case plain(username: String, password: String)
         /// SCRAM with SHA-256 or SHA-512.
         case scram(SCRAMClient.Mechanism, username: String, password: String)
+        /// OAUTHBEARER (RFC 7628, KIP-255) with a bearer token and SASL extensions (KIP-342).
+        case oauthBearer(token: String, extensions: [String: String])
     }
 
     private enum State {
         case plain(initial: [UInt8])
         case scram(SCRAMClient)
         case sentPlain
+        case oauthBearer(initial: [UInt8])
+        case sentBearer
+        /// The broker sent an error challenge and the client answered `%x01`.
+        case bearerRejected(SASLError)
         case done
     }
 
@@ -39,6 +51,9 @@ public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
         case .scram(let hash, let username, let password):
             mechanismName = hash.name
             state = .scram(try SCRAMClient(mechanism: hash, username: username, password: password, clientNonce: clientNonce))
+        case .oauthBearer(let token, let extensions):
+            mechanismName = SASLOAuthBearer.name
+            state = .oauthBearer(initial: try SASLOAuthBearer.initialResponse(token: token, extensions: extensions))
         }
     }
 
@@ -50,11 +65,14 @@ public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
         case .plain(let initial):
             state = .sentPlain
             return initial
+        case .oauthBearer(let initial):
+            state = .sentBearer
+            return initial
         case .scram(var client):
             let token = try client.start()
             state = .scram(client)
             return token
-        case .sentPlain, .done:
+        case .sentPlain, .sentBearer, .bearerRejected, .done:
             throw .outOfOrder("the exchange was already started")
         }
     }
@@ -62,9 +80,22 @@ public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
     /// Takes the broker's token from a successful SaslAuthenticate response and returns the next
     /// token to send, or nil when authentication is complete.
     ///
-    /// - Throws: ``SASLError`` from the mechanism (a bad SCRAM message or server signature).
+    /// - Throws: ``SASLError`` from the mechanism (a bad SCRAM message or server signature;
+    ///   `tokenRejected` when a broker accepts the `%x01` that ends a rejected OAUTHBEARER
+    ///   exchange, which RFC 7628 does not allow).
     public mutating func responseReceived(_ token: [UInt8]) throws(SASLError) -> [UInt8]? {
         switch state {
+        case .sentBearer:
+            if token.isEmpty {
+                state = .done
+                return nil
+            }
+            // RFC 7628 §3.2.2: a non-empty server message is an error challenge. The client must
+            // answer with a lone kvsep; the broker then fails the exchange.
+            state = .bearerRejected(.tokenRejected(status: SASLOAuthBearer.status(ofChallenge: token)))
+            return [SASLOAuthBearer.separator]
+        case .bearerRejected(let error):
+            throw error
         case .sentPlain:
             // PLAIN has no server token; the broker's success is the answer.
             state = .done
@@ -77,9 +108,16 @@ public struct KafkaSASLExchange: Sendable, CustomStringConvertible {
                 return next
             }
             return nil
-        case .plain, .done:
+        case .plain, .oauthBearer, .done:
             throw .outOfOrder("a SaslAuthenticate response arrived while no token was outstanding")
         }
+    }
+
+    /// Why the broker refused the credentials, when it said so inside the exchange (an
+    /// OAUTHBEARER error challenge, `tokenRejected` with the challenge's status); nil otherwise.
+    public var rejection: SASLError? {
+        if case .bearerRejected(let error) = state { return error }
+        return nil
     }
 
     /// Whether the broker accepted the credentials (and, for SCRAM, proved it knows them).

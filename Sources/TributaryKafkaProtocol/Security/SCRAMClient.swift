@@ -250,8 +250,8 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
     }
 }
 
-/// Why a SASL exchange (SCRAM or PLAIN) could not go on. Descriptions say what went wrong and what to do; they never
-/// contain the password or anything derived from it.
+/// Why a SASL exchange (SCRAM, PLAIN or OAUTHBEARER) could not go on. Descriptions say what went wrong and what to
+/// do; they never contain the password, the token or anything derived from them.
 public enum SASLError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The caller's input cannot be used (empty user name, a nonce with `,`).
     case invalidInput(String)
@@ -270,11 +270,14 @@ public enum SASLError: Error, Sendable, Hashable, CustomStringConvertible {
     case serverSignatureMismatch
     /// The driver fed messages in the wrong order.
     case outOfOrder(String)
+    /// The broker refused an OAUTHBEARER token with an error challenge (RFC 7628 §3.2.2); the
+    /// challenge's `status` (for example `invalid_token`), nil when it had none.
+    case tokenRejected(status: String?)
 
     public var description: String {
         switch self {
         case .invalidInput(let detail):
-            "SCRAM cannot start: \(detail)"
+            "SASL cannot start: \(detail)"
         case .malformedServerMessage(let detail):
             "SCRAM: \(detail); the broker does not speak SCRAM as RFC 5802 describes it (check that the address is a Kafka SASL listener)"
         case .nonceMismatch:
@@ -288,7 +291,9 @@ public enum SASLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .serverSignatureMismatch:
             "SCRAM: the server's signature does not match, so it does not know this user's password; the client does not trust this broker"
         case .outOfOrder(let detail):
-            "SCRAM: \(detail)"
+            "SASL: \(detail)"
+        case .tokenRejected(let status):
+            "OAUTHBEARER: the broker rejected the token with status '\(status ?? "none given")'; check that the token provider returns a current token the broker accepts (issuer, audience, scope, expiry)"
         }
     }
 }

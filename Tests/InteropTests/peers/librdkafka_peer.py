@@ -35,7 +35,10 @@ Records travel as JSON lines, bytes as hex so that null, empty and binary stay d
         partition librdkafka chose for each key, one number per line, in input order.
 
 SASL: with PEER_SASL_MECHANISM, PEER_SASL_USERNAME and PEER_SASL_PASSWORD in the environment,
-every client uses security.protocol=SASL_PLAINTEXT with those settings.
+every client uses security.protocol=SASL_PLAINTEXT with those settings. With
+PEER_SASL_MECHANISM=OAUTHBEARER, PEER_OAUTHBEARER_CONFIG instead gives librdkafka's
+sasl.oauthbearer.config (principal=NAME ...) for its unsecured-JWT mode
+(enable.sasl.oauthbearer.unsecure.jwt=true).
 """
 import json
 import os
@@ -47,7 +50,14 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 def secured(config):
     """Adds the SASL settings from the environment, if any."""
     mechanism = os.environ.get("PEER_SASL_MECHANISM")
-    if mechanism:
+    if mechanism == "OAUTHBEARER":
+        config.update({
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": mechanism,
+            "enable.sasl.oauthbearer.unsecure.jwt": True,
+            "sasl.oauthbearer.config": os.environ["PEER_OAUTHBEARER_CONFIG"],
+        })
+    elif mechanism:
         config.update({
             "security.protocol": "SASL_PLAINTEXT",
             "sasl.mechanism": mechanism,

@@ -23,8 +23,12 @@ import Darwin
 public final class KafkaSASLBroker: Sendable {
     /// The users the front knows, name → password.
     public static let users: [String: String] = ["alice": "alice-Secret-7Q2w", "bob,ops=1": "bob-Secret-9Z"]
-    /// The mechanisms the front offers unless told otherwise.
+    /// The user-and-password mechanisms the front offers.
     public static let allMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    /// The mechanisms the front offers unless told otherwise: ``allMechanisms`` and OAUTHBEARER.
+    public static let frontMechanisms = allMechanisms + ["OAUTHBEARER"]
+    /// The principals (`sub` claims of unsecured JWTs) the front accepts with OAUTHBEARER.
+    public static let oauthPrincipals = ["alice", "svc-orders"]
 
     /// `host:port` to bootstrap from (the SASL front itself).
     public let bootstrap: String
@@ -67,12 +71,14 @@ public final class KafkaSASLBroker: Sendable {
         logPath = nil
     }
 
-    /// Starts tansu and a SASL front offering `mechanisms`; sessions last `sessionLifetimeMs`
-    /// (0: no limit), after which the front closes connections that did not re-authenticate.
+    /// Starts tansu and a SASL front offering `mechanisms` (OAUTHBEARER accepts unsecured JWTs
+    /// for `oauthPrincipals`); sessions last `sessionLifetimeMs` (0: no limit; with OAUTHBEARER
+    /// at most until the token expires), after which the front closes connections that did not
+    /// re-authenticate.
     /// With `advertisedPort`, tansu advertises that port instead of the front's (a TLS relay in
     /// front of the SASL front, for `SASL_SSL`).
-    public init(mechanisms: [String] = KafkaSASLBroker.allMechanisms, sessionLifetimeMs: Int = 0, advertisedPort: Int? = nil,
-                timeout: Duration = .seconds(20)) async throws {
+    public init(mechanisms: [String] = KafkaSASLBroker.frontMechanisms, oauthPrincipals: [String] = KafkaSASLBroker.oauthPrincipals,
+                sessionLifetimeMs: Int = 0, advertisedPort: Int? = nil, timeout: Duration = .seconds(20)) async throws {
         let frontPort = try freePort()
         let tansu = try await TansuProcess(advertisedPort: advertisedPort ?? frontPort)
         let python = try BrokerEnvironment.pythonExecutable()
@@ -84,6 +90,7 @@ public final class KafkaSASLBroker: Sendable {
         var arguments = [script, "--listen", "\(frontPort)", "--upstream", "\(tansu.port)",
                          "--mechanisms", mechanisms.joined(separator: ","), "--session-lifetime-ms", "\(sessionLifetimeMs)"]
         for (name, password) in Self.users.sorted(by: { $0.key < $1.key }) { arguments += ["--user", "\(name):\(password)"] }
+        for principal in oauthPrincipals { arguments += ["--oauth-principal", principal] }
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: logPath)
