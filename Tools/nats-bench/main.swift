@@ -197,6 +197,7 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "bench", ackPolicy: .explicit,
                                                                                           maxAckPending: max(config.batch * 2, 1000)))
         var received = 0
+        let cpuBefore = cpuTimes()
         let start = clock.now
         while received < config.msgs {
             let batch = try await consumer.fetch(min(config.batch, config.msgs - received), expires: .seconds(5))
@@ -206,6 +207,10 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         }
         try await client.flush(timeout: .seconds(30))
         elapsed = clock.now - start
+        // The consume phase alone (cpu_user/cpu_sys also count the fill).
+        let cpuAfter = cpuTimes()
+        result["cpu_user_consume"] = ((cpuAfter.user - cpuBefore.user) * 1000).rounded() / 1000
+        result["cpu_sys_consume"] = ((cpuAfter.sys - cpuBefore.sys) * 1000).rounded() / 1000
         result["received"] = received
     default: break
     }
@@ -298,7 +303,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_s_per_1m", "maxrss_kb"]
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }

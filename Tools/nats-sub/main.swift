@@ -45,6 +45,8 @@ func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async
             options.startTime = JetStreamToolFormat.time(nanoseconds: now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000)
         }
         consumer = try js.orderedConsumer(stream: replay.stream, options: options)
+        // Create the consumer before announcing, so that --new counts from the announcement.
+        try await consumer.start()
     } catch {
         tool.fail(error.message, exitCode: JetStreamTool.exitCode(for: error))
     }
