@@ -99,11 +99,13 @@ struct JetStreamToolsEndToEndTests {
         // Ctrl-C ends it with status 0 and deletes the ordered consumer.
         let waiting = try started("nats-sub", ["--stream", stream, "--new"])
         try await waiting.waitForStderr(containing: "Subscribing to all subjects of stream \(stream)")
-        #expect(try await js.consumerNames(stream: stream).count == 1)
+        let running = try await js.consumerNames(stream: stream)
+        #expect(running.count == 1, "\(running)")
         kill(waiting.process.processIdentifier, SIGINT)
         let interrupted = await waiting.finish()
         #expect(interrupted.status == 0, "\(interrupted.stderr)")
-        #expect(try await js.consumerNames(stream: stream).isEmpty, "the ordered consumers were deleted")
+        let left = try await js.consumerNames(stream: stream)
+        #expect(left.isEmpty, "the ordered consumers were deleted; left: \(left); stderr: \(interrupted.stderr)")
 
         let usage = try await run("nats-sub", ["--last", "\(subject).a"])
         #expect(usage.status == 1 && usage.stderr.contains("--last needs --stream STREAM"), "\(usage.stderr)")

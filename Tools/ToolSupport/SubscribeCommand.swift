@@ -85,6 +85,13 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         public var start: ReplayStart
         /// `-T/--terminate-at-end`: stop when the consumer reports nothing pending.
         public var terminateAtEnd: Bool
+
+        /// Creates a replay description.
+        public init(stream: String, start: ReplayStart, terminateAtEnd: Bool) {
+            self.stream = stream
+            self.start = start
+            self.terminateAtEnd = terminateAtEnd
+        }
     }
 
     /// Builds the command from parsed arguments.

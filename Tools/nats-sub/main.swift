@@ -24,8 +24,9 @@ func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async
     jsOptions.requestTimeout = command.connection.timeout
     let subject = command.subjects.first
     let consumer: JetStreamOrderedMessages
+    let js: JetStreamContext
     do throws(JetStreamError) {
-        let js = try JetStreamContext(client: client, options: jsOptions)
+        js = try JetStreamContext(client: client, options: jsOptions)
         _ = try await js.streamInfo(replay.stream)
         var options = JetStreamOrderedConsumerOptions()
         if let subject { options.filterSubjects = [subject] }
@@ -65,7 +66,16 @@ func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async
     } catch {
         failure = error
     }
-    await consumer.close()
+    // After Ctrl-C this task is cancelled, which would cancel the delete request too: delete
+    // from a fresh task (the tool's grace period bounds it). Cancellation may already have
+    // stopped the sequence, whose own delete runs in the background and could be cut short by
+    // the exit, so the current consumer is deleted here by name as well.
+    let name = consumer.currentConsumerName
+    let stream = replay.stream
+    await Task {
+        await consumer.close()
+        try? await js.deleteConsumer(stream: stream, name: name)
+    }.value
     if let failure {
         tool.fail(failure.message, exitCode: JetStreamTool.exitCode(for: failure))
     }
