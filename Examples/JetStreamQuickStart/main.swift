@@ -37,6 +37,13 @@ struct JetStreamQuickStart {
             try message.ack()
         }
 
+        // README: one message at a time with ack-next
+        var next = try await consumer.fetch(1, expires: .seconds(2)).first
+        while let message = next {
+            print("ack-next: \(message.string)")
+            next = try await message.ackNext(expires: .seconds(1))   // acks, then waits for the next one
+        }
+
         // README: continuous consumption
         let messages = try consumer.messages()
         let stopper = Task { try await Task.sleep(for: .seconds(1)); messages.stop() }

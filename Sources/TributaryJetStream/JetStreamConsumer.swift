@@ -86,9 +86,17 @@ public final class JetStreamConsumer: Sendable {
             subscription.unsubscribe()
             throw JetStreamError.fromNATS(error, apiSubject: subject, stream: stream, consumer: name)
         }
+        return try await Self.collect(from: subscription, batch: batch, guardTime: (noWait ? .zero : expires) + context.options.requestTimeout,
+                                      client: client, apiSubject: subject, stream: stream, consumer: name)
+    }
+
+    /// Reads the replies to one pull request from `subscription` (which it unsubscribes): up to
+    /// `batch` messages, ending early on the statuses that end a request; shared by `fetch` and
+    /// ``JetStreamMessage/ackNext(expires:)``.
+    static func collect(from subscription: NATSSubscription, batch: Int, guardTime: Duration, client: NATSClient,
+                        apiSubject subject: String, stream: String, consumer name: String) async throws(JetStreamError) -> [JetStreamMessage] {
         // The server ends the request itself (408 at expiry, 404 for no-wait); this guard only
         // ends the wait when no status arrives at all (connection lost meanwhile).
-        let guardTime = (noWait ? .zero : expires) + context.options.requestTimeout
         let guardTask = Task {
             try? await Task.sleep(for: guardTime)
             subscription.unsubscribe()

@@ -3,8 +3,8 @@ import TributaryNATS
 /// A message delivered by a JetStream consumer, with its metadata and acknowledgements.
 ///
 /// Acknowledge every message of an explicit-ack consumer: `ack`, `nak`, `term`, or
-/// `inProgress` to extend the ack wait. Unacknowledged messages are redelivered after the
-/// consumer's ack wait.
+/// `inProgress` to extend the ack wait, or `ackNext` to acknowledge and pull the next message
+/// in one publish. Unacknowledged messages are redelivered after the consumer's ack wait.
 public struct JetStreamMessage: Sendable {
     /// The NATS message as it arrived.
     public let message: NATSMessage
@@ -71,7 +71,7 @@ public struct JetStreamMessage: Sendable {
         }
     }
 
-    private func replySubject() throws(JetStreamError) -> String {
+    func replySubject() throws(JetStreamError) -> String {
         guard let reply = message.replyTo, !reply.isEmpty else {
             throw JetStreamError(.notAcknowledgeable, "the message on '\(message.subject)' has no reply subject, so it cannot be acknowledged; only messages from ack-policy consumers can be", apiSubject: nil)
         }

@@ -214,6 +214,15 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         }
     }
 
+    /// Creates the first underlying consumer now instead of on the first `next()`, so that a
+    /// `.new` or `.last` start is taken from this moment (a tool can then announce it is ready).
+    /// Does nothing when a consumer already exists or the sequence was stopped.
+    /// - Throws: `.streamNotFound`, or a non-retriable API error from the consumer creation.
+    public func start() async throws(JetStreamError) {
+        let existing = state.withLock { $0.current }
+        if existing == nil { _ = try await createPending() }
+    }
+
     func nextMessage() async throws(JetStreamError) -> JetStreamMessage? {
         while true {
             if Task.isCancelled {

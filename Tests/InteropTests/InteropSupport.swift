@@ -44,6 +44,20 @@ final class ChildProcess: @unchecked Sendable {
 
     var pendingOutput = Data()
 
+    /// Reads stderr until `text` appears.
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(20)) async throws {
+        let handle = err.fileHandleForReading
+        let deadline = ContinuousClock.now + timeout
+        var buffer = Data()
+        while ContinuousClock.now < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            if String(decoding: buffer, as: UTF8.self).contains(text) { return }
+        }
+        throw TimedOut(what: "'\(text)' on stderr of \(process.executableURL?.lastPathComponent ?? "child"): got \(String(decoding: buffer, as: UTF8.self))")
+    }
+
     /// Waits for exit (killing after `timeout`) and returns status and output.
     func finish(stdin: Data? = nil, timeout: Duration = .seconds(30)) async -> (status: Int32, stdout: String, stderr: String) {
         if let stdin { input.fileHandleForWriting.write(stdin) }

@@ -11,6 +11,18 @@ public enum JetStreamToolFormat {
         return String(value)
     }
 
+    /// `stream: ORDERS seq: 12 / pending: 3 / subject: orders.new / time: 2024-05-01 10:00:00`
+    /// (local time), what `nats sub --stream` prints after `Received JetStream message:`.
+    public static func subscribeSummary(_ metadata: JetStreamMessageMetadata, subject: String) -> String {
+        let seconds = Double(metadata.timestampNanoseconds) / 1e9
+        var time = time_t(seconds.rounded(.down))
+        var parts = tm()
+        localtime_r(&time, &parts)
+        let stamp = String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                           Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return "stream: \(metadata.stream) seq: \(MessageFormat.grouped(metadata.streamSequence)) / pending: \(MessageFormat.grouped(metadata.pending)) / subject: \(subject) / time: \(stamp)"
+    }
+
     /// Bytes as `512 B`, `1.5 KiB`, `3.0 MiB`.
     public static func bytes(_ value: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

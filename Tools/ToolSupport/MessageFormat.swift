@@ -86,8 +86,9 @@ public enum MessageFormat {
     /// Full: `[#N] Received on "subject"[ with reply "r"]`, header lines, an empty line if there
     /// were headers, the payload, an empty line. `headersOnly` drops the payload (one empty line
     /// ends the block). `raw`: the payload and a newline (with `headersOnly`: the header lines and
-    /// an empty line).
-    public static func message(_ message: NATSMessage, number: Int, style: Style) -> [UInt8] {
+    /// an empty line). With `jetStreamSummary` the first line is
+    /// `[#N] Received JetStream message: SUMMARY`, as `nats sub --stream` prints it.
+    public static func message(_ message: NATSMessage, number: Int, style: Style, jetStreamSummary: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
         if style.raw {
             if style.headersOnly {
@@ -99,8 +100,12 @@ public enum MessageFormat {
             }
             return out
         }
-        out.append(contentsOf: receivedLine(number: number, subject: message.subject,
-                                            replyTo: style.showReply ? message.replyTo : nil).utf8)
+        if let jetStreamSummary {
+            out.append(contentsOf: "[#\(number)] Received JetStream message: \(jetStreamSummary)".utf8)
+        } else {
+            out.append(contentsOf: receivedLine(number: number, subject: message.subject,
+                                                replyTo: style.showReply ? message.replyTo : nil).utf8)
+        }
         out.append(newline)
         out.append(contentsOf: body(message, headersOnly: style.headersOnly))
         out.append(newline)
@@ -115,6 +120,42 @@ public enum MessageFormat {
     /// `Published 10 messages (50 bytes) to "orders.new"`, the summary for `--count` > 1.
     public static func publishedSummary(messages: Int, bytes: Int, subject: String) -> String {
         "Published \(messages) messages (\(bytes) bytes) to \(quoted(subject))"
+    }
+
+    /// A count with thousands separators, as the nats CLI prints them: `1,234,567`.
+    public static func grouped(_ value: UInt64) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+
+    /// `Stored in Stream: ORDERS Sequence: 12`, plus ` Domain: "hub"` and ` Duplicate: true`
+    /// when they apply: a JetStream acknowledgement, as `nats pub --jetstream` prints it.
+    public static func stored(stream: String, sequence: UInt64, domain: String?, duplicate: Bool) -> String {
+        var line = "Stored in Stream: \(stream) Sequence: \(grouped(sequence))"
+        if let domain, !domain.isEmpty { line += " Domain: \(quoted(domain))" }
+        if duplicate { line += " Duplicate: true" }
+        return line
+    }
+
+    /// What `nats sub --stream` logs when a replay starts: `Subscribing to subject orders.> from
+    /// first received message`, `… starting at sequence 5`, `… since 1h0m0s`, `… for new messages`,
+    /// `… from last received message`, `… for last message per subject`; the subject is
+    /// `all subjects of stream S` without SUBJECT.
+    public static func replaying(subject: String?, stream: String, start: SubscribeCommand.ReplayStart) -> String {
+        let head = "Subscribing to " + (subject.map { "subject \($0)" } ?? "all subjects of stream \(stream)")
+        switch start {
+        case .all: return head + " from first received message"
+        case .new: return head + " for new messages"
+        case .last: return head + " from last received message"
+        case .lastPerSubject: return head + " for last message per subject"
+        case .sequence(let sequence): return head + " starting at sequence \(sequence)"
+        case .since(let duration): return head + " since " + DurationSyntax.format(duration)
+        }
     }
 
     /// `Subscribing on a, b` plus ` in queue group "q"` when a queue is used.

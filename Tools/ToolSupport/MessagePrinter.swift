@@ -29,12 +29,13 @@ public final class MessagePrinter: Sendable {
     /// Messages printed so far.
     public var printedCount: Int { count.withLock { $0 } }
 
-    /// Prints `message` as number N (1-based, in arrival order) unless the limit was reached.
-    public func print(_ message: NATSMessage) -> Outcome {
+    /// Prints `message` as number N (1-based, in arrival order) unless the limit was reached;
+    /// `jetStreamSummary` replaces the `Received on` line (see `MessageFormat.message`).
+    public func print(_ message: NATSMessage, jetStreamSummary: String? = nil) -> Outcome {
         count.withLock { printed -> Outcome in
             if let limit, printed >= limit { return .limitReached }
             printed += 1
-            StandardStreams.writeOutput(MessageFormat.message(message, number: printed, style: style))
+            StandardStreams.writeOutput(MessageFormat.message(message, number: printed, style: style, jetStreamSummary: jetStreamSummary))
             if let limit, printed >= limit { return .printedLast }
             return .printed
         }

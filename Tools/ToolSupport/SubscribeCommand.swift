@@ -7,7 +7,7 @@ public struct SubscribeCommand: ToolCommand, Equatable {
     public static let spec = CommandSpec(
         name: "nats-sub",
         positionalNames: ["SUBJECT"],
-        minimumPositionals: 1,
+        minimumPositionals: 0,
         lastPositionalRepeats: true,
         summary: """
         Subscribes to one or more subjects (wildcards * and > allowed) and prints every message:
@@ -15,20 +15,36 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         if there were headers, the payload and an empty line. Prints 'Subscribing on SUBJECT' on
         stderr once the subscriptions are active (unless --raw). Runs until --count messages
         arrived or Ctrl-C/SIGTERM.
+
+        With --stream (or any of --all, --new, --last, --last-per-subject, --start-sequence,
+        --since, which need it) the stream is replayed through an ordered consumer filtered by
+        SUBJECT (at most one; without SUBJECT the whole stream), and each message is announced as
+        '[#N] Received JetStream message: stream: S seq: N / pending: P / subject: X / time: T'.
+        The default start is --all. The ordered consumer is deleted when the tool ends.
         """,
         flags: ConnectionSettings.flags(defaultTimeout: defaultTimeout) + [
             .value("queue", placeholder: "GROUP", help: "subscribe in queue group GROUP"),
             .value("count", placeholder: "N", help: "exit after N messages in total (default 0: until interrupted)"),
             .boolean("raw", short: "r", help: "print only the payload of each message, one per line"),
             .boolean("headers-only", help: "print the headers but not the payload"),
+            .value("stream", placeholder: "STREAM", help: "replay from JetStream stream STREAM through an ordered consumer"),
+            .boolean("all", help: "deliver all messages found in the stream (the default with --stream)"),
+            .boolean("new", help: "deliver only messages stored from now on"),
+            .boolean("last", help: "deliver the most recent message and all future ones"),
+            .boolean("last-per-subject", help: "deliver the most recent message of each subject, then future ones"),
+            .value("start-sequence", placeholder: "SEQUENCE", help: "start at stream sequence SEQUENCE"),
+            .value("since", placeholder: "DURATION", help: "deliver messages stored since DURATION ago, like 1h or 2d3h"),
+            .boolean("terminate-at-end", short: "T", help: "exit once every message stored so far was received"),
         ],
         details: [
             """
             Examples:
               nats-sub 'orders.>'
               nats-sub --count 1 --raw greet
+              nats-sub --stream ORDERS --last-per-subject 'orders.>'
+              nats-sub --stream ORDERS --since 1h -T
             """,
-            CommandChecks.exitStatus(failures: "a subscription was refused (invalid subject or queue group)"),
+            CommandChecks.exitStatus(failures: "a subscription was refused (invalid subject or queue group), or the stream does not exist"),
         ]
     )
 
@@ -42,10 +58,47 @@ public struct SubscribeCommand: ToolCommand, Equatable {
     public var count: Int?
     /// How each message is printed (`--raw`, `--headers-only`).
     public var style: MessageFormat.Style
+    /// The JetStream replay (`--stream` and the start flags), or nil for a core NATS subscription.
+    public var replay: StreamReplay?
+
+    /// Where a JetStream replay starts (nats CLI `sub` start flags).
+    public enum ReplayStart: Sendable, Equatable {
+        /// `--all` (the default).
+        case all
+        /// `--new`.
+        case new
+        /// `--last`.
+        case last
+        /// `--last-per-subject`.
+        case lastPerSubject
+        /// `--start-sequence N`.
+        case sequence(UInt64)
+        /// `--since DURATION`: messages stored this long ago or later.
+        case since(Duration)
+    }
+
+    /// A replay of a stream through an ordered consumer.
+    public struct StreamReplay: Sendable, Equatable {
+        /// The stream (`--stream`).
+        public var stream: String
+        /// Where to start.
+        public var start: ReplayStart
+        /// `-T/--terminate-at-end`: stop when the consumer reports nothing pending.
+        public var terminateAtEnd: Bool
+
+        /// Creates a replay description.
+        public init(stream: String, start: ReplayStart, terminateAtEnd: Bool) {
+            self.stream = stream
+            self.start = start
+            self.terminateAtEnd = terminateAtEnd
+        }
+    }
 
     /// Builds the command from parsed arguments.
     ///
-    /// - Throws: `UsageError` for an invalid subject, queue group or count.
+    /// - Throws: `UsageError` for an invalid subject, queue group, count, sequence or duration;
+    ///   a missing SUBJECT without `--stream`; start flags without `--stream`, more than one of
+    ///   them, several subjects or `--queue` with `--stream`.
     public init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         connection = try ConnectionSettings(arguments, environment: environment, toolName: Self.spec.name,
                                             defaultTimeout: Self.defaultTimeout)
@@ -53,8 +106,62 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         for subject in subjects { try CommandChecks.subject(subject, wildcards: true) }
         queue = arguments.value("queue")
         if let queue { try CommandChecks.queue(queue) }
+        replay = try Self.replay(arguments)
+        if replay == nil, subjects.isEmpty { throw UsageError("missing SUBJECT argument") }
+        if replay != nil {
+            if subjects.count > 1 { throw UsageError("--stream replays at most one SUBJECT, got \(subjects.count)") }
+            if queue != nil { throw UsageError("--queue cannot be used with --stream: a stream replay is not shared with a queue group") }
+        }
         let limit = try arguments.integer("count", default: 0, minimum: 0)
         count = limit == 0 ? nil : limit
         style = MessageFormat.Style(raw: arguments.isSet("raw"), headersOnly: arguments.isSet("headers-only"), showReply: true)
+    }
+
+    /// The replay the start flags ask for, or nil without `--stream` and start flags.
+    static func replay(_ arguments: ParsedArguments) throws(UsageError) -> StreamReplay? {
+        var starts: [(String, ReplayStart)] = []
+        if arguments.isSet("all") { starts.append(("--all", .all)) }
+        if arguments.isSet("new") { starts.append(("--new", .new)) }
+        if arguments.isSet("last") { starts.append(("--last", .last)) }
+        if arguments.isSet("last-per-subject") { starts.append(("--last-per-subject", .lastPerSubject)) }
+        if let text = arguments.value("start-sequence") {
+            guard let sequence = UInt64(text.trimmingSpaces()), sequence >= 1 else {
+                throw UsageError("invalid value '\(text)' for --start-sequence: expected a stream sequence of at least 1")
+            }
+            starts.append(("--start-sequence", .sequence(sequence)))
+        }
+        if let text = arguments.value("since") {
+            starts.append(("--since", .since(try sinceDuration(text))))
+        }
+        let terminateAtEnd = arguments.isSet("terminate-at-end")
+        guard let stream = arguments.value("stream") else {
+            if let first = starts.first { throw UsageError("\(first.0) needs --stream STREAM") }
+            if terminateAtEnd { throw UsageError("--terminate-at-end needs --stream STREAM") }
+            return nil
+        }
+        guard !stream.isEmpty, !stream.contains(where: { $0 == "." || $0 == "*" || $0 == ">" || $0 == " " }) else {
+            throw UsageError("invalid stream name '\(stream)': it cannot be empty or contain '.', '*', '>' or spaces")
+        }
+        if starts.count > 1 {
+            throw UsageError("\(starts.map(\.0).joined(separator: " and ")) cannot be combined; choose one start")
+        }
+        return StreamReplay(stream: stream, start: starts.first?.1 ?? .all, terminateAtEnd: terminateAtEnd)
+    }
+
+    /// A `--since` duration: Go durations plus leading days (`d`) and weeks (`w`), like the nats CLI's `2d3h`.
+    static func sinceDuration(_ text: String) throws(UsageError) -> Duration {
+        var rest = Substring(text.trimmingSpaces())
+        var total = Duration.zero
+        while let end = rest.firstIndex(where: { !$0.isASCII || !$0.isNumber }), end != rest.startIndex,
+              rest[end] == "d" || rest[end] == "w", let value = Int64(rest[..<end]) {
+            total += .seconds(value * (rest[end] == "d" ? 86_400 : 604_800))
+            rest = rest[rest.index(after: end)...]
+        }
+        if rest.isEmpty, total > .zero { return total }
+        do {
+            return total + (try DurationSyntax.parse(String(rest)))
+        } catch {
+            throw UsageError("invalid value '\(text)' for --since: \(error.message) (days d and weeks w are allowed too)")
+        }
     }
 }

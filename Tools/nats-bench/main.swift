@@ -1,7 +1,8 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
 //   nats-bench MODE [--msgs N] [--size BYTES] [-s URL] [--subject S]
-//   MODE: pub | pubsub | req
+//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N]
+//   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
 // Prints a readable table, then one JSON line:
 // {"mode":…,"msgs":…,"size":…,"secs":…,"rate":…,"p50_us":…,"p99_us":…,"cpu_user":…,"cpu_sys":…,"maxrss_kb":…}
@@ -11,6 +12,7 @@ import Glibc
 import FoundationEssentials
 import ToolSupport
 import Synchronization
+import TributaryJetStream
 import TributaryNATS
 
 struct BenchConfig {
@@ -25,6 +27,12 @@ struct BenchConfig {
     var tlsFirst = false
     var creds: String?
     var nkey: String?
+    /// jspub: publish asynchronously with at most `window` acks pending.
+    var async = false
+    var window = 256
+    /// jsfetch: messages per fetch.
+    var batch = 500
+    var fileStorage = false
 }
 
 /// Writes to standard error (descriptor 2) without Foundation.
@@ -36,10 +44,15 @@ func writeError(_ text: String) {
 func usage(_ message: String? = nil) -> Never {
     if let message { writeError("nats-bench: \(message)\n") }
     let text = """
-    usage: nats-bench pub|pubsub|req [--msgs N] [--size BYTES] [-s URL] [--subject S]
+    usage: nats-bench pub|pubsub|req|jspub|jsfetch [--msgs N] [--size BYTES] [-s URL] [--subject S]
       pub     publish N messages on one connection, then flush (publish-only throughput)
       pubsub  publisher and subscriber on two connections; counts what arrives
       req     N sequential requests against a responder on a second connection (latency)
+      jspub   N JetStream publishes, each waiting for its ack (latency; default N 10000);
+              with --async at most --window acks pending (default 256; default N 100000)
+      jsfetch fill a stream with N messages, then fetch them in --batch sized pulls (default
+              500) from an explicit-ack pull consumer, acking each (consume throughput)
+      --storage memory|file   storage of the fresh stream JetStream modes create (default memory)
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
       --creds FILE       user credentials (.creds) file (default NATS_CREDS)
       --nkey FILE        user NKEY seed file (default NATS_NKEY)
@@ -78,13 +91,30 @@ func parse() -> BenchConfig {
         case "--tlscert": config.tlsCert = value()
         case "--tlskey": config.tlsKey = value()
         case "--tlsfirst": config.tlsFirst = true
+        case "--async": config.async = true
+        case "--window":
+            guard let n = Int(value()), n > 0 else { usage("--window needs a positive integer") }
+            config.window = n
+        case "--batch":
+            guard let n = Int(value()), n > 0 else { usage("--batch needs a positive integer") }
+            config.batch = n
+        case "--storage":
+            switch value() {
+            case "memory": config.fileStorage = false
+            case "file": config.fileStorage = true
+            default: usage("--storage must be memory or file")
+            }
         default:
             if arg.hasPrefix("-") || !config.mode.isEmpty { usage("unexpected argument '\(arg)'") }
             config.mode = arg
         }
     }
-    guard ["pub", "pubsub", "req"].contains(config.mode) else { usage("mode must be pub, pubsub or req") }
+    guard ["pub", "pubsub", "req", "jspub", "jsfetch"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub or jsfetch") }
     if config.mode == "req" && !msgsGiven { config.msgs = 20_000 }
+    if config.mode == "jspub" && !msgsGiven { config.msgs = config.async ? 100_000 : 10_000 }
+    if config.mode == "jsfetch" && !msgsGiven { config.msgs = 100_000 }
+    if config.async && config.mode != "jspub" { usage("--async applies to jspub only") }
+    if config.mode == "jspub" && config.async { config.mode = "jspub-async" }
     return config
 }
 
@@ -113,6 +143,80 @@ func options(_ config: BenchConfig) -> NATSOptions {
         opts.tlsHandshakeFirst = config.tlsFirst
     }
     return opts
+}
+
+func microseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+}
+
+/// A fresh stream for one JetStream run, named so parallel runs never meet.
+func freshStream(_ js: JetStreamContext, _ config: BenchConfig) async throws -> String {
+    let name = "BENCH_\(UInt32.random(in: 0...UInt32.max))"
+    _ = try await js.createStream(StreamConfig(name: name, subjects: [config.subject], storage: config.fileStorage ? .file : .memory))
+    return name
+}
+
+/// Publishes `count` messages with at most `window` acks pending; returns when all are acked.
+func fillAsync(_ js: JetStreamContext, _ config: BenchConfig, _ payload: [UInt8], count: Int) async throws {
+    for _ in 0..<count { _ = try await js.publishAsync(payload, to: config.subject) }
+    try await js.waitForPendingPublishes()
+}
+
+/// The JetStream modes: jspub (sync), jspub-async, jsfetch.
+func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8], result: inout [String: Any]) async throws -> Duration {
+    var jsOptions = JetStreamOptions()
+    jsOptions.maxPendingAsyncPublishes = config.window
+    jsOptions.requestTimeout = .seconds(10)
+    let js = try JetStreamContext(client: client, options: jsOptions)
+    let stream = try await freshStream(js, config)
+    result["storage"] = config.fileStorage ? "file" : "memory"
+    let clock = ContinuousClock()
+    var elapsed: Duration = .zero
+    switch config.mode {
+    case "jspub":
+        var latencies: [Double] = []
+        latencies.reserveCapacity(config.msgs)
+        let start = clock.now
+        for _ in 0..<config.msgs {
+            let t0 = clock.now
+            _ = try await js.publish(payload, to: config.subject)
+            latencies.append(microseconds(clock.now - t0))
+        }
+        elapsed = clock.now - start
+        latencies.sort()
+        result["p50_us"] = (percentile(latencies, 0.5) * 10).rounded() / 10
+        result["p99_us"] = (percentile(latencies, 0.99) * 10).rounded() / 10
+    case "jspub-async":
+        result["window"] = config.window
+        let start = clock.now
+        try await fillAsync(js, config, payload, count: config.msgs)
+        elapsed = clock.now - start
+    case "jsfetch":
+        result["batch"] = config.batch
+        try await fillAsync(js, config, payload, count: config.msgs)
+        let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "bench", ackPolicy: .explicit,
+                                                                                          maxAckPending: max(config.batch * 2, 1000)))
+        var received = 0
+        let cpuBefore = cpuTimes()
+        let start = clock.now
+        while received < config.msgs {
+            let batch = try await consumer.fetch(min(config.batch, config.msgs - received), expires: .seconds(5))
+            if batch.isEmpty { break }
+            for message in batch { try message.ack() }
+            received += batch.count
+        }
+        try await client.flush(timeout: .seconds(30))
+        elapsed = clock.now - start
+        // The consume phase alone (cpu_user/cpu_sys also count the fill).
+        let cpuAfter = cpuTimes()
+        result["cpu_user_consume"] = ((cpuAfter.user - cpuBefore.user) * 1000).rounded() / 1000
+        result["cpu_sys_consume"] = ((cpuAfter.sys - cpuBefore.sys) * 1000).rounded() / 1000
+        result["received"] = received
+    default: break
+    }
+    result["stored"] = Int(try await js.streamInfo(stream).state.messages)
+    try await js.deleteStream(stream)
+    return elapsed
 }
 
 func run(_ config: BenchConfig) async throws -> [String: Any] {
@@ -179,6 +283,8 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         result["p50_us"] = (percentile(latencies, 0.5) * 10).rounded() / 10
         result["p99_us"] = (percentile(latencies, 0.99) * 10).rounded() / 10
         await responder.close()
+    case "jspub", "jspub-async", "jsfetch":
+        elapsed = try await runJetStream(client, config, payload, result: &result)
     default: break
     }
     await client.close()
@@ -197,7 +303,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_s_per_1m", "maxrss_kb"]
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }

@@ -1,25 +1,42 @@
-// nats-pub SUBJECT [BODY]: publish messages, like `nats pub`. Parsing and formatting live in
-// ToolSupport (PublishCommand, MessageFormat); this file only drives the client.
+// nats-pub SUBJECT [BODY]: publish messages, like `nats pub` (and `nats pub --jetstream`).
+// Parsing and formatting live in ToolSupport (PublishCommand, MessageFormat); this file only
+// drives the client.
+import JetStreamToolSupport
 import ToolSupport
+import TributaryJetStream
 import TributaryNATS
 
 let command = Tool.parseCommandLine(PublishCommand.self)
 let tool = Tool(name: PublishCommand.spec.name)
 
 /// Publishes one message with the command's reply subject and headers (waiting for room when
-/// the outbound buffer is full).
-func publish(_ client: NATSClient, _ payload: [UInt8]) async throws(NATSError) {
-    try await client.publishWaiting(payload, to: command.subject, replyTo: command.replyTo, headers: command.headers)
+/// the outbound buffer is full). With `--jetstream` it waits for the stream's acknowledgement,
+/// prints it, and ends the tool on a JetStream failure.
+func publish(_ client: NATSClient, _ payload: [UInt8], jetStream: JetStreamContext?) async throws(NATSError) {
+    guard let jetStream else {
+        try await client.publishWaiting(payload, to: command.subject, replyTo: command.replyTo, headers: command.headers)
+        return
+    }
+    do throws(JetStreamError) {
+        let ack = try await jetStream.publish(payload, to: command.subject, headers: command.headers)
+        if !command.quiet {
+            tool.status(MessageFormat.published(bytes: payload.count, subject: command.subject))
+            tool.status(MessageFormat.stored(stream: ack.stream, sequence: ack.sequence, domain: ack.domain, duplicate: ack.isDuplicate))
+        }
+    } catch {
+        try? await client.flush()
+        tool.fail(error.message, exitCode: JetStreamTool.exitCode(for: error))
+    }
 }
 
 /// Publishes BODY `--count` times; returns the number of bytes sent.
-func publishBody(_ client: NATSClient, _ body: BodyTemplate) async throws(NATSError) -> (messages: Int, bytes: Int) {
+func publishBody(_ client: NATSClient, _ body: BodyTemplate, jetStream: JetStreamContext?) async throws(NATSError) -> (messages: Int, bytes: Int) {
     var bytes = 0
     var messages = 0
     for number in 1...command.count {
         if Task.isCancelled { break }
         let payload = Array(body.render(count: number).utf8)
-        try await publish(client, payload)
+        try await publish(client, payload, jetStream: jetStream)
         messages += 1
         bytes += payload.count
         if let sleep = command.sleep, number < command.count {
@@ -30,7 +47,7 @@ func publishBody(_ client: NATSClient, _ body: BodyTemplate) async throws(NATSEr
 }
 
 /// Publishes each stdin line as one message until end of input (or Ctrl-C).
-func publishLines(_ client: NATSClient) async throws(NATSError) {
+func publishLines(_ client: NATSClient, jetStream: JetStreamContext?) async throws(NATSError) {
     if StandardStreams.inputIsTerminal && !command.quiet {
         tool.status("Reading payload from STDIN, one message per line; end with Ctrl-D")
     }
@@ -39,8 +56,8 @@ func publishLines(_ client: NATSClient) async throws(NATSError) {
     func send(_ line: [UInt8]) async throws(NATSError) {
         if !first, let sleep = command.sleep { try? await Task.sleep(for: sleep) }
         first = false
-        try await publish(client, line)
-        if !command.quiet { tool.status(MessageFormat.published(bytes: line.count, subject: command.subject)) }
+        try await publish(client, line, jetStream: jetStream)
+        if !command.quiet, jetStream == nil { tool.status(MessageFormat.published(bytes: line.count, subject: command.subject)) }
     }
     while true {
         let chunk: [UInt8]?
@@ -59,11 +76,21 @@ func publishLines(_ client: NATSClient) async throws(NATSError) {
 
 await tool.run {
     let client = await tool.connect(command.connection)
+    var jetStream: JetStreamContext?
+    if command.jetstream {
+        var options = JetStreamOptions()
+        options.requestTimeout = command.connection.timeout
+        do throws(JetStreamError) {
+            jetStream = try JetStreamContext(client: client, options: options)
+        } catch {
+            tool.fail(error.message, exitCode: JetStreamTool.exitCode(for: error))
+        }
+    }
     do throws(NATSError) {
         if let body = command.body {
-            let sent = try await publishBody(client, body)
+            let sent = try await publishBody(client, body, jetStream: jetStream)
             try await client.flush()
-            if !command.quiet {
+            if !command.quiet, jetStream == nil || command.count > 1 {
                 if command.count == 1 {
                     tool.status(MessageFormat.published(bytes: sent.bytes, subject: command.subject))
                 } else {
@@ -71,7 +98,7 @@ await tool.run {
                 }
             }
         } else {
-            try await publishLines(client)
+            try await publishLines(client, jetStream: jetStream)
             try await client.flush()
         }
     } catch {

@@ -1,6 +1,10 @@
-// nats-sub SUBJECT...: print messages, like `nats sub`. Parsing and formatting live in
-// ToolSupport (SubscribeCommand, MessageFormat, MessagePrinter); this file only drives the client.
+// nats-sub SUBJECT...: print messages, like `nats sub` (and `nats sub --stream`). Parsing and
+// formatting live in ToolSupport (SubscribeCommand, MessageFormat, MessagePrinter); this file
+// only drives the client.
+import Foundation
+import JetStreamToolSupport
 import ToolSupport
+import TributaryJetStream
 import TributaryNATS
 
 let command = Tool.parseCommandLine(SubscribeCommand.self)
@@ -13,9 +17,78 @@ enum LoopEnd: Sendable {
     case failed(NATSError)
 }
 
+/// Replays a stream through an ordered consumer (`--stream`), printing each message with its
+/// JetStream summary; deletes the consumer when it ends (limit, -T, Ctrl-C).
+func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async -> ToolExitCode {
+    var jsOptions = JetStreamOptions()
+    jsOptions.requestTimeout = command.connection.timeout
+    let subject = command.subjects.first
+    let consumer: JetStreamOrderedMessages
+    let js: JetStreamContext
+    do throws(JetStreamError) {
+        js = try JetStreamContext(client: client, options: jsOptions)
+        _ = try await js.streamInfo(replay.stream)
+        var options = JetStreamOrderedConsumerOptions()
+        if let subject { options.filterSubjects = [subject] }
+        options.headersOnly = command.style.headersOnly
+        switch replay.start {
+        case .all: options.deliverPolicy = .all
+        case .new: options.deliverPolicy = .new
+        case .last: options.deliverPolicy = .last
+        case .lastPerSubject: options.deliverPolicy = .lastPerSubject
+        case .sequence(let sequence):
+            options.deliverPolicy = .byStartSequence
+            options.startSequence = sequence
+        case .since(let duration):
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            let (seconds, attoseconds) = duration.components
+            options.deliverPolicy = .byStartTime
+            options.startTime = JetStreamToolFormat.time(nanoseconds: now - seconds * 1_000_000_000 - attoseconds / 1_000_000_000)
+        }
+        consumer = try js.orderedConsumer(stream: replay.stream, options: options)
+        // Create the consumer before announcing, so that --new counts from the announcement.
+        try await consumer.start()
+    } catch {
+        tool.fail(error.message, exitCode: JetStreamTool.exitCode(for: error))
+    }
+    if !command.style.raw {
+        tool.status(MessageFormat.replaying(subject: subject, stream: replay.stream, start: replay.start))
+    }
+    let printer = MessagePrinter(style: command.style, limit: command.count)
+    var failure: JetStreamError?
+    do throws(JetStreamError) {
+        for try await message in consumer {
+            let metadata = message.metadata
+            let summary = metadata.map { JetStreamToolFormat.subscribeSummary($0, subject: message.subject) }
+            if printer.print(message.message, jetStreamSummary: summary) != .printed { break }
+            if replay.terminateAtEnd, metadata?.pending == 0 { break }
+        }
+    } catch {
+        failure = error
+    }
+    // After Ctrl-C this task is cancelled, which would cancel the delete request too: delete
+    // from a fresh task (the tool's grace period bounds it). Cancellation may already have
+    // stopped the sequence, whose own delete runs in the background and could be cut short by
+    // the exit, so the current consumer is deleted here by name as well.
+    let name = consumer.currentConsumerName
+    let stream = replay.stream
+    await Task {
+        await consumer.close()
+        try? await js.deleteConsumer(stream: stream, name: name)
+    }.value
+    if let failure {
+        tool.fail(failure.message, exitCode: JetStreamTool.exitCode(for: failure))
+    }
+    await client.close()
+    return .success
+}
+
 await tool.run {
     let client = await tool.connect(command.connection)
     tool.reportConnectionEvents(of: client)
+    if let streamReplay = command.replay {
+        return await replay(client, streamReplay)
+    }
     var subscriptions: [NATSSubscription] = []
     do throws(NATSError) {
         for subject in command.subjects {
