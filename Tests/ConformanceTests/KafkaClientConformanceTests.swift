@@ -39,6 +39,9 @@ func kafkaTestConfiguration(environment: [String: String]? = nil) throws -> Kafk
                   let user = value("KAFKA_SASL_USERNAME"), let password = value("KAFKA_SASL_PASSWORD") else {
                 throw BrokerEnvironmentError("KAFKA_SECURITY_PROTOCOL=\(name) needs KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
             }
+            guard mechanism != .oauthBearer else {
+                throw BrokerEnvironmentError("KAFKA_SASL_MECHANISM=OAUTHBEARER needs a token provider; the variables take PLAIN or SCRAM")
+            }
             configuration.sasl = KafkaSASL(mechanism: mechanism, username: user, password: password)
         }
     }
