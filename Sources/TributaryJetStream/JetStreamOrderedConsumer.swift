@@ -85,6 +85,9 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         var pendingStart: (name: String, startSequence: UInt64?)?
         var stopped = false
         var recreations = 0
+        /// Background deletions of retired consumers, awaited by ``close()``.
+        var deletions: [Int: Task<Void, Never>] = [:]
+        var nextDeletion = 0
     }
 
     private let state: Mutex<State>
@@ -114,8 +117,9 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         if let current { retire(current) }
     }
 
-    /// Ends the sequence and deletes the current consumer, waiting for the server's answer
-    /// (use it before a process exits; ``stop()`` deletes in the background).
+    /// Ends the sequence and deletes the current consumer, waiting for the server's answer and
+    /// for deletions already under way in the background (after ``stop()``, a cancelled
+    /// iteration or a reset). Use it before a process exits.
     public func close() async {
         let current = state.withLock { s -> JetStreamMessages? in
             s.stopped = true
@@ -123,9 +127,17 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
             s.current = nil
             return current
         }
-        guard let current else { return }
-        current.stop()
-        try? await context.deleteConsumer(stream: stream, name: current.consumer.name)
+        if let current {
+            current.stop()
+            try? await context.deleteConsumer(stream: stream, name: current.consumer.name)
+        }
+        // Deletions started in the background (a cancelled iteration, `stop()`, a reset) finish
+        // before close returns, so a process that exits next leaves no consumer behind.
+        let pending = state.withLock { s -> [Task<Void, Never>] in
+            defer { s.deletions.removeAll() }
+            return Array(s.deletions.values)
+        }
+        for deletion in pending { await deletion.value }
     }
 
     private func config(name: String, startSequence: UInt64?) -> ConsumerConfig {
@@ -154,7 +166,14 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         let context = self.context
         let stream = self.stream
         let name = messages.consumer.name
-        Task { try? await context.deleteConsumer(stream: stream, name: name) }
+        state.withLock { s in
+            let id = s.nextDeletion
+            s.nextDeletion += 1
+            s.deletions[id] = Task { [weak self] in
+                try? await context.deleteConsumer(stream: stream, name: name)
+                self?.state.withLock { _ = $0.deletions.removeValue(forKey: id) }
+            }
+        }
     }
 
     /// Applies a reset action: retire the current consumer, remember what to create next.

@@ -32,6 +32,28 @@ struct JetStreamOrderedConsumerTests {
         await client.close()
     }
 
+    @Test func closeAfterACancelledIterationLeavesNoConsumer() async throws {
+        let (client, js) = try await connectJetStream()
+        let (stream, subject) = uniqueStream("ORDCLOSE")
+        try await js.createStream(StreamConfig(name: stream, subjects: ["\(subject).>"]))
+        for index in 0..<5 { try await js.publish("m\(index)", to: "\(subject).a") }
+        let ordered = try js.orderedConsumer(stream: stream, options: JetStreamOrderedConsumerOptions())
+        let reader = Task {
+            var count = 0
+            for try await _ in ordered { count += 1 }
+            return count
+        }
+        try await eventually("the ordered consumer exists") { try await !js.consumerNames(stream: stream).isEmpty }
+        try await Task.sleep(for: .milliseconds(200))
+        reader.cancel()
+        _ = try? await reader.value
+        // The cancelled iteration deletes in the background; close() waits for that deletion.
+        await ordered.close()
+        #expect(try await js.consumerNames(stream: stream).isEmpty)
+        try await js.deleteStream(stream)
+        await client.close()
+    }
+
     @Test func survivesADeletedConsumerWithoutGapsOrRepeats() async throws {
         let (client, js) = try await connectJetStream()
         let (stream, subject) = uniqueStream("ORDDEL")
