@@ -16,6 +16,7 @@ final class AsyncPublisher: Sendable {
     private struct Pending {
         let handle: JetStreamPublishHandle
         let stream: String?
+        let deadline: ContinuousClock.Instant
     }
 
     private struct WindowWaiter {
@@ -25,13 +26,11 @@ final class AsyncPublisher: Sendable {
     }
 
     private struct State {
-        var nextToken: UInt64 = 0
-        var pending: [UInt64: Pending] = [:]
-        /// Acknowledgement deadlines in publish order (one timeout for all, so already sorted).
-        var deadlines: [(token: UInt64, deadline: ContinuousClock.Instant)] = []
-        var deadlineHead = 0
+        /// Pending acknowledgements by token; one timeout for all, so deadlines follow token order.
+        var pending: PendingPublishRing<Pending>
         /// Window slots taken by publishes between reservation and registration.
         var reserved = 0
+        var nextWaiterID: UInt64 = 0
         var windowWaiters: [WindowWaiter] = []
         var allWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var timerRunning = false
@@ -39,14 +38,17 @@ final class AsyncPublisher: Sendable {
         var inFlight: Int { pending.count + reserved }
     }
 
+    /// The reply prefix (`<inbox>.`) and its subscription to `<inbox>.*`, made on first use.
     private let setup = Mutex<(prefix: String, subscription: NATSSubscription)?>(nil)
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(client: NATSClient, window: Int, ackTimeout: Duration, windowWait: Duration) {
         self.client = client
         self.window = window
         self.ackTimeout = ackTimeout
         self.windowWait = windowWait
+        // Twice the window: acknowledgements arriving a little out of order stay in the ring.
+        state = Mutex(State(pending: PendingPublishRing(minimumCapacity: min(window, 1 << 16) * 2)))
     }
 
     var pendingCount: Int { state.withLock { $0.inFlight } }
@@ -55,9 +57,10 @@ final class AsyncPublisher: Sendable {
     private func replyPrefix() throws(JetStreamError) -> String {
         try setup.withLock { (current) throws(JetStreamError) -> String in
             if let current { return current.prefix }
-            let prefix = client.newInbox()
+            let inbox = client.newInbox()
+            let prefix = inbox + "."
             do throws(NATSError) {
-                let subscription = try client.subscribe(to: prefix + ".*") { [weak self] message in
+                let subscription = try client.subscribe(to: inbox + ".*") { [weak self] message in
                     self?.acknowledgementArrived(message)
                 }
                 current = (prefix, subscription)
@@ -72,19 +75,17 @@ final class AsyncPublisher: Sendable {
         let prefix = try replyPrefix()
         try await reserveSlot(subject: subject)
         let handle = JetStreamPublishHandle(subject: subject)
+        let deadline = ContinuousClock.now.advanced(by: ackTimeout)
         let (token, startTimer) = state.withLock { s -> (UInt64, Bool) in
             s.reserved -= 1
-            s.nextToken += 1
-            let token = s.nextToken
-            s.pending[token] = Pending(handle: handle, stream: stream)
-            s.deadlines.append((token, ContinuousClock.now.advanced(by: ackTimeout)))
+            let token = s.pending.insert(Pending(handle: handle, stream: stream, deadline: deadline))
             let start = !s.timerRunning
             s.timerRunning = true
             return (token, start)
         }
         if startTimer { runTimer() }
         do {
-            try client.publish(payload, to: subject, replyTo: prefix + "." + String(token), headers: headers)
+            try client.publish(payload, to: subject, replyTo: prefix + String(token), headers: headers)
         } catch {
             let failure = JetStreamError.fromNATS(error, apiSubject: subject, stream: stream, domainHint: false)
             finish(token: token, with: .failure(failure))
@@ -99,8 +100,8 @@ final class AsyncPublisher: Sendable {
                 s.reserved += 1
                 return nil
             }
-            s.nextToken += 1
-            return s.nextToken
+            s.nextWaiterID += 1
+            return s.nextWaiterID
         }
         guard let id else { return }
         let deadline = ContinuousClock.now.advanced(by: windowWait)
@@ -134,52 +135,74 @@ final class AsyncPublisher: Sendable {
         JetStreamError(.cancelled, "async publish to '\(subject)' was cancelled while waiting for room in the window; nothing was sent", apiSubject: subject)
     }
 
-    /// Runs on the connection's I/O thread: match the reply to its publish and complete it.
+    /// Runs on the reply subscription's handler queue: match the reply to its publish and complete it.
     private func acknowledgementArrived(_ message: NATSMessage) {
-        guard let dot = message.subject.lastIndex(of: "."), let token = UInt64(message.subject[message.subject.index(after: dot)...]) else { return }
-        let stream = state.withLock { $0.pending[token]?.stream }
+        guard let dot = message.subject.utf8.lastIndex(of: UInt8(ascii: ".")),
+              let token = UInt64(Substring(message.subject.utf8[message.subject.utf8.index(after: dot)...])) else { return }
+        guard let (entry, wake) = take(token: token) else { return }
         let subject = message.subject
         let outcome: Result<PubAck, JetStreamError>
         if message.status == 503 {
             outcome = .failure(JetStreamError(.noResponders, "no stream acknowledged an async publish; create a stream for the subject, or wait for JetStream to become available",
-                                              apiSubject: subject, stream: stream, status: 503))
+                                              apiSubject: subject, stream: entry.stream, status: 503))
         } else if let ack = PubAckFastPath.parse(message.payload) {
             outcome = .success(ack)
         } else {
             do {
-                outcome = .success(try JetStreamContext.decodeResponse(message.payload, as: PubAck.self, apiSubject: subject, stream: stream, consumer: nil))
+                outcome = .success(try JetStreamContext.decodeResponse(message.payload, as: PubAck.self, apiSubject: subject, stream: entry.stream, consumer: nil))
             } catch {
                 outcome = .failure(error)
             }
         }
-        finish(token: token, with: outcome)
+        entry.handle.complete(outcome)
+        wake.resume()
     }
 
-    /// Ends one pending publish, frees its slot, and wakes whoever waits for room or for all.
-    private func finish(token: UInt64, with outcome: Result<PubAck, JetStreamError>) {
-        let (entry, windowWaiter, allWaiters) = state.withLock { s -> (Pending?, WindowWaiter?, [CheckedContinuation<Void, Never>]) in
-            guard let entry = s.pending.removeValue(forKey: token) else { return (nil, nil, []) }
-            var next: WindowWaiter?
-            if !s.windowWaiters.isEmpty, s.inFlight < window {
-                next = s.windowWaiters.removeFirst()
-                s.reserved += 1
-            }
-            var all: [CheckedContinuation<Void, Never>] = []
-            if s.inFlight == 0 {
-                all = s.allWaiters.map(\.continuation)
-                s.allWaiters = []
-            }
-            return (entry, next, all)
+    /// Whom to wake after a pending publish ended: the next window waiter, and the all-done waiters.
+    private struct Wake {
+        var windowWaiters: [WindowWaiter] = []
+        var allWaiters: [CheckedContinuation<Void, Never>] = []
+
+        func resume() {
+            for waiter in windowWaiters { waiter.continuation.resume(returning: .success(())) }
+            for waiter in allWaiters { waiter.resume() }
         }
-        entry?.handle.complete(outcome)
-        windowWaiter?.continuation.resume(returning: .success(()))
-        for waiter in allWaiters { waiter.resume() }
+    }
+
+    /// Removes one pending publish and frees its slot; nil when it already ended.
+    private func take(token: UInt64) -> (Pending, Wake)? {
+        state.withLock { s -> (Pending, Wake)? in
+            guard let entry = s.pending.remove(token) else { return nil }
+            return (entry, Self.freed(&s, window: window))
+        }
+    }
+
+    /// After slots were freed: hands them to the first window waiters, and collects the waiters
+    /// for "all acknowledged" when nothing is left.
+    private static func freed(_ s: inout State, window: Int) -> Wake {
+        var wake = Wake()
+        while !s.windowWaiters.isEmpty, s.inFlight < window {
+            wake.windowWaiters.append(s.windowWaiters.removeFirst())
+            s.reserved += 1
+        }
+        if s.inFlight == 0 {
+            wake.allWaiters = s.allWaiters.map(\.continuation)
+            s.allWaiters = []
+        }
+        return wake
+    }
+
+    /// Ends one pending publish with `outcome` (a failed send).
+    private func finish(token: UInt64, with outcome: Result<PubAck, JetStreamError>) {
+        guard let (entry, wake) = take(token: token) else { return }
+        entry.handle.complete(outcome)
+        wake.resume()
     }
 
     func waitForAll() async throws(JetStreamError) {
         let id = state.withLock { s -> UInt64 in
-            s.nextToken += 1
-            return s.nextToken
+            s.nextWaiterID += 1
+            return s.nextWaiterID
         }
         let cancelled = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -218,18 +241,9 @@ final class AsyncPublisher: Sendable {
     /// racing with the exit starts a new timer).
     private func nextDeadline() -> ContinuousClock.Instant? {
         state.withLock { s -> ContinuousClock.Instant? in
-            while s.deadlineHead < s.deadlines.count, s.pending[s.deadlines[s.deadlineHead].token] == nil {
-                s.deadlineHead += 1
-            }
-            if s.deadlineHead > 1024, s.deadlineHead * 2 > s.deadlines.count {
-                s.deadlines.removeFirst(s.deadlineHead)
-                s.deadlineHead = 0
-            }
-            let ack = s.deadlineHead < s.deadlines.count ? s.deadlines[s.deadlineHead].deadline : nil
+            let ack = s.pending.oldest?.deadline
             let wait = s.windowWaiters.map(\.deadline).min()
             guard let next = [ack, wait].compactMap({ $0 }).min() else {
-                s.deadlines.removeAll(keepingCapacity: true)
-                s.deadlineHead = 0
                 s.timerRunning = false
                 return nil
             }
@@ -238,25 +252,20 @@ final class AsyncPublisher: Sendable {
     }
 
     private func expire(now: ContinuousClock.Instant) {
-        let (expiredTokens, expiredWaiters) = state.withLock { s -> ([UInt64], [WindowWaiter]) in
-            var tokens: [UInt64] = []
-            var index = s.deadlineHead
-            while index < s.deadlines.count, s.deadlines[index].deadline <= now {
-                if s.pending[s.deadlines[index].token] != nil { tokens.append(s.deadlines[index].token) }
-                index += 1
-            }
-            s.deadlineHead = index
+        let (expired, expiredWaiters, wake) = state.withLock { s -> ([Pending], [WindowWaiter], Wake) in
+            let expired = s.pending.removeOldest { $0.deadline <= now }.map(\.entry)
             let late = s.windowWaiters.filter { $0.deadline <= now }
             s.windowWaiters.removeAll { $0.deadline <= now }
-            return (tokens, late)
+            return (expired, late, expired.isEmpty ? Wake() : Self.freed(&s, window: window))
         }
         for waiter in expiredWaiters {
             waiter.continuation.resume(returning: .failure(JetStreamError(.publishWindowFull,
                 "the async publish window (\(window) pending acknowledgements) stayed full for \(windowWait); wait for acknowledgements, or raise maxPendingAsyncPublishes")))
         }
-        for token in expiredTokens {
-            finish(token: token, with: .failure(JetStreamError(.timeout,
+        for entry in expired {
+            entry.handle.complete(.failure(JetStreamError(.timeout,
                 "no acknowledgement for an async publish within \(ackTimeout); the message may or may not be stored. Check the stream, or raise requestTimeout")))
         }
+        wake.resume()
     }
 }
