@@ -438,6 +438,32 @@ struct NATSConnectionStateMachineTests {
         #expect(Self.written(&m) == "SUB _INBOX.acks.* 1\r\nPUB orders _INBOX.acks.3 5\r\norder\r\n")
     }
 
+    @Test func repliesArrivingOutOfOrderConfirmUpToTheNewestAnswered() {
+        var m = Self.machine { $0.reconnectWait = .zero; $0.replyPrefix = "_INBOX." }
+        Self.connect(&m)
+        _ = m.subscribe(subject: "_INBOX.acks.*", queue: nil) { _ in "acks" }
+        let bytes = Array("order".utf8)
+        for index in 1...4 {
+            let reply = "_INBOX.acks.\(index)"
+            let size = NATSEncoder.publishFrameSize(subject: "orders", replyTo: reply, headerBytes: 0, payloadBytes: bytes.count)
+            _ = m.publish(subject: "orders", replyTo: reply, frameSize: size, payloadSize: bytes.count) { buffer in
+                bytes.withUnsafeBytes { NATSEncoder.appendPublish(subject: "orders", replyTo: reply, payload: $0, into: &buffer) }
+            }
+        }
+        _ = Self.written(&m)
+        for subject in ["_INBOX.acks.3", "_INBOX.acks.1", "_INBOX.acks.2"] {
+            guard case .subscriber = m.messageReceived(sid: 1, subject: subject, status: nil) else {
+                Issue.record("ack \(subject) not delivered")
+                return
+            }
+        }
+        _ = m.connectionLost(nil, now: Self.at(1))
+        _ = m.streamOpened(now: Self.at(1))
+        _ = m.received(.info(Self.info()), now: Self.at(1))
+        _ = m.received(.pong, now: Self.at(1))
+        #expect(Self.written(&m) == "SUB _INBOX.acks.* 1\r\nPUB orders _INBOX.acks.4 5\r\norder\r\n")
+    }
+
     // MARK: Auto-unsubscribe, permissions
 
     @Test func autoUnsubscribeEndsTheSubscriptionAtItsCount() {

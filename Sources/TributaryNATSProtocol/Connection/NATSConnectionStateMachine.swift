@@ -236,8 +236,9 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     var closingDeadline: MonotonicInstant?
     var draining = false
     var lastValidSubject = ""
-    /// Reply subject → stream offset just past the publish that asked for it.
-    var replyOffsets: [String: Int] = [:]
+    /// Publishes awaiting a reply, oldest first: reply subject and the stream offset just past
+    /// the publish that asked for it.
+    var awaitedReplies = AwaitedReplies()
     var disconnectedAt: MonotonicInstant?
     var lastError: NATSError?
     /// The server a lame-duck move leaves; the next pick avoids it.
@@ -420,7 +421,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
             }
         }
         outbound.prepareResend(prefix: prefix)
-        replyOffsets.removeAll()
+        awaitedReplies.removeAll()
         var connected = Connected(server: c.server, endpoint: endpoint,
                                   nextKeepalive: now.advanced(by: configuration.pingInterval),
                                   nextConfirm: now.advanced(by: configuration.confirmDelay))
@@ -858,19 +859,19 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         return .appended
     }
 
-    /// Remembers where the publish asking for `reply` ends. The first publish with a given reply
-    /// subject is kept: any reply to that subject proves at least that one was processed.
+    /// Remembers where the publish asking for `reply` ends, so its reply confirms it.
     mutating func trackReply(_ reply: String) {
-        guard reply.utf8.starts(with: configuration.replyPrefix.utf8), replyOffsets.count < configuration.maxTrackedReplies,
-              replyOffsets[reply] == nil else { return }
-        replyOffsets[reply] = outbound.appended
+        guard reply.utf8.starts(with: configuration.replyPrefix.utf8) else { return }
+        awaitedReplies.dropConfirmed(upTo: outbound.confirmed)
+        guard awaitedReplies.count < configuration.maxTrackedReplies else { return }
+        awaitedReplies.append(reply, end: outbound.appended)
     }
 
     /// A message arrived on a subject a publish asked replies on: the server processed that
     /// publish, so everything up to it counts as confirmed.
     @inline(__always)
     mutating func replyArrived(_ subject: String) {
-        guard !replyOffsets.isEmpty, let end = replyOffsets.removeValue(forKey: subject) else { return }
+        guard !awaitedReplies.isEmpty, let end = awaitedReplies.match(subject) else { return }
         outbound.confirm(upTo: end)
     }
 
