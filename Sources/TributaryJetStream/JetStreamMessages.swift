@@ -7,6 +7,9 @@ public enum JetStreamPullEvent: Sendable, CustomStringConvertible {
     case heartbeatsMissed
     /// The consumer's leader changed (409 Leadership Change); a new pull request was sent.
     case leadershipChanged
+    /// The connection was re-established; a new pull request was sent (the old one may have
+    /// gone with the server).
+    case reconnected
     /// The server refused or cut a request without ending the pull (409 Exceeded MaxWaiting,
     /// Message Size Exceeds MaxBytes…).
     case warning(status: Int, description: String)
@@ -16,6 +19,7 @@ public enum JetStreamPullEvent: Sendable, CustomStringConvertible {
         switch self {
         case .heartbeatsMissed: return "idle heartbeats missed; pulling again"
         case .leadershipChanged: return "consumer leadership changed; pulling again"
+        case .reconnected: return "reconnected; pulling again"
         case .warning(let status, let text): return "pull warning \(status) \(text)"
         }
     }
@@ -51,6 +55,7 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
         var failure: JetStreamError?
         var lastActivity: ContinuousClock.Instant = .now
         var timer: Task<Void, Never>?
+        var reconnectWatch: Task<Void, Never>?
     }
 
     private let state: Mutex<State>
@@ -88,7 +93,41 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
                 self?.heartbeatCheck(now: .now)
             }
         }
-        state.withLock { $0.timer = timer }
+        // After a reconnect the server may have lost the pull request (a restart, a failover):
+        // pull again at once instead of waiting for two missed heartbeats.
+        let connectionEvents = client.eventStream(bufferingNewest: 8)
+        let reconnectWatch = Task { [weak self] in
+            for await event in connectionEvents {
+                if case .reconnected = event { self?.reconnected() }
+                if self == nil { return }
+            }
+        }
+        let stopped = state.withLock { s -> Bool in
+            s.timer = timer
+            s.reconnectWatch = reconnectWatch
+            return s.finished
+        }
+        if stopped {
+            timer.cancel()
+            reconnectWatch.cancel()
+        }
+    }
+
+    private func reconnected() {
+        let pull = state.withLock { s -> Bool in
+            guard !s.finished else { return false }
+            s.accounting.reset()
+            s.lastActivity = .now
+            return true
+        }
+        guard pull else { return }
+        if endOnHeartbeatMiss {
+            finish(with: JetStreamError(.heartbeatsMissed, "the connection was re-established; the pull of consumer '\(consumer.name)' starts over",
+                                        apiSubject: consumer.nextSubject, stream: consumer.stream, consumer: consumer.name))
+            return
+        }
+        eventContinuation.yield(.reconnected)
+        pullIfNeeded()
     }
 
     /// Stops pulling: unsubscribes and ends the sequence after messages already buffered.
@@ -217,17 +256,17 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
     }
 
     private func finish(with error: JetStreamError?) {
-        let (waiter, subscription, timer) = state.withLock { s -> (CheckedContinuation<Result<NATSMessage?, JetStreamError>, Never>?, NATSSubscription?, Task<Void, Never>?) in
-            if s.finished { return (nil, nil, nil) }
+        let (waiter, subscription, tasks) = state.withLock { s -> (CheckedContinuation<Result<NATSMessage?, JetStreamError>, Never>?, NATSSubscription?, [Task<Void, Never>]) in
+            if s.finished { return (nil, nil, []) }
             s.finished = true
             s.failure = error
             let waiter = s.waiter
             s.waiter = nil
             if waiter != nil { s.failure = nil }
-            return (waiter, s.subscription, s.timer)
+            return (waiter, s.subscription, [s.timer, s.reconnectWatch].compactMap { $0 })
         }
         subscription?.unsubscribe()
-        timer?.cancel()
+        for task in tasks { task.cancel() }
         eventContinuation.finish()
         if let waiter {
             waiter.resume(returning: error.map { .failure($0) } ?? .success(nil))

@@ -125,7 +125,7 @@ struct IOLoop {
         }
         dropStream()
         if let retiring { retiring.close() }
-        core.eventContinuation.finish()
+        core.finishEvents()
     }
 
     /// Performs actions on the I/O thread: stream actions here, the rest through the core.

@@ -84,6 +84,8 @@ final class ConnectionCore: Sendable {
     let state: Mutex<EngineState>
     let eventStream: AsyncStream<NATSEvent>
     let eventContinuation: AsyncStream<NATSEvent>.Continuation
+    /// Further event streams, one per `NATSClient.eventStream()` call; nil once the client ended.
+    let eventObservers = Mutex<(next: Int, streams: [Int: AsyncStream<NATSEvent>.Continuation])?>((0, [:]))
 
     /// A publish goes straight to the socket only when nothing was written for this long.
     static let directWriteIdleNanos: UInt64 = 50_000
@@ -132,6 +134,37 @@ final class ConnectionCore: Sendable {
 
     func emit(_ event: NATSEvent) {
         eventContinuation.yield(event)
+        let observers = eventObservers.withLock { $0.map { Array($0.streams.values) } ?? [] }
+        for observer in observers { observer.yield(event) }
+    }
+
+    /// A new event stream of its own, ended with the client (at once when it already ended).
+    func makeEventStream(bufferingNewest limit: Int) -> AsyncStream<NATSEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: NATSEvent.self, bufferingPolicy: .bufferingNewest(limit))
+        let id = eventObservers.withLock { observers -> Int? in
+            guard observers != nil else { return nil }
+            observers!.next += 1
+            observers!.streams[observers!.next] = continuation
+            return observers!.next
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.eventObservers.withLock { $0?.streams.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Ends every event stream (the client ended).
+    func finishEvents() {
+        eventContinuation.finish()
+        let observers = eventObservers.withLock { observers -> [AsyncStream<NATSEvent>.Continuation] in
+            defer { observers = nil }
+            return observers.map { Array($0.streams.values) } ?? []
+        }
+        for observer in observers { observer.finish() }
     }
 
     // MARK: - Performing actions

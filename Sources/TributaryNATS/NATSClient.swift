@@ -51,6 +51,15 @@ public final class NATSClient: Sendable {
     /// Connection lifecycle and asynchronous errors (bounded: the newest 1024 are kept if nobody reads).
     public var events: AsyncStream<NATSEvent> { core.eventStream }
 
+    /// A stream of the connection's events of its own: each call gets every event from the call
+    /// on, so several parts of a program (a pull consumer re-pulling after `.reconnected`, a
+    /// health check) can each watch them, unlike `events`, which has one reader. The newest
+    /// `bufferingNewest` events are kept while nobody reads. The stream ends when the client
+    /// closes; stop iterating (or cancel the task) to stop watching.
+    public func eventStream(bufferingNewest: Int = 64) -> AsyncStream<NATSEvent> {
+        core.makeEventStream(bufferingNewest: Swift.max(1, bufferingNewest))
+    }
+
     /// The INFO of the server currently (or last) connected.
     public var serverInfo: NATSServerInfo? { core.state.withLock { $0.machine.serverInfo } }
 

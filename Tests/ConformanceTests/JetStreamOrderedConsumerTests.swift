@@ -157,9 +157,14 @@ struct JetStreamRestartFaultTests {
         pullOptions.idleHeartbeat = .milliseconds(300)
         let messages = try consumer.messages(pullOptions)
         let heartbeatEvents = Task {
-            var missed = 0
-            for await event in messages.events { if case .heartbeatsMissed = event { missed += 1 } }
-            return missed
+            var repulls = 0
+            for await event in messages.events {
+                switch event {
+                case .heartbeatsMissed, .reconnected: repulls += 1
+                default: break
+                }
+            }
+            return repulls
         }
         try await js.publish("before", to: "crash.a", options: JetStreamPublishOptions(messageID: "before"))
         var iterator = messages.makeAsyncIterator()
@@ -176,7 +181,55 @@ struct JetStreamRestartFaultTests {
         #expect(second.string == "after")
         try await second.doubleAck()
         messages.stop()
-        #expect(await heartbeatEvents.value >= 1, "the new pull came from the missed-heartbeat check")
+        #expect(await heartbeatEvents.value >= 1, "the new pull came from the reconnect or the missed-heartbeat check")
+        await client.close()
+    }
+
+    @Test func pullConsumerPullsAgainAsSoonAsTheConnectionIsBack() async throws {
+        let server = try await NATSServerProcess.jetStream()
+        defer { server.stop() }
+        let client = try await NATSClient.connect(testOptions(server.url))
+        var jsOptions = JetStreamOptions()
+        jsOptions.requestTimeout = .seconds(2)
+        jsOptions.publishRetryAttempts = 20
+        jsOptions.publishRetryWait = .milliseconds(100)
+        let js = try JetStreamContext(client: client, options: jsOptions)
+        try await js.createStream(StreamConfig(name: "BACK", subjects: ["back.>"], storage: .file))
+        let consumer = try await js.createConsumer(stream: "BACK", config: ConsumerConfig(durableName: "worker", ackWait: .seconds(5)))
+        var pullOptions = JetStreamPullOptions()
+        pullOptions.batch = 10
+        pullOptions.expires = .seconds(120)
+        // Two missed heartbeats take a minute: only the reconnect can explain a quick recovery.
+        pullOptions.idleHeartbeat = .seconds(30)
+        let messages = try consumer.messages(pullOptions)
+        let events = Task {
+            var seen: [String] = []
+            for await event in messages.events { seen.append("\(event)") }
+            return seen
+        }
+        try await js.publish("before", to: "back.a", options: JetStreamPublishOptions(messageID: "before"))
+        var iterator = messages.makeAsyncIterator()
+        let first = try #require(try await iterator.next())
+        #expect(first.string == "before")
+        try await first.doubleAck()
+        try await client.flush()
+        server.kill()
+        try await server.start()
+        try await js.publish("after", to: "back.a", options: JetStreamPublishOptions(messageID: "after"))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let next = Task { try await iterator.next() }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(20))
+            messages.stop()
+        }
+        let second = try await next.value
+        watchdog.cancel()
+        #expect(second?.string == "after", "the message published after the crash arrived within 20 s (missed heartbeats would take 60 s)")
+        #expect(clock.now - start < .seconds(20))
+        try await second?.doubleAck()
+        messages.stop()
+        #expect(await events.value.contains("reconnected; pulling again"))
         await client.close()
     }
 
