@@ -78,6 +78,43 @@ struct NATSClientInMemoryTests {
         await client.close()
     }
 
+    @Test func everyEventStreamSeesEveryEventAndEndsWithTheClient() async throws {
+        let server = InMemoryNATSServer { peer, index in
+            peer.handshake()
+            if index == 0 {
+                _ = peer.read(until: "SUB drop.now 1\r\n")     // then the first connection drops
+            } else {
+                peer.answerPings(timeout: .seconds(20))
+            }
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        let first = client.eventStream()
+        let second = client.eventStream()
+        func reader(_ stream: AsyncStream<NATSEvent>) -> Task<[String], Never> {
+            Task {
+                var seen: [String] = []
+                for await event in stream {
+                    switch event {
+                    case .reconnected: seen.append("reconnected")
+                    case .closed: seen.append("closed")
+                    default: break
+                    }
+                }
+                return seen
+            }
+        }
+        let a = reader(first), b = reader(second)
+        _ = try client.subscribe(to: "drop.now")
+        try await eventually("reconnected to the second server") { client.connectedServer == "memory-b:4222" && client.isConnected }
+        await client.close()
+        // Both streams end when the client closes (the tasks return), each having seen both events.
+        #expect(await a.value == ["reconnected", "closed"])
+        #expect(await b.value == ["reconnected", "closed"])
+        var late = client.eventStream().makeAsyncIterator()
+        #expect(await late.next() == nil, "a stream asked for after the end ends at once")
+    }
+
     @Test func requestTimesOutOnTheManualClock() async throws {
         let server = InMemoryNATSServer { peer, _ in
             peer.handshake()
