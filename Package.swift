@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TributaryTLS", targets: ["TributaryTLS"]),
         .library(name: "TributaryJetStream", targets: ["TributaryJetStream"]),
         .library(name: "TributaryKafka", targets: ["TributaryKafka"]),
+        .library(name: "TributaryBridge", targets: ["TributaryBridge"]),
         .executable(name: "nats-pub", targets: ["nats-pub"]),
         .executable(name: "nats-sub", targets: ["nats-sub"]),
         .executable(name: "nats-req", targets: ["nats-req"]),
@@ -44,6 +45,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
+        .target(name: "TributaryBridge", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryWire"], swiftSettings: strict),
 
         // MARK: Tools
         .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
@@ -104,7 +106,8 @@ let package = Package(
         .testTarget(name: "TributaryJetStreamTests", dependencies: ["TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryBridge", "TributaryTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TributaryBridgeTests", dependencies: ["TributaryBridge", "TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
