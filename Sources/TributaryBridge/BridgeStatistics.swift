@@ -27,7 +27,8 @@ public struct BridgeRouteStatistics: Sendable, Hashable, CustomStringConvertible
 
 /// What a bridge reports while it runs.
 public enum BridgeEvent: Sendable, CustomStringConvertible {
-    /// A route is reading.
+    /// A route is reading: its NATS subscription is registered with the server, its JetStream
+    /// pull has started, or its Kafka group member is joining.
     case routeStarted(route: String)
     /// A message was given up on (counted in `failed`), with why.
     case forwardFailed(route: String, error: String)

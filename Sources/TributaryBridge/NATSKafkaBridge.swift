@@ -120,7 +120,6 @@ public final class NATSKafkaBridge: Sendable {
             for (index, route) in routes.enumerated() {
                 let counters = self.counters[index]
                 group.addTask {
-                    self.eventContinuation.yield(.routeStarted(route: route.name))
                     do throws(BridgeError) {
                         try await self.runRoute(route, counters: counters, producer: producer, jetStream: jetStream)
                         self.eventContinuation.yield(.routeStopped(route: route.name, error: nil))
@@ -224,6 +223,9 @@ public final class NATSKafkaBridge: Sendable {
             throw BridgeError(.routeFailed, route: route.name, "cannot subscribe to '\(subject)': \(error)")
         }
         onStop { subscription.unsubscribe() }
+        // The server has the subscription once a flush returns: from then on nothing is missed.
+        try? await nats.flush()
+        eventContinuation.yield(.routeStarted(route: route.name))
         let limiter = InFlightLimiter(limit: route.maxInFlight)
         defer { counters.dropped.store(subscription.droppedCount, ordering: .relaxed) }
         do throws(NATSError) {
@@ -270,6 +272,7 @@ public final class NATSKafkaBridge: Sendable {
             throw BridgeError(.routeFailed, route: route.name, "cannot read consumer '\(name)' of stream '\(stream)': \(error)")
         }
         onStop { messages.stop() }
+        eventContinuation.yield(.routeStarted(route: route.name))
         let limiter = InFlightLimiter(limit: route.maxInFlight)
         do throws(JetStreamError) {
             for try await message in messages {
@@ -453,6 +456,7 @@ public final class NATSKafkaBridge: Sendable {
             }
         }
         onStop { running.cancel() }
+        eventContinuation.yield(.routeStarted(route: route.name))
         do {
             try await running.value
         } catch {

@@ -576,13 +576,16 @@ public final class KafkaGroupConsumer: Sendable {
         if let existing = state.withLock({ $0.coordinatorConnection }), existing.isAlive { return existing }
         let (node, address) = try await cluster.findCoordinator(group: configuration.groupID)
         let dedicated = try await KafkaBrokerConnection.open(address, nodeID: node, configuration: cluster.configuration)
-        let old = state.withLock { state -> KafkaBrokerConnection? in
+        // Two requests (a join and an offset fetch) may have opened one each: the first to
+        // finish wins and the other closes its own, never the one in use.
+        let (chosen, spare) = state.withLock { state -> (KafkaBrokerConnection, KafkaBrokerConnection?) in
+            if let current = state.coordinatorConnection, current.isAlive { return (current, dedicated) }
             defer { state.coordinatorConnection = dedicated }
-            return state.coordinatorConnection
+            return (dedicated, state.coordinatorConnection)
         }
-        old?.close()
-        cluster.track(dedicated)
-        return dedicated
+        spare?.close()
+        if chosen === dedicated { cluster.track(dedicated) }
+        return chosen
     }
 
     private func sendJoin(memberID: String, owned: [KafkaTopicPartitions], generation: Int32) async throws(KafkaError) -> JoinGroupResponse {
@@ -749,6 +752,11 @@ public final class KafkaGroupConsumer: Sendable {
             do throws(KafkaError) {
                 return try await KafkaCluster.fetchCommitted(group: configuration.groupID, partitions, requireStable: true, through: connection)
             } catch {
+                // The group's own join replaced (and closed) the coordinator connection meanwhile:
+                // ask again on the new one.
+                if error.code == .closed, state.withLock({ !$0.closing && $0.coordinatorConnection !== connection }) {
+                    throw KafkaError(.connectionLost, "the coordinator connection was replaced while fetching committed offsets", underlying: error)
+                }
                 if let code = error.brokerErrorCode, code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
                     state.withLock { $0.coordinatorConnection }?.close()
                 }
