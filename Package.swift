@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "nats-consumer", targets: ["nats-consumer"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
+        .executable(name: "tributary-bridge", targets: ["tributary-bridge"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
     ],
     targets: [
@@ -77,6 +78,18 @@ let package = Package(
             path: "Tools/kafka-cat",
             swiftSettings: strict
         ),
+        .target(
+            name: "BridgeToolSupport",
+            dependencies: ["KafkaCatCore", "ToolSupport", "TributaryBridge", "TributaryJetStream", "TributaryKafka", "TributaryNATS"],
+            path: "Tools/BridgeToolSupport",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tributary-bridge",
+            dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka", "TributaryNATS"],
+            path: "Tools/tributary-bridge",
+            swiftSettings: strict
+        ),
 
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
@@ -108,6 +121,7 @@ let package = Package(
         .testTarget(name: "JetStreamToolSupportTests", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryBridge", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryBridgeTests", dependencies: ["TributaryBridge", "TributaryKafka", "TributaryNATS"], swiftSettings: strict),
+        .testTarget(name: "BridgeToolSupportTests", dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),

@@ -149,3 +149,25 @@ public struct BridgeRoute: Sendable {
         }
     }
 }
+
+extension NATSKafkaBridge {
+    /// Checks one route on its own (a bridge checks all of them when it is made).
+    /// - Throws: `.invalidConfiguration` naming the route and the field.
+    public static func check(_ route: BridgeRoute) throws(BridgeError) {
+        try route.validate()
+    }
+
+    /// The delivery guarantee of `route`, in words.
+    public static func guarantee(of route: BridgeRoute) -> String {
+        switch (route.source, route.destination) {
+        case (.natsSubject, _):
+            return "at most once on the NATS side (core NATS has no acks); what the bridge received reaches Kafka or is counted failed"
+        case (.jetStream, _):
+            return "at least once: each JetStream message is acked after Kafka acknowledged its record"
+        case (.kafkaTopics, .jetStreamSubject):
+            return "at least once, no duplicates inside the stream's duplicate window (Nats-Msg-Id topic/partition/offset)"
+        case (.kafkaTopics, _):
+            return "at least once: offsets are committed after the NATS server confirmed the publishes"
+        }
+    }
+}

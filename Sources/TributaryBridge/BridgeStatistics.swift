@@ -20,6 +20,22 @@ public struct BridgeRouteStatistics: Sendable, Hashable, CustomStringConvertible
     /// Forwarded but not yet confirmed.
     public var inFlight = 0
 
+    /// Zero counters for `route`.
+    public init(route: String) {
+        self.route = route
+    }
+
+    init(route: String, received: Int, forwarded: Int, failed: Int, deadLettered: Int, skipped: Int, dropped: Int, inFlight: Int) {
+        self.route = route
+        self.received = received
+        self.forwarded = forwarded
+        self.failed = failed
+        self.deadLettered = deadLettered
+        self.skipped = skipped
+        self.dropped = dropped
+        self.inFlight = inFlight
+    }
+
     public var description: String {
         "\(route): received \(received), forwarded \(forwarded), failed \(failed), dead-lettered \(deadLettered), skipped \(skipped), dropped \(dropped), in flight \(inFlight)"
     }
