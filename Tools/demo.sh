@@ -22,7 +22,7 @@ cd "$REPO_ROOT"
 
 # Products the demo runs.
 DEMO_PRODUCTS=(nats-pub nats-sub nats-req nats-reply nats-quickstart nats-bench
-    kafka-cat kafka-quickstart order-pipeline kafka-bench)
+    kafka-cat kafka-quickstart order-pipeline kafka-bench bridge-example tributary-bridge)
 # Broker kinds of Tools/brokers.sh the demo needs.
 DEMO_BROKERS=(nats kafka)
 WAIT_SECONDS=10
@@ -236,11 +236,29 @@ demo_kafka() {
     run kafka-bench produce --msgs 200000 --partitions 3
 }
 
+demo_bridge() {
+    section "Bridge: a NATS service, its events in Kafka, Kafka commands back on NATS (Examples/Bridge)"
+    run bridge-example
+
+    section "Bridge: the service's plan for a configuration file (tributary-bridge --check)"
+    local config
+    config="$(mktemp)"
+    cat > "$config" <<JSON
+{"nats": {"url": "$NATS_URL"}, "kafka": {"bootstrap.servers": "$KAFKA_BROKERS"},
+ "routes": [
+   {"name": "events", "from": {"nats": "events.>"}, "to": {"kafka": "events"}, "key": {"subject_token": 3}},
+   {"name": "commands", "from": {"kafka": ["commands"], "group": "bridge"}, "to": {"nats": "commands.{key}"}}]}
+JSON
+    run tributary-bridge --check "$config"
+    rm -f "$config"
+}
+
 main() {
     setup
     demo_nats
     demo_nats_library
     demo_kafka
+    demo_bridge
     section "Done"
 }
 
