@@ -416,6 +416,7 @@ struct KeyValueRestartFaultTests {
         // must show each exactly once.
         let total = 60
         let retries = Atomic<Int>(0)
+        let written = Atomic<Int>(10)
         let writer = Task {
             for index in 10..<total {
                 while true {
@@ -428,13 +429,20 @@ struct KeyValueRestartFaultTests {
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }
+                written.add(1, ordering: .relaxed)
                 try await Task.sleep(for: .milliseconds(25))
             }
         }
         let (beforeRestart, _) = try await readEntries(&iterator, count: 10)
         seen += beforeRestart
-        try await server.restart()
+        // Down for a while, so that changes are attempted while no server runs.
+        server.stop()
+        let writtenWhenStopped = written.load(ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(700))
+        try await server.start()
+        let writtenWhenStarted = written.load(ordering: .relaxed)
         try await writer.value
+        #expect(writtenWhenStopped < total && writtenWhenStarted < total, "changes were made after the restart too")
         let (rest, moreMarkers) = try await readEntries(&iterator, count: total - seen.count)
         seen += rest
         markers += moreMarkers
