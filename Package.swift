@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "nats-reply", targets: ["nats-reply"]),
         .executable(name: "nats-bench", targets: ["nats-bench"]),
         .executable(name: "nats-stream", targets: ["nats-stream"]),
+        .executable(name: "nats-kv", targets: ["nats-kv"]),
         .executable(name: "nats-consumer", targets: ["nats-consumer"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
@@ -62,6 +63,7 @@ let package = Package(
         ),
         .executableTarget(name: "nats-stream", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-stream", swiftSettings: strict),
         .executableTarget(name: "nats-consumer", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-consumer", swiftSettings: strict),
+        .executableTarget(name: "nats-kv", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-kv", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
         .target(
             name: "KafkaCatCore",

@@ -182,7 +182,7 @@ public final class KeyValue: Sendable {
                                     bucket: bucket, key: key, underlying: error)
             }
             if error.code == .noResponders {
-                throw KeyValueError(.bucketNotFound, "nothing stored the \(what) of key '\(key)': bucket '\(bucket)' does not exist (or JetStream is unavailable); create it with createKeyValue",
+                throw KeyValueError(.bucketNotFound, "nothing stored the \(what) of key '\(key)': bucket '\(bucket)' does not exist (or JetStream is unavailable); create the bucket first",
                                     bucket: bucket, key: key, underlying: error)
             }
             throw KeyValueError.wrap(error, "\(what) of key '\(key)' in bucket '\(bucket)'", bucket: bucket, key: key)

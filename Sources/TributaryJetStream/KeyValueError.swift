@@ -79,7 +79,7 @@ public struct KeyValueError: Error, Sendable, CustomStringConvertible {
             return KeyValueError(.cancelled, "\(what) was cancelled", bucket: bucket, key: key, underlying: error)
         }
         if error.code == .streamNotFound {
-            return KeyValueError(.bucketNotFound, "bucket '\(bucket)' does not exist; create it with createKeyValue", bucket: bucket, key: key, underlying: error)
+            return KeyValueError(.bucketNotFound, "bucket '\(bucket)' does not exist; create the bucket first", bucket: bucket, key: key, underlying: error)
         }
         return KeyValueError(.jetStream, "\(what) failed: \(error.message)", bucket: bucket, key: key, underlying: error)
     }
