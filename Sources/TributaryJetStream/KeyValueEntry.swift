@@ -72,8 +72,8 @@ public struct KeyValueEntry: Sendable, Hashable {
     /// The key of `subject` in `bucket`, or nil when the subject is not under `$KV.<bucket>.`.
     static func key(fromSubject subject: String, bucket: String) -> String? {
         let prefix = KeyValueNames.subjectPrefix(bucket)
-        guard subject.hasPrefix(prefix), subject.count > prefix.count else { return nil }
-        return String(subject.dropFirst(prefix.count))
+        guard subject.utf8.count > prefix.utf8.count, subject.utf8.starts(with: prefix.utf8) else { return nil }
+        return String(Substring(subject.utf8.dropFirst(prefix.utf8.count)))
     }
 
     /// An entry from a message read by sequence or subject.

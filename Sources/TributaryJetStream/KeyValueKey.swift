@@ -60,6 +60,20 @@ enum KeyValueNames {
     /// The rule `key` breaks, or nil when it is valid. With `allowWildcards`, `*` may be a whole
     /// token and `>` the whole last token (watch and keys filters).
     static func keyProblem(_ key: String, allowWildcards: Bool = false) -> KeyValueKeyRule? {
+        // Fast path on the bytes (every call of a read or write comes here); the slow path
+        // below only names the rule.
+        var previous: UInt8 = UInt8(ascii: ".")
+        var clean = !key.isEmpty
+        for byte in key.utf8 {
+            if byte == UInt8(ascii: ".") {
+                if previous == UInt8(ascii: ".") { clean = false; break }
+            } else if !isKeyCharacter(byte) {
+                clean = false
+                break
+            }
+            previous = byte
+        }
+        if clean, previous != UInt8(ascii: ".") { return nil }
         if key.isEmpty { return .empty }
         if key.hasPrefix(".") { return .leadingDot }
         if key.hasSuffix(".") { return .trailingDot }
