@@ -8,7 +8,8 @@
 // then deletes the bucket.
 //
 // Build offline against the Debian nats.go (1.22) the way peer-bench does:
-//   GO111MODULE=off GOPATH=/usr/share/gocode go build -o kvbench-go .
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o kvbench-go .
 package main
 
 import (
@@ -114,17 +115,17 @@ func main() {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
 	result := map[string]interface{}{
 		"mode": "kv", "client": "nats.go", "msgs": n, "size": size, "storage": storageName,
-		"secs":        float64(int64(secs*1e4)) / 1e4,
-		"rate":        float64(int64(float64(n) / secs)), // put+get pairs per second, as nats-bench kv
-		"p50_us":      round1(percentile(puts, 0.5)),
-		"p99_us":      round1(percentile(puts, 0.99)),
-		"put_p50_us":  round1(percentile(puts, 0.5)),
-		"put_p99_us":  round1(percentile(puts, 0.99)),
-		"get_p50_us":  round1(percentile(gets, 0.5)),
-		"get_p99_us":  round1(percentile(gets, 0.99)),
-		"cpu_user":    float64(usage.Utime.Sec) + float64(usage.Utime.Usec)/1e6,
-		"cpu_sys":     float64(usage.Stime.Sec) + float64(usage.Stime.Usec)/1e6,
-		"maxrss_kb":   usage.Maxrss,
+		"secs":       float64(int64(secs*1e4)) / 1e4,
+		"rate":       float64(int64(float64(n) / secs)), // put+get pairs per second, as nats-bench kv
+		"p50_us":     round1(percentile(puts, 0.5)),
+		"p99_us":     round1(percentile(puts, 0.99)),
+		"put_p50_us": round1(percentile(puts, 0.5)),
+		"put_p99_us": round1(percentile(puts, 0.99)),
+		"get_p50_us": round1(percentile(gets, 0.5)),
+		"get_p99_us": round1(percentile(gets, 0.99)),
+		"cpu_user":   float64(usage.Utime.Sec) + float64(usage.Utime.Usec)/1e6,
+		"cpu_sys":    float64(usage.Stime.Sec) + float64(usage.Stime.Usec)/1e6,
+		"maxrss_kb":  usage.Maxrss,
 	}
 	line, _ := json.Marshal(result)
 	fmt.Println(string(line))
