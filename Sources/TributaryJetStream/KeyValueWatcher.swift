@@ -128,16 +128,11 @@ public final class KeyValueWatcher: AsyncSequence, Sendable {
 
         let watcher: KeyValueWatcher
         var inner: JetStreamOrderedMessages.AsyncIterator
-        var initialDone = false
-        var markerDue: Bool
+        var initial: KeyValueInitialValues
 
         /// The next event; nil after `stop()` or cancellation.
         public mutating func next() async throws(KeyValueError) -> KeyValueWatchEvent? {
-            if markerDue, !initialDone {
-                markerDue = false
-                initialDone = true
-                return .initialValuesDone
-            }
+            if initial.takeDueMarker() { return .initialValuesDone }
             while true {
                 let message: JetStreamMessage?
                 do {
@@ -149,24 +144,65 @@ public final class KeyValueWatcher: AsyncSequence, Sendable {
                 guard let metadata = message.metadata,
                       let entry = KeyValueEntry.decode(subject: message.subject, headers: message.headers, payload: message.payload,
                                                        metadata: metadata, bucket: watcher.bucket) else { continue }
-                // The initial values end with the message that had nothing pending after it,
-                // whether or not it is handed out.
-                let endsInitial = !initialDone && metadata.pending == 0
-                if watcher.ignoreDeletes, entry.operation != .put {
-                    if endsInitial {
-                        initialDone = true
-                        return .initialValuesDone
-                    }
-                    continue
+                let hidden = watcher.ignoreDeletes && entry.operation != .put
+                switch initial.received(pending: metadata.pending, hidden: hidden) {
+                case .deliver: return .entry(entry)
+                case .marker: return .initialValuesDone
+                case .skip: continue
                 }
-                if endsInitial { markerDue = true }
-                return .entry(entry)
             }
         }
     }
 
     /// Makes the iterator.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(watcher: self, inner: messages.makeAsyncIterator(), markerDue: initiallyEmpty)
+        AsyncIterator(watcher: self, inner: messages.makeAsyncIterator(), initial: KeyValueInitialValues(initiallyEmpty: initiallyEmpty))
+    }
+}
+
+/// When a watch sends its end-of-initial-values marker, pure (no I/O, no clock).
+///
+/// The initial values end with the message that has nothing pending after it (or at once when
+/// the consumer had nothing pending when created); the marker is sent once, after that message,
+/// even when that message itself is left out (`ignoreDeletes`). Consumer recreations do not
+/// reset it.
+struct KeyValueInitialValues: Equatable, Sendable {
+    /// What to do with a received message.
+    enum Step: Equatable, Sendable {
+        /// Hand out the entry (the marker may be due next).
+        case deliver
+        /// Leave the entry out and send the marker instead.
+        case marker
+        /// Leave the entry out.
+        case skip
+    }
+
+    /// The marker has been sent.
+    private(set) var done = false
+    /// The marker must be sent before the next message.
+    private(set) var markerDue: Bool
+
+    init(initiallyEmpty: Bool) {
+        markerDue = initiallyEmpty
+    }
+
+    /// True (once) when the marker must be sent now, before waiting for a message.
+    mutating func takeDueMarker() -> Bool {
+        guard markerDue, !done else { return false }
+        markerDue = false
+        done = true
+        return true
+    }
+
+    /// A message arrived with `pending` messages after it; `hidden` when it is to be left out.
+    mutating func received(pending: UInt64, hidden: Bool) -> Step {
+        let endsInitial = !done && pending == 0
+        if hidden {
+            guard endsInitial else { return .skip }
+            done = true
+            return .marker
+        }
+        if endsInitial { markerDue = true }
+        return .deliver
     }
 }

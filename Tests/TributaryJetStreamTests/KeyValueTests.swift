@@ -167,3 +167,37 @@ struct KeyValueConfigTests {
         #expect(problem(KeyValueConfig(bucket: "a b")) != nil)
     }
 }
+
+@Suite("Key-value watch: end of the initial values")
+struct KeyValueInitialValuesTests {
+    /// One input: a call of `takeDueMarker` (nil) or a message with its pending count and hidden flag.
+    enum Input { case poll, message(pending: UInt64, hidden: Bool) }
+
+    /// Runs `inputs` and returns what each produced, as a transcript.
+    func transcript(initiallyEmpty: Bool, _ inputs: [Input]) -> [String] {
+        var state = KeyValueInitialValues(initiallyEmpty: initiallyEmpty)
+        return inputs.map { input in
+            switch input {
+            case .poll: return state.takeDueMarker() ? "marker" : "wait"
+            case .message(let pending, let hidden): return "\(state.received(pending: pending, hidden: hidden))"
+            }
+        }
+    }
+
+    @Test func emptyAtStartSendsTheMarkerFirstAndOnce() {
+        #expect(transcript(initiallyEmpty: true, [.poll, .poll, .message(pending: 0, hidden: false), .poll])
+                == ["marker", "wait", "deliver", "wait"])
+    }
+
+    @Test func markerFollowsTheMessageWithNothingPending() {
+        #expect(transcript(initiallyEmpty: false, [.poll, .message(pending: 2, hidden: false), .poll, .message(pending: 1, hidden: false),
+                                                   .poll, .message(pending: 0, hidden: false), .poll, .message(pending: 0, hidden: false), .poll])
+                == ["wait", "deliver", "wait", "deliver", "wait", "deliver", "marker", "deliver", "wait"])
+    }
+
+    @Test func aHiddenLastInitialEntryBecomesTheMarker() {
+        #expect(transcript(initiallyEmpty: false, [.message(pending: 1, hidden: true), .message(pending: 0, hidden: true),
+                                                   .message(pending: 0, hidden: true), .poll, .message(pending: 0, hidden: false), .poll])
+                == ["skip", "marker", "skip", "wait", "deliver", "wait"])
+    }
+}
