@@ -106,6 +106,9 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
     /// The name of the consumer currently in use.
     public var currentConsumerName: String { state.withLock { $0.machine.consumerName } }
 
+    /// The creation info of the consumer currently in use (its `numPending` at creation), if one exists.
+    var currentConsumerInfo: ConsumerInfo? { state.withLock { $0.current?.consumer.cachedInfo } }
+
     /// Ends the sequence and deletes the current consumer (best effort).
     public func stop() {
         let current = state.withLock { s -> JetStreamMessages? in

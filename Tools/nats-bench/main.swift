@@ -1,7 +1,7 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
 //   nats-bench MODE [--msgs N] [--size BYTES] [-s URL] [--subject S]
-//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N]
+//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv
 //   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
 // Prints a readable table, then one JSON line:
@@ -44,7 +44,7 @@ func writeError(_ text: String) {
 func usage(_ message: String? = nil) -> Never {
     if let message { writeError("nats-bench: \(message)\n") }
     let text = """
-    usage: nats-bench pub|pubsub|req|jspub|jsfetch [--msgs N] [--size BYTES] [-s URL] [--subject S]
+    usage: nats-bench pub|pubsub|req|jspub|jsfetch|kv [--msgs N] [--size BYTES] [-s URL] [--subject S]
       pub     publish N messages on one connection, then flush (publish-only throughput)
       pubsub  publisher and subscriber on two connections; counts what arrives
       req     N sequential requests against a responder on a second connection (latency)
@@ -52,6 +52,8 @@ func usage(_ message: String? = nil) -> Never {
               with --async at most --window acks pending (default 256; default N 100000)
       jsfetch fill a stream with N messages, then fetch them in --batch sized pulls (default
               500) from an explicit-ack pull consumer, acking each (consume throughput)
+      kv      N sequential key-value puts, then N gets, on a fresh bucket (latency of each;
+              default N 10000; keys k0..k99 in turn)
       --storage memory|file   storage of the fresh stream JetStream modes create (default memory)
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
       --creds FILE       user credentials (.creds) file (default NATS_CREDS)
@@ -59,7 +61,7 @@ func usage(_ message: String? = nil) -> Never {
       --msgs N           message count (default 1000000; req: 20000)
       --size BYTES       payload size (default 16)
       --tlsca FILE, --tlscert FILE, --tlskey FILE, --tlsfirst   TLS, as the other nats tools
-    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req), cpu_user, cpu_sys, maxrss_kb.
+    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req, jspub, kv: the puts; kv adds get_p50_us/get_p99_us), cpu_user, cpu_sys, maxrss_kb.
     """
     writeError(text + "\n")
     exit(message == nil ? 0 : 1)
@@ -109,10 +111,11 @@ func parse() -> BenchConfig {
             config.mode = arg
         }
     }
-    guard ["pub", "pubsub", "req", "jspub", "jsfetch"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub or jsfetch") }
+    guard ["pub", "pubsub", "req", "jspub", "jsfetch", "kv"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub, jsfetch or kv") }
     if config.mode == "req" && !msgsGiven { config.msgs = 20_000 }
     if config.mode == "jspub" && !msgsGiven { config.msgs = config.async ? 100_000 : 10_000 }
     if config.mode == "jsfetch" && !msgsGiven { config.msgs = 100_000 }
+    if config.mode == "kv" && !msgsGiven { config.msgs = 10_000 }
     if config.async && config.mode != "jspub" { usage("--async applies to jspub only") }
     if config.mode == "jspub" && config.async { config.mode = "jspub-async" }
     return config
@@ -219,6 +222,53 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
     return elapsed
 }
 
+/// The kv mode: N sequential puts (keys k0…k99 in turn), then N sequential gets of those keys,
+/// after 200 of each to warm up, on a fresh bucket (memory storage unless --storage file).
+/// p50_us/p99_us are the puts'; put_*/get_* name each.
+func runKeyValue(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8], result: inout [String: Any]) async throws -> Duration {
+    var jsOptions = JetStreamOptions()
+    jsOptions.requestTimeout = .seconds(10)
+    let js = try JetStreamContext(client: client, options: jsOptions)
+    let bucket = "BENCHKV_\(UInt32.random(in: 0...UInt32.max))"
+    var kvConfig = KeyValueConfig(bucket: bucket)
+    kvConfig.storage = config.fileStorage ? .file : .memory
+    let kv = try await js.createKeyValue(kvConfig)
+    result["storage"] = config.fileStorage ? "file" : "memory"
+    let keys = (0..<100).map { "k\($0)" }
+    for index in 0..<200 {
+        try await kv.put(keys[index % 100], payload)
+        _ = try await kv.get(keys[index % 100])
+    }
+    let clock = ContinuousClock()
+    var puts: [Double] = []
+    var gets: [Double] = []
+    puts.reserveCapacity(config.msgs)
+    gets.reserveCapacity(config.msgs)
+    let start = clock.now
+    for index in 0..<config.msgs {
+        let t0 = clock.now
+        try await kv.put(keys[index % 100], payload)
+        puts.append(microseconds(clock.now - t0))
+    }
+    for index in 0..<config.msgs {
+        let t0 = clock.now
+        _ = try await kv.get(keys[index % 100])
+        gets.append(microseconds(clock.now - t0))
+    }
+    let elapsed = clock.now - start
+    puts.sort()
+    gets.sort()
+    func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+    result["put_p50_us"] = rounded(percentile(puts, 0.5))
+    result["put_p99_us"] = rounded(percentile(puts, 0.99))
+    result["get_p50_us"] = rounded(percentile(gets, 0.5))
+    result["get_p99_us"] = rounded(percentile(gets, 0.99))
+    result["p50_us"] = result["put_p50_us"]
+    result["p99_us"] = result["put_p99_us"]
+    try await js.deleteKeyValue(bucket)
+    return elapsed
+}
+
 func run(_ config: BenchConfig) async throws -> [String: Any] {
     let payload = [UInt8](repeating: 0x61, count: config.size)
     var result: [String: Any] = ["mode": config.mode, "msgs": config.msgs, "size": config.size, "client": "tributary"]
@@ -285,6 +335,8 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         await responder.close()
     case "jspub", "jspub-async", "jsfetch":
         elapsed = try await runJetStream(client, config, payload, result: &result)
+    case "kv":
+        elapsed = try await runKeyValue(client, config, payload, result: &result)
     default: break
     }
     await client.close()
@@ -303,7 +355,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "put_p50_us", "put_p99_us", "get_p50_us", "get_p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }
