@@ -43,7 +43,8 @@ let package = Package(
             dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS", "TributaryCrypto"],
             swiftSettings: strict
         ),
-        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
+        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS",
+                                                   "TributaryCrypto", "TributaryWire"], swiftSettings: strict),
 
         // MARK: Tools
         .target(name: "TributaryGenKit", path: "Tools/TributaryGenKit", swiftSettings: strict),
