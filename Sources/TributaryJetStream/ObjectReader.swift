@@ -136,8 +136,13 @@ public final class ObjectReader: AsyncSequence, Sendable {
                 source = iterator
                 let chunk = message.payload
                 try check.received(chunk)
-                let last = check.isComplete || message.metadata?.pending == 0
-                if last {
+                let pending = message.metadata?.pending
+                if check.isComplete, let pending, pending > 0 {
+                    // Chunks beyond the record's count wait on the subject: the data is not the recorded one.
+                    throw JetStreamError(.objectSizeMismatch, "object '\(reader.info.name)' in bucket '\(reader.info.bucket)' has \(pending) chunk(s) more than its record's \(reader.info.chunks); put the object again",
+                                         stream: ObjectStore.streamName(bucket: reader.info.bucket))
+                }
+                if check.isComplete || pending == 0 {
                     done = true
                     try check.finish()
                     await reader.close()
