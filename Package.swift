@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "nats-bench", targets: ["nats-bench"]),
         .executable(name: "nats-stream", targets: ["nats-stream"]),
         .executable(name: "nats-consumer", targets: ["nats-consumer"]),
+        .executable(name: "nats-obj", targets: ["nats-obj"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
@@ -62,6 +63,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "nats-stream", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-stream", swiftSettings: strict),
+        .executableTarget(name: "nats-obj", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream", "TributaryNATS"], path: "Tools/nats-obj", swiftSettings: strict),
         .executableTarget(name: "nats-consumer", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-consumer", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
         .target(
