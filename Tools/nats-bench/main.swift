@@ -1,7 +1,7 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
 //   nats-bench MODE [--msgs N] [--size BYTES] [-s URL] [--subject S]
-//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N]
+//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | obj
 //   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
 // Prints a readable table, then one JSON line:
@@ -44,7 +44,7 @@ func writeError(_ text: String) {
 func usage(_ message: String? = nil) -> Never {
     if let message { writeError("nats-bench: \(message)\n") }
     let text = """
-    usage: nats-bench pub|pubsub|req|jspub|jsfetch [--msgs N] [--size BYTES] [-s URL] [--subject S]
+    usage: nats-bench pub|pubsub|req|jspub|jsfetch|obj [--msgs N] [--size BYTES] [-s URL] [--subject S]
       pub     publish N messages on one connection, then flush (publish-only throughput)
       pubsub  publisher and subscriber on two connections; counts what arrives
       req     N sequential requests against a responder on a second connection (latency)
@@ -52,6 +52,9 @@ func usage(_ message: String? = nil) -> Never {
               with --async at most --window acks pending (default 256; default N 100000)
       jsfetch fill a stream with N messages, then fetch them in --batch sized pulls (default
               500) from an explicit-ack pull consumer, acking each (consume throughput)
+      obj     object store: put an object of --size bytes (default 64 MiB) from generated data,
+              then get it back (digest checked), --msgs times (default 1), in a fresh bucket;
+              reports put and get MB/s and CPU separately
       --storage memory|file   storage of the fresh stream JetStream modes create (default memory)
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
       --creds FILE       user credentials (.creds) file (default NATS_CREDS)
@@ -69,6 +72,7 @@ func parse() -> BenchConfig {
     var config = BenchConfig()
     var args = Array(CommandLine.arguments.dropFirst())
     var msgsGiven = false
+    var sizeGiven = false
     while !args.isEmpty {
         let arg = args.removeFirst()
         func value() -> String {
@@ -82,7 +86,7 @@ func parse() -> BenchConfig {
             config.msgs = n; msgsGiven = true
         case "--size":
             guard let n = Int(value()), n >= 0 else { usage("--size needs a non-negative integer") }
-            config.size = n
+            config.size = n; sizeGiven = true
         case "-s", "--server": config.server = value()
         case "--creds": config.creds = value()
         case "--nkey": config.nkey = value()
@@ -109,7 +113,9 @@ func parse() -> BenchConfig {
             config.mode = arg
         }
     }
-    guard ["pub", "pubsub", "req", "jspub", "jsfetch"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub or jsfetch") }
+    guard ["pub", "pubsub", "req", "jspub", "jsfetch", "obj"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub, jsfetch or obj") }
+    if config.mode == "obj" && !msgsGiven { config.msgs = 1 }
+    if config.mode == "obj" && !sizeGiven { config.size = 64 * 1024 * 1024 }
     if config.mode == "req" && !msgsGiven { config.msgs = 20_000 }
     if config.mode == "jspub" && !msgsGiven { config.msgs = config.async ? 100_000 : 10_000 }
     if config.mode == "jsfetch" && !msgsGiven { config.msgs = 100_000 }
@@ -219,8 +225,76 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
     return elapsed
 }
 
+/// Object data made on the fly, a mebibyte at a time (so the bench's RSS is the client's, not the data's).
+struct GeneratedObject: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let size: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let size: Int
+        var sent = 0
+        var block: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        mutating func next() async -> [UInt8]? {
+            guard sent < size else { return nil }
+            let count = Swift.min(block.count, size - sent)
+            block[0] = UInt8(truncatingIfNeeded: sent >> 20)
+            sent += count
+            return count == block.count ? block : Array(block[0..<count])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(size: size) }
+}
+
+/// The obj mode: put then get one object, --msgs times; returns the total time.
+func runObject(_ client: NATSClient, _ config: BenchConfig, result: inout [String: Any]) async throws -> Duration {
+    var jsOptions = JetStreamOptions()
+    jsOptions.requestTimeout = .seconds(30)
+    let js = try JetStreamContext(client: client, options: jsOptions)
+    let bucket = "BENCHOBJ_\(UInt32.random(in: 0...UInt32.max))"
+    var storeConfig = ObjectStoreConfig(bucket: bucket)
+    storeConfig.storage = config.fileStorage ? .file : .memory
+    let store = try await js.createObjectStore(storeConfig)
+    result["storage"] = config.fileStorage ? "file" : "memory"
+    let clock = ContinuousClock()
+    var putTime: Duration = .zero
+    var getTime: Duration = .zero
+    var putCPU = (user: 0.0, sys: 0.0)
+    var getCPU = (user: 0.0, sys: 0.0)
+    for round in 0..<config.msgs {
+        let c0 = cpuTimes()
+        let t0 = clock.now
+        let info = try await store.put(ObjectMeta(name: "bench-\(round)"), data: GeneratedObject(size: config.size))
+        let t1 = clock.now
+        let c1 = cpuTimes()
+        var received = 0
+        for try await chunk in try await store.get("bench-\(round)") { received += chunk.count }
+        let t2 = clock.now
+        let c2 = cpuTimes()
+        guard received == config.size, info.size == UInt64(config.size) else {
+            throw JetStreamError(.objectSizeMismatch, "round \(round): put \(info.size) bytes, got \(received) back")
+        }
+        putTime += t1 - t0
+        getTime += t2 - t1
+        putCPU = (putCPU.user + c1.user - c0.user, putCPU.sys + c1.sys - c0.sys)
+        getCPU = (getCPU.user + c2.user - c1.user, getCPU.sys + c2.sys - c1.sys)
+        try await store.delete("bench-\(round)")
+    }
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    let bytes = Double(config.msgs) * Double(config.size)
+    result["put_mbps"] = (bytes / seconds(putTime) / 1e6 * 10).rounded() / 10
+    result["get_mbps"] = (bytes / seconds(getTime) / 1e6 * 10).rounded() / 10
+    result["put_secs"] = (seconds(putTime) * 1e4).rounded() / 1e4
+    result["get_secs"] = (seconds(getTime) * 1e4).rounded() / 1e4
+    result["cpu_put"] = ((putCPU.user + putCPU.sys) * 1000).rounded() / 1000
+    result["cpu_get"] = ((getCPU.user + getCPU.sys) * 1000).rounded() / 1000
+    result["chunk"] = ObjectStore.defaultChunkSize
+    try await js.deleteObjectStore(bucket)
+    return putTime + getTime
+}
+
 func run(_ config: BenchConfig) async throws -> [String: Any] {
-    let payload = [UInt8](repeating: 0x61, count: config.size)
+    let payload = [UInt8](repeating: 0x61, count: config.mode == "obj" ? 0 : config.size)
     var result: [String: Any] = ["mode": config.mode, "msgs": config.msgs, "size": config.size, "client": "tributary"]
     let client = try await NATSClient.connect(options(config))
     let clock = ContinuousClock()
@@ -285,6 +359,8 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         await responder.close()
     case "jspub", "jspub-async", "jsfetch":
         elapsed = try await runJetStream(client, config, payload, result: &result)
+    case "obj":
+        elapsed = try await runObject(client, config, result: &result)
     default: break
     }
     await client.close()
@@ -303,7 +379,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "chunk", "put_secs", "put_mbps", "cpu_put", "get_secs", "get_mbps", "cpu_get", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }
