@@ -155,4 +155,27 @@ struct ObjectToolEndToEndTests {
         #expect(getPeak < 64 * 1024, "get peak RSS \(getPeak) KiB")
         _ = try await run(["rm", bucket, "-f"])
     }
+
+    /// On a terminal (a pseudo-terminal from util-linux `script`), put and get draw a progress line.
+    @Test func progressLineOnATerminal() async throws {
+        let bucket = "TOOLPTY_\(UInt32.random(in: 0...UInt32.max))"
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("in.bin")
+        try Data(interopObjectBytes(4 * 1024 * 1024, seed: 12)).write(to: source)
+        #expect(try await run(["add", bucket]).status == 0)
+        let tool = try toolPath("nats-obj")
+        let url = try BrokerEnvironment.natsURL()
+        for arguments in [["put", bucket, source.path, "--name", "p"], ["get", bucket, "p", "-O", dir.appendingPathComponent("out.bin").path]] {
+            let line = ([tool, "-s", url] + arguments).map { "'\($0)'" }.joined(separator: " ") + " >/dev/null"
+            let pty = ChildProcess("/usr/bin/script", ["-qec", line, "/dev/null"])
+            try pty.start()
+            let result = await pty.finish(timeout: .seconds(120))
+            #expect(result.status == 0, "\(arguments[0]): \(result.stdout) \(result.stderr)")
+            #expect(result.stdout.contains("4.0 MiB / 4.0 MiB (100%)"), "\(arguments[0]) progress: \(result.stdout)")
+            #expect(result.stdout.contains("\r\u{1B}[K") && result.stdout.contains("MiB/s"), "\(arguments[0]): \(result.stdout)")
+        }
+        #expect(try await run(["rm", bucket, "-f"]).status == 0)
+    }
+
 }
