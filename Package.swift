@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "nats-stream", targets: ["nats-stream"]),
         .executable(name: "nats-kv", targets: ["nats-kv"]),
         .executable(name: "nats-consumer", targets: ["nats-consumer"]),
+        .executable(name: "nats-obj", targets: ["nats-obj"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-bridge", targets: ["tributary-bridge"]),
@@ -46,7 +47,7 @@ let package = Package(
             dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS", "TributaryCrypto"],
             swiftSettings: strict
         ),
-        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS"], swiftSettings: strict),
+        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS", "TributaryCrypto", "TributaryWire"], swiftSettings: strict),
         .target(name: "TributaryBridge", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryWire"], swiftSettings: strict),
 
         // MARK: Tools
@@ -65,6 +66,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "nats-stream", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-stream", swiftSettings: strict),
+        .executableTarget(name: "nats-obj", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream", "TributaryNATS"], path: "Tools/nats-obj", swiftSettings: strict),
         .executableTarget(name: "nats-consumer", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-consumer", swiftSettings: strict),
         .executableTarget(name: "nats-kv", dependencies: ["JetStreamToolSupport", "ToolSupport", "TributaryJetStream"], path: "Tools/nats-kv", swiftSettings: strict),
         .executableTarget(name: "kafka-bench", dependencies: ["ToolSupport", "TributaryKafka", "TributaryCompression"], path: "Tools/kafka-bench", swiftSettings: strict),
@@ -99,6 +101,7 @@ let package = Package(
         .executableTarget(name: "nats-credentials", dependencies: ["TributaryNATS"], path: "Examples/NATSCredentials", swiftSettings: strict),
         .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kv-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/KeyValueQuickStart", swiftSettings: strict),
+        .executableTarget(name: "objectstore-quickstart", dependencies: ["TributaryJetStream", "TributaryNATS"], path: "Examples/ObjectStoreQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),

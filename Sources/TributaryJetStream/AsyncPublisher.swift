@@ -85,7 +85,9 @@ final class AsyncPublisher: Sendable {
         }
         if startTimer { runTimer() }
         do {
-            try client.publish(payload, to: subject, replyTo: prefix + String(token), headers: headers)
+            // Suspends (without blocking a thread) while the outbound buffer is full, so a
+            // window of large messages (object chunks) meets backpressure instead of an error.
+            try await client.publishWaiting(payload, to: subject, replyTo: prefix + String(token), headers: headers)
         } catch {
             let failure = JetStreamError.fromNATS(error, apiSubject: subject, stream: stream, domainHint: false)
             finish(token: token, with: .failure(failure))

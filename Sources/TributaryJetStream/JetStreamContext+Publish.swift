@@ -102,6 +102,7 @@ extension JetStreamContext {
     /// waits for room, up to `asyncPublishWaitTimeout`. Every handle ends in exactly one ack or
     /// error: an acknowledgement missing after `requestTimeout` fails it with `.timeout` (the
     /// message may still have been stored). No retry on no responders: the handle fails with `.noResponders`.
+    /// While the client's outbound buffer is full the call suspends (like `publishWaiting`).
     /// - Throws: `.publishWindowFull` when no room appeared in time, `.cancelled`, or the NATS
     ///   publish error (`.connection`), in which case nothing was sent.
     public func publishAsync(_ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil,

@@ -45,6 +45,24 @@ public struct JetStreamError: Error, Sendable, CustomStringConvertible {
         public static let connection = Code("connection")
         /// The calling task was cancelled.
         public static let cancelled = Code("cancelled")
+        /// No object store bucket of that name (its `OBJ_<bucket>` stream is missing).
+        public static let bucketNotFound = Code("bucketNotFound")
+        /// No object of that name in the bucket, or it was deleted.
+        public static let objectNotFound = Code("objectNotFound")
+        /// An object or link of that name exists where the call needs the name free.
+        public static let objectExists = Code("objectExists")
+        /// An object name or bucket name the object store does not accept.
+        public static let invalidObjectName = Code("invalidObjectName")
+        /// The object's data does not match its SHA-256 digest: it was corrupted in the stream.
+        public static let digestMismatch = Code("digestMismatch")
+        /// The object's data has another size or chunk count than its info says.
+        public static let objectSizeMismatch = Code("objectSizeMismatch")
+        /// The object's stored info does not decode or breaks the object store's rules.
+        public static let badObjectInfo = Code("badObjectInfo")
+        /// The operation does not apply to a link (or a link to a bucket).
+        public static let objectIsLink = Code("objectIsLink")
+        /// Reading the data to put (a file or a sequence) failed.
+        public static let objectSourceFailed = Code("objectSourceFailed")
         /// The code's name.
         public var description: String { name }
     }

@@ -141,7 +141,10 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
     /// Sends a pull request when the accounting asks for one.
     private func pullIfNeeded() {
         let request = state.withLock { s -> (batch: Int, maxBytes: Int?)? in
-            s.finished ? nil : s.accounting.takeNextRequest()
+            guard !s.finished, let request = s.accounting.takeNextRequest() else { return nil }
+            // Heartbeats are owed from this request on.
+            s.lastActivity = .now
+            return request
         }
         guard let request else { return }
         let context = consumer.context
@@ -241,6 +244,13 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
     private func heartbeatCheck(now: ContinuousClock.Instant) {
         let missed = state.withLock { s -> Bool in
             guard !s.finished, now - s.lastActivity >= options.idleHeartbeat * 2 else { return false }
+            // Everything requested is already here, waiting for a slow loop: no request is open,
+            // so the server owes no heartbeat. Pulling again now would grow the buffer past `batch`.
+            let buffered = s.buffer.count - s.head
+            if buffered > 0, buffered >= s.accounting.pendingMessages {
+                s.lastActivity = now
+                return false
+            }
             s.accounting.reset()
             s.lastActivity = now
             return true
@@ -283,6 +293,11 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
                 s.head += 1
                 if s.head == s.buffer.count {
                     s.buffer.removeAll(keepingCapacity: true)
+                    s.head = 0
+                } else if s.head >= 32, s.head * 2 >= s.buffer.count {
+                    // A buffer that never drains completely (arrivals keep pace with the loop)
+                    // must still release consumed messages, or it holds every message ever pulled.
+                    s.buffer.removeFirst(s.head)
                     s.head = 0
                 }
                 s.accounting.messageDelivered(size: message.byteCount)

@@ -17,6 +17,59 @@ struct HashTests {
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    // NIST CAVS 11.0 SHAVS vectors: SHA256ShortMsg.rsp (Len 8, 16, 24, 448, 504, 512) and
+    // SHA256LongMsg.rsp (Len 1304), each hashed in one call and byte by byte.
+    static let cavsVectors: [(message: String, digest: String)] = [
+        ("d3", "28969cdfa74a12c82f3bad960b0b000aca2ac329deea5c2328ebc6f2ba9802c1"),
+        ("11af", "5ca7133fa735326081558ac312c620eeca9970d1e70a4b95533d956f072d1f98"),
+        ("b4190e", "dff2e73091f6c05e528896c4c831b9448653dc2ff043528f6769437bc7b975c2"),
+        ("2d52447d1244d2ebc28650e7b05654bad35b3a68eedc7f8515306b496d75f3e73385dd1b002625024b81a02f2fd6dffb6e6d561cb7d0bd7a",
+         "cfb88d6faf2de3a69d36195acec2e255e2af2b7d933997f348e09f6ce5758360"),
+        ("e2f76e97606a872e317439f1a03fcd92e632e5bd4e7cbc4e97f1afc19a16fde92d77cbe546416b51640cddb92af996534dfd81edb17c4424cf1ac4d75aceeb",
+         "18041bd4665083001fba8c5411d2d748e8abbfdcdfd9218cb02b68a78e7d4c23"),
+        ("5a86b737eaea8ee976a0a24da63e7ed7eefad18a101c1211e2b3650c5187c2a8a650547208251f6d4237e661c7bf4c77f335390394c37fa1a9f9be836ac28509",
+         "42e61e174fbb3897d6dd6cef3dd2802fe67b331953b06114a65c772859dfc1aa"),
+        ("451101250ec6f26652249d59dc974b7361d571a8101cdfd36aba3b5854d3ae086b5fdd4597721b66e3c0dc5d8c606d9657d0e323283a5217d1f53f2f284f57b85c8a61ac8924711f895c5ed90ef17745ed2d728abd22a5f7a13479a462d71b56c19a74a40b655c58edfe0a188ad2cf46cbf30524f65d423c837dd1ff2bf462ac4198007345bb44dbb7b1c861298cdf61982a833afc728fae1eda2f87aa2c9480858bec",
+         "3c593aa539fdcdae516cdf2f15000f6634185c88f505b39775fb9ab137a10aa2"),
+    ]
+
+    @Test func sha256NISTShortAndLongMessageVectors() {
+        for (message, digest) in Self.cavsVectors {
+            var bytes: [UInt8] = []
+            var index = message.startIndex
+            while index < message.endIndex {
+                let next = message.index(index, offsetBy: 2)
+                bytes.append(UInt8(message[index..<next], radix: 16) ?? 0)
+                index = next
+            }
+            #expect(bytes.count * 2 == message.count)
+            #expect(hex(SHA256.hash(bytes)) == digest, "Len = \(bytes.count * 8)")
+            var incremental = SHA256()
+            for byte in bytes { incremental.update([byte]) }
+            #expect(hex(incremental.finalize()) == digest, "Len = \(bytes.count * 8), byte by byte")
+        }
+    }
+
+    // The one-million-'a' vector fed in pieces that never hold the whole message, the way an
+    // object is hashed chunk by chunk.
+    @Test func sha256MillionAInPiecesWithoutTheWholeInput() {
+        var hasher = SHA256()
+        let piece = [UInt8](repeating: 0x61, count: 1000)
+        for _ in 0..<1000 { hasher.update(piece) }
+        #expect(hex(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        var odd = SHA256()
+        var left = 1_000_000
+        var size = 1
+        while left > 0 {
+            let take = min(size, left)
+            odd.update(piece[0..<min(take, 1000)])
+            if take > 1000 { odd.update([UInt8](repeating: 0x61, count: take - 1000)) }
+            left -= take
+            size = size * 3 + 1
+        }
+        #expect(hex(odd.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
     @Test func sha512Vectors() {
         #expect(hex(SHA512.hash(Array("abc".utf8)))
             == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")

@@ -1,7 +1,7 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
 //   nats-bench MODE [--msgs N] [--size BYTES] [-s URL] [--subject S]
-//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv
+//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv | obj
 //   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
 // Prints a readable table, then one JSON line:
@@ -44,7 +44,7 @@ func writeError(_ text: String) {
 func usage(_ message: String? = nil) -> Never {
     if let message { writeError("nats-bench: \(message)\n") }
     let text = """
-    usage: nats-bench pub|pubsub|req|jspub|jsfetch|kv [--msgs N] [--size BYTES] [-s URL] [--subject S]
+    usage: nats-bench pub|pubsub|req|jspub|jsfetch|kv|obj [--msgs N] [--size BYTES] [-s URL] [--subject S]
       pub     publish N messages on one connection, then flush (publish-only throughput)
       pubsub  publisher and subscriber on two connections; counts what arrives
       req     N sequential requests against a responder on a second connection (latency)
@@ -54,6 +54,9 @@ func usage(_ message: String? = nil) -> Never {
               500) from an explicit-ack pull consumer, acking each (consume throughput)
       kv      N sequential key-value puts, then N gets, on a fresh bucket (latency of each;
               default N 10000; keys k0..k99 in turn)
+      obj     object store: put an object of --size bytes (default 64 MiB) from generated data,
+              then get it back (digest checked), --msgs times (default 1), in a fresh bucket;
+              reports put and get MB/s and CPU separately
       --storage memory|file   storage of the fresh stream JetStream modes create (default memory)
       -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
       --creds FILE       user credentials (.creds) file (default NATS_CREDS)
@@ -61,7 +64,7 @@ func usage(_ message: String? = nil) -> Never {
       --msgs N           message count (default 1000000; req: 20000)
       --size BYTES       payload size (default 16)
       --tlsca FILE, --tlscert FILE, --tlskey FILE, --tlsfirst   TLS, as the other nats tools
-    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req, jspub, kv: the puts; kv adds get_p50_us/get_p99_us), cpu_user, cpu_sys, maxrss_kb.
+    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req, jspub, kv: the puts; kv adds get_p50_us/get_p99_us; obj: put/get MB/s), cpu_user, cpu_sys, maxrss_kb.
     """
     writeError(text + "\n")
     exit(message == nil ? 0 : 1)
@@ -71,6 +74,7 @@ func parse() -> BenchConfig {
     var config = BenchConfig()
     var args = Array(CommandLine.arguments.dropFirst())
     var msgsGiven = false
+    var sizeGiven = false
     while !args.isEmpty {
         let arg = args.removeFirst()
         func value() -> String {
@@ -84,7 +88,7 @@ func parse() -> BenchConfig {
             config.msgs = n; msgsGiven = true
         case "--size":
             guard let n = Int(value()), n >= 0 else { usage("--size needs a non-negative integer") }
-            config.size = n
+            config.size = n; sizeGiven = true
         case "-s", "--server": config.server = value()
         case "--creds": config.creds = value()
         case "--nkey": config.nkey = value()
@@ -111,11 +115,13 @@ func parse() -> BenchConfig {
             config.mode = arg
         }
     }
-    guard ["pub", "pubsub", "req", "jspub", "jsfetch", "kv"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub, jsfetch or kv") }
+    guard ["pub", "pubsub", "req", "jspub", "jsfetch", "kv", "obj"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub, jsfetch, kv or obj") }
+    if config.mode == "kv" && !msgsGiven { config.msgs = 10_000 }
+    if config.mode == "obj" && !msgsGiven { config.msgs = 1 }
+    if config.mode == "obj" && !sizeGiven { config.size = 64 * 1024 * 1024 }
     if config.mode == "req" && !msgsGiven { config.msgs = 20_000 }
     if config.mode == "jspub" && !msgsGiven { config.msgs = config.async ? 100_000 : 10_000 }
     if config.mode == "jsfetch" && !msgsGiven { config.msgs = 100_000 }
-    if config.mode == "kv" && !msgsGiven { config.msgs = 10_000 }
     if config.async && config.mode != "jspub" { usage("--async applies to jspub only") }
     if config.mode == "jspub" && config.async { config.mode = "jspub-async" }
     return config
@@ -222,6 +228,27 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
     return elapsed
 }
 
+/// Object data made on the fly, a mebibyte at a time (so the bench's RSS is the client's, not the data's).
+struct GeneratedObject: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let size: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let size: Int
+        var sent = 0
+        var block: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        mutating func next() async -> [UInt8]? {
+            guard sent < size else { return nil }
+            let count = Swift.min(block.count, size - sent)
+            block[0] = UInt8(truncatingIfNeeded: sent >> 20)
+            sent += count
+            return count == block.count ? block : Array(block[0..<count])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(size: size) }
+}
+
 /// The kv mode: N sequential puts (keys k0…k99 in turn), then N sequential gets of those keys,
 /// after 200 of each to warm up, on a fresh bucket (memory storage unless --storage file).
 /// p50_us/p99_us are the puts'; put_*/get_* name each.
@@ -269,8 +296,55 @@ func runKeyValue(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8]
     return elapsed
 }
 
+/// The obj mode: put then get one object, --msgs times; returns the total time.
+func runObject(_ client: NATSClient, _ config: BenchConfig, result: inout [String: Any]) async throws -> Duration {
+    var jsOptions = JetStreamOptions()
+    jsOptions.requestTimeout = .seconds(30)
+    let js = try JetStreamContext(client: client, options: jsOptions)
+    let bucket = "BENCHOBJ_\(UInt32.random(in: 0...UInt32.max))"
+    var storeConfig = ObjectStoreConfig(bucket: bucket)
+    storeConfig.storage = config.fileStorage ? .file : .memory
+    let store = try await js.createObjectStore(storeConfig)
+    result["storage"] = config.fileStorage ? "file" : "memory"
+    let clock = ContinuousClock()
+    var putTime: Duration = .zero
+    var getTime: Duration = .zero
+    var putCPU = (user: 0.0, sys: 0.0)
+    var getCPU = (user: 0.0, sys: 0.0)
+    for round in 0..<config.msgs {
+        let c0 = cpuTimes()
+        let t0 = clock.now
+        let info = try await store.put(ObjectMeta(name: "bench-\(round)"), data: GeneratedObject(size: config.size))
+        let t1 = clock.now
+        let c1 = cpuTimes()
+        var received = 0
+        for try await chunk in try await store.get("bench-\(round)") { received += chunk.count }
+        let t2 = clock.now
+        let c2 = cpuTimes()
+        guard received == config.size, info.size == UInt64(config.size) else {
+            throw JetStreamError(.objectSizeMismatch, "round \(round): put \(info.size) bytes, got \(received) back")
+        }
+        putTime += t1 - t0
+        getTime += t2 - t1
+        putCPU = (putCPU.user + c1.user - c0.user, putCPU.sys + c1.sys - c0.sys)
+        getCPU = (getCPU.user + c2.user - c1.user, getCPU.sys + c2.sys - c1.sys)
+        try await store.delete("bench-\(round)")
+    }
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    let bytes = Double(config.msgs) * Double(config.size)
+    result["put_mbps"] = (bytes / seconds(putTime) / 1e6 * 10).rounded() / 10
+    result["get_mbps"] = (bytes / seconds(getTime) / 1e6 * 10).rounded() / 10
+    result["put_secs"] = (seconds(putTime) * 1e4).rounded() / 1e4
+    result["get_secs"] = (seconds(getTime) * 1e4).rounded() / 1e4
+    result["cpu_put"] = ((putCPU.user + putCPU.sys) * 1000).rounded() / 1000
+    result["cpu_get"] = ((getCPU.user + getCPU.sys) * 1000).rounded() / 1000
+    result["chunk"] = ObjectStore.defaultChunkSize
+    try await js.deleteObjectStore(bucket)
+    return putTime + getTime
+}
+
 func run(_ config: BenchConfig) async throws -> [String: Any] {
-    let payload = [UInt8](repeating: 0x61, count: config.size)
+    let payload = [UInt8](repeating: 0x61, count: config.mode == "obj" ? 0 : config.size)
     var result: [String: Any] = ["mode": config.mode, "msgs": config.msgs, "size": config.size, "client": "tributary"]
     let client = try await NATSClient.connect(options(config))
     let clock = ContinuousClock()
@@ -337,6 +411,8 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         elapsed = try await runJetStream(client, config, payload, result: &result)
     case "kv":
         elapsed = try await runKeyValue(client, config, payload, result: &result)
+    case "obj":
+        elapsed = try await runObject(client, config, result: &result)
     default: break
     }
     await client.close()
@@ -355,7 +431,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 let config = parse()
 do {
     let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "put_p50_us", "put_p99_us", "get_p50_us", "get_p99_us", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "put_p50_us", "put_p99_us", "get_p50_us", "get_p99_us", "chunk", "put_secs", "put_mbps", "cpu_put", "get_secs", "get_mbps", "cpu_get", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }
