@@ -34,7 +34,7 @@ struct ToolsEndToEndTests {
         let sub = ChildProcess(try toolPath("nats-sub"), ["-s", url, subject, "--count", "3", "--raw"])
         try sub.start()
         try await Task.sleep(for: .milliseconds(800))
-        let pub = ChildProcess(try toolPath("nats-pub"), ["-s", url, subject, "-q"])
+        let pub = ChildProcess(try toolPath("nats-pub"), ["-s", url, subject, "-q", "--send-on", "newline"])
         try pub.start()
         let pubResult = await pub.finish(stdin: Data("alpha\nbeta\ngamma\n".utf8))
         #expect(pubResult.status == 0, "nats-pub: \(pubResult.stderr)")

@@ -104,8 +104,7 @@ public struct SubscribeCommand: ToolCommand, Equatable {
                                             defaultTimeout: Self.defaultTimeout)
         subjects = arguments.positionals
         for subject in subjects { try CommandChecks.subject(subject, wildcards: true) }
-        queue = arguments.value("queue")
-        if let queue { try CommandChecks.queue(queue) }
+        queue = try CommandChecks.queueGroup(arguments.value("queue"))
         replay = try Self.replay(arguments)
         if replay == nil, subjects.isEmpty { throw UsageError("missing SUBJECT argument") }
         if replay != nil {
