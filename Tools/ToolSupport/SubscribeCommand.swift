@@ -147,7 +147,7 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         if inbox, !subjects.isEmpty { throw UsageError("--inbox subscribes to a new inbox; give no SUBJECT with it") }
         if inbox, replay != nil { throw UsageError("--inbox cannot be used with --stream") }
         if matchReplies, replay != nil { throw UsageError("--match-replies cannot be used with --stream") }
-        if replay == nil, subjects.isEmpty, !inbox { throw UsageError("missing SUBJECT argument (or use --inbox)") }
+        if replay == nil, subjects.isEmpty, !inbox { throw UsageError("missing SUBJECT argument") }
         if replay != nil {
             if subjects.count > 1 { throw UsageError("--stream replays at most one SUBJECT, got \(subjects.count)") }
             if queue != nil { throw UsageError("--queue cannot be used with --stream: a stream replay is not shared with a queue group") }
