@@ -13,7 +13,7 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         Subscribes to one or more subjects (wildcards * and > allowed) and prints every message:
         '[#N] Received on "subject"' (with the reply subject, if any), the headers, an empty line
         if there were headers, the payload and an empty line. Prints 'Subscribing on SUBJECT' on
-        stderr once the subscriptions are active (unless --raw or --dump). Runs until --count
+        stderr once the subscriptions are active (unless --raw). Runs until --count
         messages arrived or Ctrl-C/SIGTERM.
 
         --dump DIR writes each message to DIR/N.json (N counts from 1; the stream sequence with

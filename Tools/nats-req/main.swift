@@ -25,78 +25,73 @@ func requestOne(_ client: NATSClient, _ payload: [UInt8], headers: NATSHeaders?)
     printReply(reply, rtt: clock.now - start)
 }
 
-/// Replies seen so far for one request, shared by the reading task and the timer.
-struct Gathered {
-    var received = 0
-    var totalRoundTrip: Duration = .zero
-    var deadline: ContinuousClock.Instant
-    var noResponders = false
-}
+/// A one-shot timer that can be moved: arming it again replaces the pending action.
+final class ReplyTimer: Sendable {
+    private let pending = Mutex<Task<Void, Never>?>(nil)
 
-/// Holds `Gathered` for the tasks of one request.
-final class GatheredBox: Sendable {
-    let state: Mutex<Gathered>
-    init(_ gathered: Gathered) { state = Mutex(gathered) }
-    func withLock<T: Sendable>(_ body: (inout Gathered) -> T) -> T { state.withLock { body(&$0) } }
+    /// Runs `action` at `deadline` unless re-armed or cancelled before.
+    func arm(at deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) {
+        let task = Task {
+            do {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                action()
+            } catch {
+                // Re-armed or cancelled.
+            }
+        }
+        pending.withLock { previous in
+            previous?.cancel()
+            previous = task
+        }
+    }
+
+    /// Drops the pending action.
+    func cancel() {
+        pending.withLock { previous in
+            previous?.cancel()
+            previous = nil
+        }
+    }
 }
 
 /// One request whose replies arrive on a plain subscription to a fresh inbox (`--replies` N
-/// other than 1, or 0 for every reply until `--timeout`).
+/// other than 1, or 0 for every reply until `--timeout`). The wait ends at `--timeout` after the
+/// request, or once no reply came within the average round trip plus `--reply-timeout`.
 func requestMany(_ client: NATSClient, _ payload: [UInt8], headers: NATSHeaders?) async throws(NATSError) {
     let inbox = client.newInbox()
     let subscription = try client.subscribe(to: inbox)
-    defer { subscription.unsubscribe() }
+    let timer = ReplyTimer()
+    defer {
+        timer.cancel()
+        subscription.unsubscribe()
+    }
     let clock = ContinuousClock()
     try await client.publishWaiting(payload, to: command.subject, replyTo: inbox, headers: headers)
     let start = clock.now
-    let state = GatheredBox(Gathered(deadline: start + command.connection.timeout))
-    let wanted = command.replies
-    let failure: NATSError? = await withTaskGroup(of: NATSError?.self) { group in
-        group.addTask {
-            do throws(NATSError) {
-                for try await reply in subscription {
-                    if reply.headers?.status == 503 {
-                        state.withLock { $0.noResponders = true }
-                        return nil
-                    }
-                    let rtt = clock.now - start
-                    printReply(reply, rtt: rtt)
-                    let received = state.withLock { gathered -> Int in
-                        gathered.received += 1
-                        gathered.totalRoundTrip += rtt
-                        if let gap = command.gapAfterReply(received: gathered.received, totalRoundTrip: gathered.totalRoundTrip) {
-                            gathered.deadline = clock.now + gap
-                        }
-                        return gathered.received
-                    }
-                    if wanted > 0, received >= wanted { return nil }
-                }
-                return nil
-            } catch {
-                return error
-            }
+    // Unsubscribing ends the loop below once what already arrived was handled.
+    timer.arm(at: start + command.connection.timeout) { subscription.unsubscribe() }
+    var received = 0
+    var totalRoundTrip: Duration = .zero
+    var noResponders = false
+    for try await reply in subscription {
+        if reply.headers?.status == 503 {
+            noResponders = true
+            break
         }
-        group.addTask {
-            // A timer whose deadline moves with every reply.
-            while !Task.isCancelled {
-                let deadline = state.withLock { $0.deadline }
-                if clock.now >= deadline { return nil }
-                try? await Task.sleep(until: deadline, clock: clock)
-            }
-            return nil
+        let rtt = clock.now - start
+        printReply(reply, rtt: rtt)
+        received += 1
+        totalRoundTrip += rtt
+        if command.replies > 0, received >= command.replies { break }
+        if let gap = command.gapAfterReply(received: received, totalRoundTrip: totalRoundTrip) {
+            timer.arm(at: clock.now + gap) { subscription.unsubscribe() }
         }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
     }
-    if let failure, !Task.isCancelled { throw failure }
-    let outcome = state.withLock { $0 }
-    if outcome.noResponders, outcome.received == 0 {
+    if Task.isCancelled || received > 0 { return }
+    if noResponders {
         throw NATSError(.noResponders, "no responders on '\(command.subject)'", subject: command.subject)
     }
-    if outcome.received == 0, !Task.isCancelled {
-        throw NATSError(.timeout, "no reply on '\(command.subject)'", subject: command.subject)
-    }
+    throw NATSError(.timeout, "no reply on '\(command.subject)'", subject: command.subject)
 }
 
 /// The body when BODY is absent: the whole of stdin.

@@ -149,7 +149,7 @@ await tool.run {
     } catch {
         tool.fail(error)
     }
-    let quietStart = command.style.raw || command.dumpDirectory != nil
+    let quietStart = command.style.raw
     if command.matchReplies, !quietStart {
         tool.status("Matching replies with inbox prefix \(NATSOptions.defaultInboxPrefix).>")
     }
