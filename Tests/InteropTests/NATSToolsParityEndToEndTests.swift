@@ -227,3 +227,46 @@ struct NATSToolsParityEndToEndTests {
         child.stderrSnapshot
     }
 }
+
+/// nats-bench in the nats CLI's shape against the shared server.
+@Suite("nats-bench end to end")
+struct NATSBenchEndToEndTests {
+    @Test func positionalSubjectClientsAndCSV() async throws {
+        let url = try BrokerEnvironment.natsURL()
+        let subject = uniqueSubject("tools.bench")
+        let sub = ChildProcess(try toolPath("nats-sub"), ["-s", url, subject, "--count", "100", "--subjects-only"])
+        try sub.start(stdin: Data())
+        try await sub.waitForStderr(containing: "Subscribing on")
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        let bench = ChildProcess(try toolPath("nats-bench"), ["pub", subject, "-s", url, "--msgs=100", "--size", "1KB",
+                                                             "--clients", "3", "--csv", csv.path, "--sleep", "1ms"])
+        try bench.start(stdin: Data())
+        let result = await bench.finish(timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(json.contains("\"msgs\":100") && json.contains("\"size\":1024") && !json.contains("partial"), "\(json)")
+        // Not a terminal: no progress line, just the CSV note.
+        #expect(result.stderr == "Saved metric data in csv file \(csv.path)\n", "\(result.stderr)")
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "#RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,BytesPerSec,DurationSecs", "\(rows)")
+        #expect(rows.count == 4, "\(rows)")
+        let counts = rows.dropFirst().map { $0.split(separator: ",")[2] }.compactMap { Int($0) }
+        #expect(counts.reduce(0, +) == 100 && Set(rows.dropFirst().map { $0.split(separator: ",")[1] }) == ["P0", "P1", "P2"], "\(rows)")
+        let received = await sub.finish()
+        #expect(received.status == 0 && received.stdout.split(separator: "\n").count == 100, "\(received.stderr)")
+    }
+
+    @Test func ctrlCPrintsAPartialSummary() async throws {
+        let bench = ChildProcess(try toolPath("nats-bench"), ["pub", uniqueSubject("tools.bench"), "-s", try BrokerEnvironment.natsURL(),
+                                                             "--msgs", "1000000000", "--sleep", "1ms"])
+        try bench.start(stdin: Data())
+        try await Task.sleep(for: .seconds(2))
+        kill(bench.process.processIdentifier, SIGINT)
+        let result = await bench.finish(timeout: .seconds(15))
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(json.contains("\"partial\":true") && json.contains("\"mode\":\"pub\""), "\(result.stdout) \(result.stderr)")
+        #expect(!json.contains("\"msgs\":1000000000"), "\(json)")
+    }
+}
