@@ -79,6 +79,7 @@ let package = Package(
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
         .executableTarget(name: "nats-credentials", dependencies: ["TributaryNATS"], path: "Examples/NATSCredentials", swiftSettings: strict),
+        .executableTarget(name: "nats-typed-throws", dependencies: ["TributaryNATS"], path: "Examples/NATSTypedThrows", swiftSettings: strict),
         .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kafka-quickstart", dependencies: ["TributaryKafka"], path: "Examples/KafkaQuickStart", swiftSettings: strict),
         .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
