@@ -167,12 +167,21 @@ struct NATSToolCommandTests {
 
     @Test func replyMatcherPairsRequestsWithReplies() {
         let matcher = ReplyMatcher()
-        matcher.hold(NATSMessage(subject: "svc", replyTo: "_INBOX.1", payload: []), number: 3)
-        matcher.hold(NATSMessage(subject: "svc", payload: []), number: 4)
+        #expect(matcher.hold(NATSMessage(subject: "svc", replyTo: "_INBOX.1", payload: []), number: 3) == nil)
+        #expect(matcher.hold(NATSMessage(subject: "svc", payload: []), number: 4) == nil)
         #expect(matcher.pendingCount == 1)
-        #expect(matcher.take(replyOn: "_INBOX.2") == nil)
-        #expect(matcher.take(replyOn: "_INBOX.1")?.number == 3)
+        #expect(matcher.take(NATSMessage(subject: "_INBOX.2", payload: Array("early".utf8))) == nil)
+        #expect(matcher.take(NATSMessage(subject: "_INBOX.1", payload: []))?.number == 3)
         #expect(matcher.pendingCount == 0)
+        // A reply handled before its request is kept for it.
+        let early = matcher.hold(NATSMessage(subject: "svc", replyTo: "_INBOX.2", payload: []), number: 5)
+        #expect(early?.payload == Array("early".utf8) && matcher.pendingCount == 0)
+        // Unmatched replies are bounded.
+        for index in 0...(ReplyMatcher.earlyReplyLimit + 10) {
+            _ = matcher.take(NATSMessage(subject: "_INBOX.x\(index)", payload: []))
+        }
+        #expect(matcher.hold(NATSMessage(subject: "svc", replyTo: "_INBOX.x0", payload: []), number: 6) == nil, "the oldest was dropped")
+        #expect(matcher.hold(NATSMessage(subject: "svc", replyTo: "_INBOX.x\(ReplyMatcher.earlyReplyLimit + 10)", payload: []), number: 7) != nil)
     }
 
     @Test func printerClaimsNumbersUpToTheLimit() {

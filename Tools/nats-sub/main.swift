@@ -55,6 +55,15 @@ func show(_ printer: MessagePrinter, _ message: NATSMessage, jetStreamSummary: S
     }
 }
 
+/// Prints a request with its matched reply; a dump failure ends the tool.
+func printPair(_ printer: MessagePrinter, _ request: NATSMessage, number: Int, reply: NATSMessage) {
+    do throws(DumpError) {
+        try printer.print(request, number: number, matchedReply: reply)
+    } catch {
+        tool.fail(error.message, exitCode: .failure)
+    }
+}
+
 /// Replays a stream through an ordered consumer (`--stream`), printing each message with its
 /// JetStream summary; deletes the consumer when it ends (limit, -T, Ctrl-C).
 func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async -> ToolExitCode {
@@ -166,8 +175,10 @@ await tool.run {
                         if command.matchReplies, message.replyTo != nil {
                             // Held until its reply arrives; printed by the reply loop below.
                             guard let claimed = printer.claimNumber() else { return .ended }
-                            matcher.hold(message, number: claimed.number)
-                            if claimed.isLast { return .ended }
+                            if let early = matcher.hold(message, number: claimed.number) {
+                                printPair(printer, message, number: claimed.number, reply: await translated(early))
+                            }
+                            if claimed.isLast { return matcher.pendingCount == 0 ? .limitReached : .ended }
                             continue
                         }
                         let outcome = show(printer, message)
@@ -185,13 +196,8 @@ await tool.run {
             group.addTask {
                 do throws(NATSError) {
                     for try await received in replies {
-                        guard let held = matcher.take(replyOn: received.subject) else { continue }
-                        let reply = await translated(received)
-                        do throws(DumpError) {
-                            try printer.print(held.request, number: held.number, matchedReply: reply)
-                        } catch {
-                            tool.fail(error.message, exitCode: .failure)
-                        }
+                        guard let held = matcher.take(received) else { continue }
+                        printPair(printer, held.request, number: held.number, reply: await translated(received))
                         if printer.limitReached, matcher.pendingCount == 0 { return .limitReached }
                     }
                     return .ended
