@@ -193,7 +193,7 @@ struct NATSToolsParityEndToEndTests {
         let only = await subjectsOnly.finish()
         #expect(only.stdout == "[#1] Received on \"\(subject)\"\n", "\(only.stdout)")
 
-        let inbox = try child("nats-sub", ["--inbox", "--count", "1", "--raw"])
+        let inbox = try child("nats-sub", ["-ri", "--count", "1"])  // grouped short switches: --raw --inbox
         try inbox.start(stdin: Data())
         try await inbox.waitForStderr(containing: "Subscribing on _INBOX.")
         let fullErr = try await stderrSoFar(inbox)
