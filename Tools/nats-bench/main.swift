@@ -72,21 +72,28 @@ func publishConcurrently(_ client: NATSClient, _ config: BenchConfig, _ payload:
     for _ in 1..<max(config.clients, 1) { connections.append(try await NATSClient.connect(options(config))) }
     let share = config.msgs / connections.count
     let clock = ContinuousClock()
+    /// One client's share: publish, pause, count; flush; record its sample.
+    @Sendable func publish(_ index: Int, _ connection: NATSClient, count: Int) async throws {
+        let start = clock.now
+        var sent = 0
+        while sent < count, !Task.isCancelled {
+            try await connection.publishWaiting(payload, to: config.subject)
+            sent += 1
+            progress.add()
+            if let sleep = config.sleep { try? await Task.sleep(for: sleep) }
+        }
+        try await connection.flush(timeout: .seconds(60))
+        record(BenchSample(clientID: "P\(index)", messages: sent, bytes: sent * payload.count, duration: clock.now - start))
+    }
+    if connections.count == 1 {
+        // One client publishes from the calling task, without a task group in between.
+        try await publish(0, client, count: config.msgs)
+        return
+    }
     try await withThrowingTaskGroup(of: Void.self) { group in
         for (index, connection) in connections.enumerated() {
             let count = index == 0 ? config.msgs - share * (connections.count - 1) : share
-            group.addTask {
-                let start = clock.now
-                var sent = 0
-                while sent < count, !Task.isCancelled {
-                    try await connection.publishWaiting(payload, to: config.subject)
-                    sent += 1
-                    progress.add()
-                    if let sleep = config.sleep { try? await Task.sleep(for: sleep) }
-                }
-                try await connection.flush(timeout: .seconds(60))
-                record(BenchSample(clientID: "P\(index)", messages: sent, bytes: sent * payload.count, duration: clock.now - start))
-            }
+            group.addTask { try await publish(index, connection, count: count) }
         }
         try await group.waitForAll()
     }
