@@ -99,6 +99,7 @@ let package = Package(
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
         .executableTarget(name: "nats-credentials", dependencies: ["TributaryNATS"], path: "Examples/NATSCredentials", swiftSettings: strict),
+        .executableTarget(name: "nats-typed-throws", dependencies: ["TributaryNATS"], path: "Examples/NATSTypedThrows", swiftSettings: strict),
         .executableTarget(name: "jetstream-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/JetStreamQuickStart", swiftSettings: strict),
         .executableTarget(name: "kv-quickstart", dependencies: ["TributaryJetStream"], path: "Examples/KeyValueQuickStart", swiftSettings: strict),
         .executableTarget(name: "objectstore-quickstart", dependencies: ["TributaryJetStream", "TributaryNATS"], path: "Examples/ObjectStoreQuickStart", swiftSettings: strict),

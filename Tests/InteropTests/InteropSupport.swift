@@ -3,14 +3,33 @@ import Testing
 import TributaryNATS
 import TributaryTestSupport
 
-/// Runs a child process, feeding `stdin`, and returns (exit status, stdout, stderr).
-/// Stopped by PID after `timeout`.
+/// Runs a child process and collects its stdout and stderr on background threads, so every
+/// wait is bounded: `waitForLine` and `waitForStderr` throw `TimedOut` after their timeout, and
+/// `finish` always closes the child's stdin, kills a child that outlives its timeout and records
+/// that as a test failure. A child still running when the object goes away is killed.
 final class ChildProcess: @unchecked Sendable {
-    // Used from one test task at a time; the Process and pipes are only touched from it.
+    // The Process and pipes are touched from one test task at a time; the collected output is
+    // behind `collected`'s lock, shared with the two reader threads.
     let process = Process()
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()
+    private let collected = Collected()
+
+    /// Output read so far; `ended` counts the streams that reached end of file.
+    private final class Collected: @unchecked Sendable {
+        // Guarded by `lock`.
+        private let lock = NSLock()
+        private var stdout = Data()
+        private var stderr = Data()
+        private var ended = 0
+
+        func append(_ data: Data, toStandardError: Bool) {
+            lock.withLock { if toStandardError { stderr.append(data) } else { stdout.append(data) } }
+        }
+        func end() { lock.withLock { ended += 1 } }
+        var snapshot: (stdout: Data, stderr: Data, ended: Int) { lock.withLock { (stdout, stderr, ended) } }
+    }
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -23,52 +42,90 @@ final class ChildProcess: @unchecked Sendable {
         process.standardInput = input
     }
 
-    func start() throws { try process.run() }
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
 
-    /// Reads stdout until a line equal to `marker` appears.
-    func waitForLine(_ marker: String, timeout: Duration = .seconds(20)) async throws {
-        let handle = out.fileHandleForReading
-        let deadline = ContinuousClock.now + timeout
-        var buffer = Data()
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            if String(decoding: buffer, as: UTF8.self).split(separator: "\n").contains(where: { $0 == marker }) {
-                pendingOutput = buffer
-                return
+    var name: String { process.executableURL?.lastPathComponent ?? "child" }
+
+    /// Everything the child wrote to stderr so far.
+    var stderrSnapshot: String { String(decoding: collected.snapshot.stderr, as: UTF8.self) }
+
+    /// Starts the child and its output readers. With `stdin`, writes it and closes the child's
+    /// stdin at once (for a child that reads until end of input).
+    func start(stdin: Data? = nil) throws {
+        try process.run()
+        for (pipe, isError) in [(out, false), (err, true)] {
+            let handle = pipe.fileHandleForReading
+            let collected = self.collected
+            let thread = Thread {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    collected.append(chunk, toStandardError: isError)
+                }
+                collected.end()
             }
+            thread.start()
         }
-        throw TimedOut(what: "'\(marker)' from \(process.executableURL?.lastPathComponent ?? "child"): got \(String(decoding: buffer, as: UTF8.self))")
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try? input.fileHandleForWriting.close()
+        }
     }
 
-    var pendingOutput = Data()
-
-    /// Reads stderr until `text` appears.
-    func waitForStderr(containing text: String, timeout: Duration = .seconds(20)) async throws {
-        let handle = err.fileHandleForReading
+    /// Waits until `condition` holds for the output so far, or throws `TimedOut` after `timeout`.
+    private func wait(for what: String, timeout: Duration, _ condition: (String, String) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        var buffer = Data()
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            if String(decoding: buffer, as: UTF8.self).contains(text) { return }
+        while true {
+            let (stdout, stderr, _) = collected.snapshot
+            let outText = String(decoding: stdout, as: UTF8.self), errText = String(decoding: stderr, as: UTF8.self)
+            if condition(outText, errText) { return }
+            if ContinuousClock.now >= deadline || (!process.isRunning && collected.snapshot.ended == 2) {
+                throw TimedOut(what: "\(what) from \(name) (exited: \(!process.isRunning)): stdout \(outText) stderr \(errText)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        throw TimedOut(what: "'\(text)' on stderr of \(process.executableURL?.lastPathComponent ?? "child"): got \(String(decoding: buffer, as: UTF8.self))")
     }
 
-    /// Waits for exit (killing after `timeout`) and returns status and output.
-    func finish(stdin: Data? = nil, timeout: Duration = .seconds(30)) async -> (status: Int32, stdout: String, stderr: String) {
+    /// Waits until a stdout line equal to `marker` appeared.
+    func waitForLine(_ marker: String, timeout: Duration = .seconds(20)) async throws {
+        try await wait(for: "line '\(marker)'", timeout: timeout) { stdout, _ in
+            stdout.split(separator: "\n").contains { $0 == marker }
+        }
+    }
+
+    /// Waits until stderr contains `text`.
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(20)) async throws {
+        try await wait(for: "'\(text)' on stderr", timeout: timeout) { _, stderr in stderr.contains(text) }
+    }
+
+    /// Waits until stdout contains `text`.
+    func waitForStdout(containing text: String, timeout: Duration = .seconds(20)) async throws {
+        try await wait(for: "'\(text)' on stdout", timeout: timeout) { stdout, _ in stdout.contains(text) }
+    }
+
+    /// Writes `stdin` (if any), closes the child's stdin, waits for exit and returns status and
+    /// output. A child still running after `timeout` is killed and the test fails.
+    func finish(stdin: Data? = nil, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation)
+        async -> (status: Int32, stdout: String, stderr: String) {
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        let stdout = pendingOutput + out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            Issue.record("\(name) \(process.arguments ?? []) did not exit within \(timeout); killed it", sourceLocation: sourceLocation)
+        }
+        // The readers reach end of file once the child (and anything it started) closed its ends.
+        let drained = ContinuousClock.now + .seconds(5)
+        while collected.snapshot.ended < 2 && ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let (stdout, stderr, _) = collected.snapshot
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

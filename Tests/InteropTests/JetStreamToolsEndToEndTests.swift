@@ -33,7 +33,7 @@ struct JetStreamToolsEndToEndTests {
             #expect(counted.stderr.contains("Stored in Stream: \(stream) Sequence: \(sequence)\n"), "\(counted.stderr)")
         }
         #expect(counted.stderr.contains("Published 7 bytes to \"\(subject).a\""), "\(counted.stderr)")
-        let lines = try await run("nats-pub", ["-J", "\(subject).b"], stdin: "x\nyy\n")
+        let lines = try await run("nats-pub", ["-J", "--send-on", "newline", "\(subject).b"], stdin: "x\nyy\n")
         #expect(lines.status == 0, "\(lines.stderr)")
         #expect(lines.stderr.contains("Stored in Stream: \(stream) Sequence: 4\n") && lines.stderr.contains("Stored in Stream: \(stream) Sequence: 5\n"), "\(lines.stderr)")
         let quiet = try await run("nats-pub", ["-J", "-q", "\(subject).c", "quiet"])

@@ -63,16 +63,7 @@ struct NATSCredentialsInteropTests {
     // MARK: - Tools
 
     func awaitStderr(_ child: ChildProcess, containing text: String, timeout: Duration = .seconds(20)) async throws {
-        let handle = child.err.fileHandleForReading
-        let deadline = ContinuousClock.now + timeout
-        var buffer = Data()
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            if String(decoding: buffer, as: UTF8.self).contains(text) { return }
-        }
-        throw TimedOut(what: "'\(text)' on stderr: got \(String(decoding: buffer, as: UTF8.self))")
+        try await child.waitForStderr(containing: text, timeout: timeout)
     }
 
     @Test func toolsTakeCredsAndNkeyFlagsAndEnvironment() async throws {

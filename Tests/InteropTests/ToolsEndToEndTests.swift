@@ -34,7 +34,7 @@ struct ToolsEndToEndTests {
         let sub = ChildProcess(try toolPath("nats-sub"), ["-s", url, subject, "--count", "3", "--raw"])
         try sub.start()
         try await Task.sleep(for: .milliseconds(800))
-        let pub = ChildProcess(try toolPath("nats-pub"), ["-s", url, subject, "-q"])
+        let pub = ChildProcess(try toolPath("nats-pub"), ["-s", url, subject, "-q", "--send-on", "newline"])
         try pub.start()
         let pubResult = await pub.finish(stdin: Data("alpha\nbeta\ngamma\n".utf8))
         #expect(pubResult.status == 0, "nats-pub: \(pubResult.stderr)")
@@ -91,15 +91,6 @@ struct ToolsEndToEndTests {
     }
 
     private func waitForStderr(_ child: ChildProcess, containing text: String, timeout: Duration = .seconds(20)) async throws {
-        let handle = child.err.fileHandleForReading
-        let deadline = ContinuousClock.now + timeout
-        var buffer = Data()
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            if String(decoding: buffer, as: UTF8.self).contains(text) { return }
-        }
-        throw TimedOut(what: "'\(text)' on stderr: got \(String(decoding: buffer, as: UTF8.self))")
+        try await child.waitForStderr(containing: text, timeout: timeout)
     }
 }

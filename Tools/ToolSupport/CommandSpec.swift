@@ -6,6 +6,8 @@
 /// - `--flag value`, `--flag=value`, `-f value` and `-f=value` are equivalent;
 /// - `--` ends the flags: everything after it is positional; a lone `-` is positional;
 /// - `-h` or `--help` anywhere before `--` asks for help, whatever else is on the line;
+/// - short switches may be grouped (`-qJ` is `-q -J`); a letter that takes a value may only
+///   come first, with its value attached (`-sURL`);
 /// - a value that starts with `-` must be attached with `=` (`--reply=-x`), unless
 ///   `getoptShortFlags` is set.
 public struct CommandSpec: Sendable {
@@ -23,9 +25,9 @@ public struct CommandSpec: Sendable {
     public var flags: [FlagSpec]
     /// Further help sections (examples, exit status), printed after the flags.
     public var details: [String]
-    /// Short flags behave as with POSIX `getopt`, as kcat's do: switches may be grouped
-    /// (`-Ce` is `-C -e`) and a flag that takes a value always takes the next argument, even
-    /// one that starts with `-` (`-o -10`). Default false (the nats CLI's rules).
+    /// Short flags behave as with POSIX `getopt`, as kcat's do: a flag that takes a value always
+    /// takes the next argument, even one that starts with `-` (`-o -10`). Default false (the nats
+    /// CLI's rules). Switches may be grouped (`-Ce` is `-C -e`) either way.
     public var getoptShortFlags = false
 
     /// Creates a command description.
@@ -71,7 +73,7 @@ public struct CommandSpec: Sendable {
                 flagsEnded = true
                 continue
             }
-            if getoptShortFlags, let group = try switchGroup(argument) {
+            if let group = try switchGroup(argument) {
                 for flag in group { parsed.flagValues[flag.name, default: []].append("") }
                 continue
             }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import TributaryNATSProtocol
 
 /// Text the tools print, in the nats CLI's formats. Pure: returns strings and bytes, writes nothing.
@@ -10,12 +11,15 @@ public enum MessageFormat {
         public var headersOnly: Bool
         /// Add ` with reply "…"` to the `[#N] Received on` line.
         public var showReply: Bool
+        /// Only the `[#N] Received on` line (`--subjects-only`).
+        public var subjectsOnly: Bool
 
         /// Creates a style; the default is the full nats CLI layout with the reply subject.
-        public init(raw: Bool = false, headersOnly: Bool = false, showReply: Bool = true) {
+        public init(raw: Bool = false, headersOnly: Bool = false, showReply: Bool = true, subjectsOnly: Bool = false) {
             self.raw = raw
             self.headersOnly = headersOnly
             self.showReply = showReply
+            self.subjectsOnly = subjectsOnly
         }
     }
 
@@ -88,7 +92,11 @@ public enum MessageFormat {
     /// ends the block). `raw`: the payload and a newline (with `headersOnly`: the header lines and
     /// an empty line). With `jetStreamSummary` the first line is
     /// `[#N] Received JetStream message: SUMMARY`, as `nats sub --stream` prints it.
-    public static func message(_ message: NATSMessage, number: Int, style: Style, jetStreamSummary: String? = nil) -> [UInt8] {
+    ///
+    /// `subjectsOnly` keeps only the first line. With `matchedReply` (`--match-replies`) the reply
+    /// follows as `[#N] Matched reply on "inbox"`, its headers and payload (raw: its payload line).
+    public static func message(_ message: NATSMessage, number: Int, style: Style, jetStreamSummary: String? = nil,
+                               matchedReply: NATSMessage? = nil) -> [UInt8] {
         var out: [UInt8] = []
         if style.raw {
             if style.headersOnly {
@@ -96,6 +104,10 @@ public enum MessageFormat {
                 out.append(newline)
             } else {
                 out.append(contentsOf: message.payload)
+                out.append(newline)
+            }
+            if let matchedReply {
+                out.append(contentsOf: matchedReply.payload)
                 out.append(newline)
             }
             return out
@@ -107,9 +119,65 @@ public enum MessageFormat {
                                                 replyTo: style.showReply ? message.replyTo : nil).utf8)
         }
         out.append(newline)
-        out.append(contentsOf: body(message, headersOnly: style.headersOnly))
-        out.append(newline)
+        if !style.subjectsOnly {
+            out.append(contentsOf: body(message, headersOnly: style.headersOnly))
+            out.append(newline)
+        }
+        if let matchedReply {
+            out.append(contentsOf: "[#\(number)] Matched reply on \(quoted(matchedReply.subject))".utf8)
+            out.append(newline)
+            out.append(contentsOf: body(matchedReply, headersOnly: style.headersOnly))
+            out.append(newline)
+        }
         return out
+    }
+
+    /// One message as `nats sub --dump` writes it: Go's JSON encoding of a nats.go `Msg`,
+    /// `{"Subject":"s","Reply":"r","Header":{"K":["v"]},"Data":"<base64>","Sub":null}`, header
+    /// names sorted, `Header` null without headers, `Reply` empty without a reply subject.
+    public static func dumpJSON(_ message: NATSMessage) -> [UInt8] {
+        var out = "{\"Subject\":" + jsonString(message.subject)
+        out += ",\"Reply\":" + jsonString(message.replyTo ?? "")
+        out += ",\"Header\":"
+        var grouped: [String: [String]] = [:]
+        var order: [String] = []
+        for entry in message.headers ?? NATSHeaders() {
+            if grouped[entry.name] == nil { order.append(entry.name) }
+            grouped[entry.name, default: []].append(entry.value)
+        }
+        if grouped.isEmpty {
+            out += "null"
+        } else {
+            out += "{" + order.sorted().map { name in
+                jsonString(name) + ":[" + (grouped[name] ?? []).map(jsonString).joined(separator: ",") + "]"
+            }.joined(separator: ",") + "}"
+        }
+        out += ",\"Data\":\"" + Data(message.payload).base64EncodedString() + "\",\"Sub\":null}"
+        return Array(out.utf8)
+    }
+
+    /// A JSON string as Go's `encoding/json` writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out += unicodeEscape(scalar.value)
+            default:
+                if scalar.value < 0x20 { out += unicodeEscape(scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
     /// `Published 5 bytes to "orders.new"`.

@@ -24,6 +24,11 @@ public enum StandardStreams {
         writeAll(Array((text + "\n").utf8), to: 1)
     }
 
+    /// Writes `text` to stderr as is (no newline; for a progress line redrawn with `\r`).
+    public static func writeError(text: String) {
+        writeAll(Array(text.utf8), to: 2)
+    }
+
     /// Writes `text` plus a newline to stderr.
     public static func writeError(line text: String) {
         writeAll(Array((text + "\n").utf8), to: 2)

@@ -13,8 +13,17 @@ public struct SubscribeCommand: ToolCommand, Equatable {
         Subscribes to one or more subjects (wildcards * and > allowed) and prints every message:
         '[#N] Received on "subject"' (with the reply subject, if any), the headers, an empty line
         if there were headers, the payload and an empty line. Prints 'Subscribing on SUBJECT' on
-        stderr once the subscriptions are active (unless --raw). Runs until --count messages
-        arrived or Ctrl-C/SIGTERM.
+        stderr once the subscriptions are active (unless --raw). Runs until --count
+        messages arrived or Ctrl-C/SIGTERM.
+
+        --dump DIR writes each message to DIR/N.json (N counts from 1; the stream sequence with
+        --stream) as the nats CLI does: {"Subject":…,"Reply":…,"Header":{"K":["v"]}|null,
+        "Data":"<base64>","Sub":null}; the directory is created if needed. --translate CMD pipes
+        each payload through shell command CMD and shows (or dumps) its stdout instead.
+        --subjects-only prints only the '[#N] Received on' lines. --match-replies holds each
+        request that has a reply subject until its reply arrives on the inbox prefix (_INBOX.>),
+        then prints both ('[#N] Matched reply on "inbox"'). --inbox (-i) subscribes to a fresh
+        inbox instead of SUBJECT and prints its name.
 
         With --stream (or any of --all, --new, --last, --last-per-subject, --start-sequence,
         --since, which need it) the stream is replayed through an ordered consumer filtered by
@@ -27,6 +36,11 @@ public struct SubscribeCommand: ToolCommand, Equatable {
             .value("count", placeholder: "N", help: "exit after N messages in total (default 0: until interrupted)"),
             .boolean("raw", short: "r", help: "print only the payload of each message, one per line"),
             .boolean("headers-only", help: "print the headers but not the payload"),
+            .boolean("subjects-only", help: "print only the '[#N] Received on' line of each message"),
+            .value("dump", placeholder: "DIR", help: "write each message to DIR/N.json instead of printing it"),
+            .value("translate", placeholder: "CMD", help: "pipe each payload through shell command CMD before showing it"),
+            .boolean("match-replies", help: "print each request together with its reply"),
+            .boolean("inbox", short: "i", help: "subscribe to a new inbox (printed on stderr) instead of SUBJECT"),
             .value("stream", placeholder: "STREAM", help: "replay from JetStream stream STREAM through an ordered consumer"),
             .boolean("all", help: "deliver all messages found in the stream (the default with --stream)"),
             .boolean("new", help: "deliver only messages stored from now on"),
@@ -43,6 +57,9 @@ public struct SubscribeCommand: ToolCommand, Equatable {
               nats-sub --count 1 --raw greet
               nats-sub --stream ORDERS --last-per-subject 'orders.>'
               nats-sub --stream ORDERS --since 1h -T
+              nats-sub --dump /tmp/orders 'orders.>'
+              nats-sub --translate 'jq .' 'orders.>'
+              nats-sub --match-replies 'svc.>'
             """,
             CommandChecks.exitStatus(failures: "a subscription was refused (invalid subject or queue group), or the stream does not exist"),
         ]
@@ -60,6 +77,14 @@ public struct SubscribeCommand: ToolCommand, Equatable {
     public var style: MessageFormat.Style
     /// The JetStream replay (`--stream` and the start flags), or nil for a core NATS subscription.
     public var replay: StreamReplay?
+    /// `--dump DIR`: write each message as JSON to DIR instead of printing it.
+    public var dumpDirectory: String?
+    /// `--translate CMD`: a shell command each payload is piped through.
+    public var translate: String?
+    /// `--match-replies`.
+    public var matchReplies: Bool
+    /// `-i/--inbox`: subscribe to a generated inbox.
+    public var inbox: Bool
 
     /// Where a JetStream replay starts (nats CLI `sub` start flags).
     public enum ReplayStart: Sendable, Equatable {
@@ -104,17 +129,34 @@ public struct SubscribeCommand: ToolCommand, Equatable {
                                             defaultTimeout: Self.defaultTimeout)
         subjects = arguments.positionals
         for subject in subjects { try CommandChecks.subject(subject, wildcards: true) }
-        queue = arguments.value("queue")
-        if let queue { try CommandChecks.queue(queue) }
+        queue = try CommandChecks.queueGroup(arguments.value("queue"))
         replay = try Self.replay(arguments)
-        if replay == nil, subjects.isEmpty { throw UsageError("missing SUBJECT argument") }
+        inbox = arguments.isSet("inbox")
+        matchReplies = arguments.isSet("match-replies")
+        if let dump = arguments.value("dump") {
+            guard !dump.isEmpty else { throw UsageError("--dump needs a directory, e.g. --dump ./messages") }
+            guard dump != "-" else { throw UsageError("--dump - (NUL-separated stdout) is not supported; give a directory") }
+            dumpDirectory = dump
+        } else {
+            dumpDirectory = nil
+        }
+        translate = arguments.value("translate")
+        if let translate, translate.trimmingSpaces().isEmpty {
+            throw UsageError("--translate needs a shell command, e.g. --translate 'jq .'")
+        }
+        if inbox, !subjects.isEmpty { throw UsageError("--inbox subscribes to a new inbox; give no SUBJECT with it") }
+        if inbox, replay != nil { throw UsageError("--inbox cannot be used with --stream") }
+        if matchReplies, replay != nil { throw UsageError("--match-replies cannot be used with --stream") }
+        if replay == nil, subjects.isEmpty, !inbox { throw UsageError("missing SUBJECT argument") }
         if replay != nil {
             if subjects.count > 1 { throw UsageError("--stream replays at most one SUBJECT, got \(subjects.count)") }
             if queue != nil { throw UsageError("--queue cannot be used with --stream: a stream replay is not shared with a queue group") }
         }
         let limit = try arguments.integer("count", default: 0, minimum: 0)
         count = limit == 0 ? nil : limit
-        style = MessageFormat.Style(raw: arguments.isSet("raw"), headersOnly: arguments.isSet("headers-only"), showReply: true)
+        style = MessageFormat.Style(raw: arguments.isSet("raw"), headersOnly: arguments.isSet("headers-only"), showReply: true,
+                                    subjectsOnly: arguments.isSet("subjects-only"))
+        if style.raw, style.subjectsOnly { throw UsageError("--raw and --subjects-only cannot be combined; choose one") }
     }
 
     /// The replay the start flags ask for, or nil without `--stream` and start flags.

@@ -40,6 +40,14 @@ enum CommandChecks {
         }
     }
 
+    /// A `--queue` value: the group, or nil for an empty value (`--queue ''`: no queue group),
+    /// the same meaning in every tool.
+    static func queueGroup(_ text: String?) throws(UsageError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        try queue(text)
+        return text
+    }
+
     /// The "Exit status" help section; `failures` lists what exits 1 besides usage errors.
     static func exitStatus(failures: String) -> String {
         """

@@ -3,10 +3,15 @@ import TributaryNATS
 /// The exit status of the nats-* tools.
 ///
 /// - 0 `success`: the command did what it was asked (also after Ctrl-C / SIGTERM).
-/// - 1 `failure`: a usage error, or an operation failed while the connection was fine
-///   (request timeout, no responders, invalid subject, payload over max_payload).
-/// - 2 `connection`: the server could not be reached, refused the credentials, or the
+/// - 1 `usage`: a command-line mistake (unknown flag, missing argument, bad value), one line
+///   on stderr plus a `--help` hint.
+/// - 1 `failure`: an operation failed while the connection was fine (request timeout, no
+///   responders, invalid subject, payload over max_payload, a JetStream API error, a `--dump`
+///   file that cannot be written).
+/// - 2 `connection`: the server could not be reached, TLS or the credentials failed, or the
 ///   connection was lost with messages unconfirmed.
+///
+/// Every nats-* tool (and nats-bench) uses these codes; the README has the table.
 public struct ToolExitCode: Sendable, Hashable, CustomStringConvertible {
     /// The value passed to `exit`.
     public var rawValue: Int32
@@ -29,9 +34,10 @@ public struct ToolExitCode: Sendable, Hashable, CustomStringConvertible {
     /// was lost with it, `failure` otherwise.
     public static func forError(_ error: NATSError) -> ToolExitCode {
         switch error.code {
-        case .connectionFailed, .authorizationViolation, .authenticationExpired, .tlsRequired,
-             .connectionClosed, .disconnected, .staleConnection, .messagesLost, .protocolError,
-             .reconnectBufferExceeded:
+        case .connectionFailed, .authorizationViolation, .authenticationExpired, .authenticationRevoked,
+             .invalidCredentials, .tlsRequired, .tlsVerificationFailed, .tlsClientCertificateRejected,
+             .tlsHandshakeFailed, .tlsHandshakeTimeout, .connectionClosed, .disconnected, .staleConnection,
+             .messagesLost, .protocolError, .reconnectBufferExceeded:
             return .connection
         default:
             return .failure

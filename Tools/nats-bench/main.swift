@@ -1,10 +1,10 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
-//   nats-bench MODE [--msgs N] [--size BYTES] [-s URL] [--subject S]
+//   nats-bench MODE [SUBJECT] [--msgs N] [--size SIZE] [--clients N] [--csv FILE] [connection flags]
 //   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv | obj
 //   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
-// Prints a readable table, then one JSON line:
+// Parsing lives in ToolSupport (BenchCommand, BenchReport). Prints a readable table, then one JSON line:
 // {"mode":…,"msgs":…,"size":…,"secs":…,"rate":…,"p50_us":…,"p99_us":…,"cpu_user":…,"cpu_sys":…,"maxrss_kb":…}
 #if canImport(Glibc)
 import Glibc
@@ -19,112 +19,85 @@ struct BenchConfig {
     var mode = ""
     var msgs = 1_000_000
     var size = 16
-    var server: String?
     var subject = "bench.tributary"
-    var tlsCA: String?
-    var tlsCert: String?
-    var tlsKey: String?
-    var tlsFirst = false
-    var creds: String?
-    var nkey: String?
     /// jspub: publish asynchronously with at most `window` acks pending.
     var async = false
     var window = 256
     /// jsfetch: messages per fetch.
     var batch = 500
     var fileStorage = false
+    /// pub, pubsub: publishing connections.
+    var clients = 1
+    /// pub, pubsub: pause between publishes.
+    var sleep: Duration?
 }
 
-/// Writes to standard error (descriptor 2) without Foundation.
-func writeError(_ text: String) {
-    var bytes = Array(text.utf8)
-    _ = write(2, &bytes, bytes.count)
-}
+let command = Tool.parseCommandLine(BenchCommand.self)
+let tool = Tool(name: BenchCommand.spec.name)
 
-func usage(_ message: String? = nil) -> Never {
-    if let message { writeError("nats-bench: \(message)\n") }
-    let text = """
-    usage: nats-bench pub|pubsub|req|jspub|jsfetch|kv|obj [--msgs N] [--size BYTES] [-s URL] [--subject S]
-      pub     publish N messages on one connection, then flush (publish-only throughput)
-      pubsub  publisher and subscriber on two connections; counts what arrives
-      req     N sequential requests against a responder on a second connection (latency)
-      jspub   N JetStream publishes, each waiting for its ack (latency; default N 10000);
-              with --async at most --window acks pending (default 256; default N 100000)
-      jsfetch fill a stream with N messages, then fetch them in --batch sized pulls (default
-              500) from an explicit-ack pull consumer, acking each (consume throughput)
-      kv      N sequential key-value puts, then N gets, on a fresh bucket (latency of each;
-              default N 10000; keys k0..k99 in turn)
-      obj     object store: put an object of --size bytes (default 64 MiB) from generated data,
-              then get it back (digest checked), --msgs times (default 1), in a fresh bucket;
-              reports put and get MB/s and CPU separately
-      --storage memory|file   storage of the fresh stream JetStream modes create (default memory)
-      -s, --server URL   server (default NATS_URL, else nats://127.0.0.1:4222)
-      --creds FILE       user credentials (.creds) file (default NATS_CREDS)
-      --nkey FILE        user NKEY seed file (default NATS_NKEY)
-      --msgs N           message count (default 1000000; req: 20000)
-      --size BYTES       payload size (default 16)
-      --tlsca FILE, --tlscert FILE, --tlskey FILE, --tlsfirst   TLS, as the other nats tools
-    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us/p99_us (req, jspub, kv: the puts; kv adds get_p50_us/get_p99_us; obj: put/get MB/s), cpu_user, cpu_sys, maxrss_kb.
-    """
-    writeError(text + "\n")
-    exit(message == nil ? 0 : 1)
-}
-
+/// The run's configuration, from the command line.
 func parse() -> BenchConfig {
     var config = BenchConfig()
-    var args = Array(CommandLine.arguments.dropFirst())
-    var msgsGiven = false
-    var sizeGiven = false
-    while !args.isEmpty {
-        let arg = args.removeFirst()
-        func value() -> String {
-            guard !args.isEmpty else { usage("\(arg) needs a value") }
-            return args.removeFirst()
-        }
-        switch arg {
-        case "-h", "--help": usage()
-        case "--msgs", "-n":
-            guard let n = Int(value()), n > 0 else { usage("--msgs needs a positive integer") }
-            config.msgs = n; msgsGiven = true
-        case "--size":
-            guard let n = Int(value()), n >= 0 else { usage("--size needs a non-negative integer") }
-            config.size = n; sizeGiven = true
-        case "-s", "--server": config.server = value()
-        case "--creds": config.creds = value()
-        case "--nkey": config.nkey = value()
-        case "--subject": config.subject = value()
-        case "--tlsca": config.tlsCA = value()
-        case "--tlscert": config.tlsCert = value()
-        case "--tlskey": config.tlsKey = value()
-        case "--tlsfirst": config.tlsFirst = true
-        case "--async": config.async = true
-        case "--window":
-            guard let n = Int(value()), n > 0 else { usage("--window needs a positive integer") }
-            config.window = n
-        case "--batch":
-            guard let n = Int(value()), n > 0 else { usage("--batch needs a positive integer") }
-            config.batch = n
-        case "--storage":
-            switch value() {
-            case "memory": config.fileStorage = false
-            case "file": config.fileStorage = true
-            default: usage("--storage must be memory or file")
-            }
-        default:
-            if arg.hasPrefix("-") || !config.mode.isEmpty { usage("unexpected argument '\(arg)'") }
-            config.mode = arg
-        }
-    }
-    guard ["pub", "pubsub", "req", "jspub", "jsfetch", "kv", "obj"].contains(config.mode) else { usage("mode must be pub, pubsub, req, jspub, jsfetch, kv or obj") }
-    if config.mode == "kv" && !msgsGiven { config.msgs = 10_000 }
-    if config.mode == "obj" && !msgsGiven { config.msgs = 1 }
-    if config.mode == "obj" && !sizeGiven { config.size = 64 * 1024 * 1024 }
-    if config.mode == "req" && !msgsGiven { config.msgs = 20_000 }
-    if config.mode == "jspub" && !msgsGiven { config.msgs = config.async ? 100_000 : 10_000 }
-    if config.mode == "jsfetch" && !msgsGiven { config.msgs = 100_000 }
-    if config.async && config.mode != "jspub" { usage("--async applies to jspub only") }
-    if config.mode == "jspub" && config.async { config.mode = "jspub-async" }
+    config.mode = command.async ? "jspub-async" : command.mode
+    config.msgs = command.messages
+    config.size = command.size
+    config.subject = command.subject
+    config.async = command.async
+    config.window = command.window
+    config.batch = command.batch
+    config.fileStorage = command.fileStorage
+    config.clients = command.clients
+    config.sleep = command.sleep
     return config
+}
+
+/// Messages done so far (all clients), for the progress line and a summary after Ctrl-C.
+final class BenchProgress: Sendable {
+    let done = Atomic<Int>(0)
+    func add(_ count: Int = 1) { done.add(count, ordering: .relaxed) }
+    var count: Int { done.load(ordering: .relaxed) }
+}
+
+let progress = BenchProgress()
+
+/// Per-client results for --csv.
+let samples = Mutex<[BenchSample]>([])
+
+func record(_ sample: BenchSample) { samples.withLock { $0.append(sample) } }
+
+/// Publishes `config.msgs` messages from `config.clients` connections (the first is `client`),
+/// each its share, pausing `--sleep` between publishes; records one sample per client.
+func publishConcurrently(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8]) async throws {
+    var connections = [client]
+    for _ in 1..<max(config.clients, 1) { connections.append(try await NATSClient.connect(options(config))) }
+    let share = config.msgs / connections.count
+    let clock = ContinuousClock()
+    /// One client's share: publish, pause, count; flush; record its sample.
+    @Sendable func publish(_ index: Int, _ connection: NATSClient, count: Int) async throws {
+        let start = clock.now
+        var sent = 0
+        while sent < count, !Task.isCancelled {
+            try await connection.publishWaiting(payload, to: config.subject)
+            sent += 1
+            progress.add()
+            if let sleep = config.sleep { try? await Task.sleep(for: sleep) }
+        }
+        try await connection.flush(timeout: .seconds(60))
+        record(BenchSample(clientID: "P\(index)", messages: sent, bytes: sent * payload.count, duration: clock.now - start))
+    }
+    if connections.count == 1 {
+        // One client publishes from the calling task, without a task group in between.
+        try await publish(0, client, count: config.msgs)
+        return
+    }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (index, connection) in connections.enumerated() {
+            let count = index == 0 ? config.msgs - share * (connections.count - 1) : share
+            group.addTask { try await publish(index, connection, count: count) }
+        }
+        try await group.waitForAll()
+    }
+    for connection in connections.dropFirst() { await connection.close() }
 }
 
 func peakRSSKB() -> Int { ProcessResources.peakRSSKB() }
@@ -136,22 +109,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func options(_ config: BenchConfig) -> NATSOptions {
-    var opts = NATSOptions()
-    if let server = config.server { opts.servers = [server] }
-    do {
-        opts.credentials = try CredentialSettings(creds: config.creds, nkey: config.nkey,
-                                                  environment: ProcessInfo.processInfo.environment).credentials
-    } catch {
-        usage(error.message)
-    }
-    opts.name = "nats-bench"
-    if config.tlsCA != nil || config.tlsCert != nil || config.tlsFirst {
-        var tls = TLSConfiguration(certificateFile: config.tlsCert, privateKeyFile: config.tlsKey)
-        if let ca = config.tlsCA { tls.trustRoots = .caFile(ca) }
-        opts.tls = tls
-        opts.tlsHandshakeFirst = config.tlsFirst
-    }
-    return opts
+    command.connection.natsOptions
 }
 
 func microseconds(_ d: Duration) -> Double {
@@ -167,7 +125,11 @@ func freshStream(_ js: JetStreamContext, _ config: BenchConfig) async throws -> 
 
 /// Publishes `count` messages with at most `window` acks pending; returns when all are acked.
 func fillAsync(_ js: JetStreamContext, _ config: BenchConfig, _ payload: [UInt8], count: Int) async throws {
-    for _ in 0..<count { _ = try await js.publishAsync(payload, to: config.subject) }
+    for _ in 0..<count {
+        if Task.isCancelled { break }
+        _ = try await js.publishAsync(payload, to: config.subject)
+        progress.add()
+    }
     try await js.waitForPendingPublishes()
 }
 
@@ -187,12 +149,16 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         latencies.reserveCapacity(config.msgs)
         let start = clock.now
         for _ in 0..<config.msgs {
+            if Task.isCancelled { break }
             let t0 = clock.now
             _ = try await js.publish(payload, to: config.subject)
             latencies.append(microseconds(clock.now - t0))
+            progress.add()
         }
         elapsed = clock.now - start
         latencies.sort()
+        record(BenchSample(clientID: "P0", messages: latencies.count, bytes: latencies.count * payload.count, duration: elapsed,
+                           latenciesMicroseconds: latencies))
         result["p50_us"] = (percentile(latencies, 0.5) * 10).rounded() / 10
         result["p99_us"] = (percentile(latencies, 0.99) * 10).rounded() / 10
     case "jspub-async":
@@ -200,6 +166,7 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         let start = clock.now
         try await fillAsync(js, config, payload, count: config.msgs)
         elapsed = clock.now - start
+        record(BenchSample(clientID: "P0", messages: progress.count, bytes: progress.count * payload.count, duration: elapsed))
     case "jsfetch":
         result["batch"] = config.batch
         try await fillAsync(js, config, payload, count: config.msgs)
@@ -208,12 +175,13 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         var received = 0
         let cpuBefore = cpuTimes()
         let start = clock.now
-        while received < config.msgs {
+        while received < config.msgs, !Task.isCancelled {
             let batch = try await consumer.fetch(min(config.batch, config.msgs - received), expires: .seconds(5))
             if batch.isEmpty { break }
             for message in batch { try message.ack() }
             received += batch.count
         }
+        record(BenchSample(clientID: "S0", messages: received, bytes: received * payload.count, duration: clock.now - start))
         try await client.flush(timeout: .seconds(30))
         elapsed = clock.now - start
         // The consume phase alone (cpu_user/cpu_sys also count the fill).
@@ -223,8 +191,14 @@ func runJetStream(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8
         result["received"] = received
     default: break
     }
-    result["stored"] = Int(try await js.streamInfo(stream).state.messages)
-    try await js.deleteStream(stream)
+    // From a fresh task, so that a run stopped by Ctrl-C still removes its stream.
+    let cleanup = Task { () throws -> Int in
+        let stored = Int(try await js.streamInfo(stream).state.messages)
+        try await js.deleteStream(stream)
+        return stored
+    }
+    let stored: Int = try await cleanup.value
+    result["stored"] = stored
     return elapsed
 }
 
@@ -352,8 +326,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     switch config.mode {
     case "pub":
         let start = clock.now
-        for _ in 0..<config.msgs { try await client.publishWaiting(payload, to: config.subject) }
-        try await client.flush(timeout: .seconds(60))
+        try await publishConcurrently(client, config, payload)
         elapsed = clock.now - start
     case "pubsub":
         let subscriber = try await NATSClient.connect(options(config))
@@ -371,11 +344,13 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
             return got
         }
         let start = clock.now
-        for _ in 0..<config.msgs { try await client.publishWaiting(payload, to: config.subject) }
-        try await client.flush(timeout: .seconds(60))
+        try await publishConcurrently(client, config, payload)
         let received = await withTaskGroup(of: Int?.self) { group -> Int in
             group.addTask { await counter.value }
-            group.addTask { try? await Task.sleep(for: .seconds(30)); return nil }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return nil
+            }
             let first = await group.next() ?? nil
             group.cancelAll()
             counter.cancel()
@@ -384,6 +359,8 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         elapsed = clock.now - start
         result["received"] = received >= 0 ? received : config.msgs - sub.pendingCount
         result["dropped"] = sub.droppedCount
+        let got = received >= 0 ? received : config.msgs - sub.pendingCount
+        record(BenchSample(clientID: "S0", messages: got, bytes: got * payload.count, duration: elapsed))
         await subscriber.close()
     case "req":
         // The responder answers from a handler on its I/O thread (like the peers' callback responders).
@@ -397,13 +374,17 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         latencies.reserveCapacity(config.msgs)
         let start = clock.now
         for _ in 0..<config.msgs {
+            if Task.isCancelled { break }
             let t0 = clock.now
             _ = try await client.request(payload, to: config.subject, timeout: .seconds(5))
             let d = clock.now - t0
             latencies.append(Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12)
+            progress.add()
         }
         elapsed = clock.now - start
         latencies.sort()
+        record(BenchSample(clientID: "R0", messages: latencies.count, bytes: latencies.count * payload.count, duration: elapsed,
+                           latenciesMicroseconds: latencies))
         result["p50_us"] = (percentile(latencies, 0.5) * 10).rounded() / 10
         result["p99_us"] = (percentile(latencies, 0.99) * 10).rounded() / 10
         await responder.close()
@@ -416,6 +397,13 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     default: break
     }
     await client.close()
+    // After Ctrl-C the counts are what was done.
+    var config = config
+    if Task.isCancelled {
+        result["partial"] = true
+        config.msgs = max(progress.count, 1)
+        result["msgs"] = progress.count
+    }
     let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let cpu = cpuTimes()
     result["secs"] = (secs * 1e4).rounded() / 1e4
@@ -428,22 +416,63 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     return result
 }
 
-let config = parse()
-do {
-    let result = try await run(config)
-    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "put_p50_us", "put_p99_us", "get_p50_us", "get_p99_us", "chunk", "put_secs", "put_mbps", "cpu_put", "get_secs", "get_mbps", "cpu_get", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb"]
+/// Keeps `pub: 12,345/100,000 msgs` on a terminal's stderr until the run ends.
+func showProgress(_ config: BenchConfig) -> Task<Void, Never>? {
+    guard command.progress, isatty(2) == 1 else { return nil }
+    return Task {
+        while !Task.isCancelled {
+            StandardStreams.writeError(text: "\r" + BenchReport.progressLine(mode: config.mode, done: progress.count, total: config.msgs) + "\u{1B}[K")
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        StandardStreams.writeError(text: "\r\u{1B}[K")
+    }
+}
+
+/// Prints the table, the JSON line and the CSV file.
+func report(_ result: [String: Any]) {
+    let order = ["mode", "msgs", "size", "secs", "rate", "mbps", "received", "dropped", "stored", "storage", "window", "batch", "p50_us", "p99_us", "put_p50_us", "put_p99_us", "get_p50_us", "get_p99_us", "chunk", "put_secs", "put_mbps", "cpu_put", "get_secs", "get_mbps", "cpu_get", "cpu_user", "cpu_sys", "cpu_user_consume", "cpu_sys_consume", "cpu_s_per_1m", "maxrss_kb", "partial"]
     print("nats-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order {
         if let value = result[key] { print("  " + key + String(repeating: " ", count: max(1, 15 - key.count)) + "\(value)") }
     }
-    // One JSON line, keys sorted (numbers and strings only).
+    // One JSON line, keys sorted (numbers, strings and booleans only).
     let members = result.keys.sorted().map { key -> String in
         let value = result[key]!
         let text = value is String ? "\"\(value)\"" : "\(value)"
         return "\"\(key)\":\(text)"
     }
     print("{" + members.joined(separator: ",") + "}")
-} catch {
-    writeError("nats-bench: \(error)\n")
-    exit(2)
+    if let file = command.csvFile {
+        let runID = String((0..<22).map { _ in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".randomElement()! })
+        let text = BenchReport.csv(runID: runID, samples: samples.withLock { $0 })
+        do throws(DumpError) {
+            try DumpDirectory.write(Array(text.utf8), to: file)
+        } catch {
+            tool.fail("cannot save --csv: \(error.message)", exitCode: .failure)
+        }
+        tool.status("Saved metric data in csv file \(file)")
+    }
 }
+
+let config = parse()
+let work = Task { () -> ToolExitCode in
+    let ticker = showProgress(config)
+    do {
+        let result = try await run(config)
+        ticker?.cancel()
+        await ticker?.value
+        report(result)
+        return .success
+    } catch {
+        ticker?.cancel()
+        await ticker?.value
+        if let error = error as? NATSError {
+            tool.fail(error.message, exitCode: .forError(error))
+        } else if let error = error as? JetStreamError {
+            tool.fail(error.message, exitCode: error.isConnectionFatal ? .connection : .failure)
+        }
+        tool.fail("\(error)", exitCode: .failure)
+    }
+}
+InterruptSignals.install { work.cancel() }
+exit(await work.value.rawValue)

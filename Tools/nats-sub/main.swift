@@ -17,6 +17,53 @@ enum LoopEnd: Sendable {
     case failed(NATSError)
 }
 
+/// The printer for the command's style, limit and `--dump` directory (created here).
+func makePrinter() -> MessagePrinter {
+    guard let directory = command.dumpDirectory else {
+        return MessagePrinter(style: command.style, limit: command.count)
+    }
+    do throws(DumpError) {
+        try DumpDirectory.create(directory)
+    } catch {
+        tool.fail(error.message, exitCode: .failure)
+    }
+    return MessagePrinter(style: command.style, limit: command.count, destination: .dump(directory: directory))
+}
+
+/// `message` with its payload piped through `--translate CMD` (unchanged without it).
+func translated(_ message: NATSMessage) async -> NATSMessage {
+    guard let translate = command.translate else { return message }
+    do throws(ShellCommand.LaunchError) {
+        let outcome = try await ShellCommand.run(translate, input: message.payload, environment: ["NATS_SUBJECT": message.subject])
+        if outcome.status != 0 {
+            tool.warn("--translate command exited with status \(outcome.status) for a message on \(MessageFormat.quoted(message.subject))")
+        }
+        var changed = message
+        changed.payload = outcome.output
+        return changed
+    } catch {
+        tool.fail("--translate: \(error.message)", exitCode: .failure)
+    }
+}
+
+/// Prints (or dumps) one message; a dump failure ends the tool.
+func show(_ printer: MessagePrinter, _ message: NATSMessage, jetStreamSummary: String? = nil, dumpName: String? = nil) -> MessagePrinter.Outcome {
+    do throws(DumpError) {
+        return try printer.print(message, jetStreamSummary: jetStreamSummary, dumpName: dumpName)
+    } catch {
+        tool.fail(error.message, exitCode: .failure)
+    }
+}
+
+/// Prints a request with its matched reply; a dump failure ends the tool.
+func printPair(_ printer: MessagePrinter, _ request: NATSMessage, number: Int, reply: NATSMessage) {
+    do throws(DumpError) {
+        try printer.print(request, number: number, matchedReply: reply)
+    } catch {
+        tool.fail(error.message, exitCode: .failure)
+    }
+}
+
 /// Replays a stream through an ordered consumer (`--stream`), printing each message with its
 /// JetStream summary; deletes the consumer when it ends (limit, -T, Ctrl-C).
 func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async -> ToolExitCode {
@@ -54,13 +101,14 @@ func replay(_ client: NATSClient, _ replay: SubscribeCommand.StreamReplay) async
     if !command.style.raw {
         tool.status(MessageFormat.replaying(subject: subject, stream: replay.stream, start: replay.start))
     }
-    let printer = MessagePrinter(style: command.style, limit: command.count)
+    let printer = makePrinter()
     var failure: JetStreamError?
     do throws(JetStreamError) {
         for try await message in consumer {
             let metadata = message.metadata
             let summary = metadata.map { JetStreamToolFormat.subscribeSummary($0, subject: message.subject) }
-            if printer.print(message.message, jetStreamSummary: summary) != .printed { break }
+            let shown = await translated(message.message)
+            if show(printer, shown, jetStreamSummary: summary, dumpName: metadata.map { String($0.streamSequence) }) != .printed { break }
             if replay.terminateAtEnd, metadata?.pending == 0 { break }
         }
     } catch {
@@ -89,13 +137,20 @@ await tool.run {
     if let streamReplay = command.replay {
         return await replay(client, streamReplay)
     }
+    let printer = makePrinter()
+    let subjects = command.inbox ? [client.newInbox()] : command.subjects
+    let matcher = ReplyMatcher()
     var subscriptions: [NATSSubscription] = []
+    var replies: NATSSubscription?
     do throws(NATSError) {
-        for subject in command.subjects {
+        for subject in subjects {
             let subscription = try client.subscribe(to: subject, queue: command.queue)
             // Each subscription needs at most --count messages; the server stops after that.
-            if let count = command.count { try subscription.unsubscribe(after: count) }
+            if let count = command.count, !command.matchReplies { try subscription.unsubscribe(after: count) }
             subscriptions.append(subscription)
+        }
+        if command.matchReplies {
+            replies = try client.subscribe(to: NATSOptions.defaultInboxPrefix + ".>")
         }
         // Announce only once the server has the subscriptions, so a publisher started after
         // this line is seen.
@@ -103,17 +158,47 @@ await tool.run {
     } catch {
         tool.fail(error)
     }
-    if !command.style.raw {
-        tool.status(MessageFormat.subscribing(to: command.subjects, queue: command.queue))
+    let quietStart = command.style.raw
+    if command.matchReplies, !quietStart {
+        tool.status("Matching replies with inbox prefix \(NATSOptions.defaultInboxPrefix).>")
+    }
+    if !quietStart || command.inbox {
+        tool.status(MessageFormat.subscribing(to: subjects, queue: command.queue))
     }
 
-    let printer = MessagePrinter(style: command.style, limit: command.count)
     let end = await withTaskGroup(of: LoopEnd.self) { group -> LoopEnd in
         for subscription in subscriptions {
             group.addTask {
                 do throws(NATSError) {
-                    for try await message in subscription {
-                        if printer.print(message) != .printed { return .limitReached }
+                    for try await received in subscription {
+                        let message = await translated(received)
+                        if command.matchReplies, message.replyTo != nil {
+                            // Held until its reply arrives; printed by the reply loop below.
+                            guard let claimed = printer.claimNumber() else { return .ended }
+                            if let early = matcher.hold(message, number: claimed.number) {
+                                printPair(printer, message, number: claimed.number, reply: await translated(early))
+                            }
+                            if claimed.isLast { return matcher.pendingCount == 0 ? .limitReached : .ended }
+                            continue
+                        }
+                        let outcome = show(printer, message)
+                        if outcome != .printed {
+                            return command.matchReplies && matcher.pendingCount > 0 ? .ended : .limitReached
+                        }
+                    }
+                    return .ended
+                } catch {
+                    return .failed(error)
+                }
+            }
+        }
+        if let replies {
+            group.addTask {
+                do throws(NATSError) {
+                    for try await received in replies {
+                        guard let held = matcher.take(received) else { continue }
+                        printPair(printer, held.request, number: held.number, reply: await translated(received))
+                        if printer.limitReached, matcher.pendingCount == 0 { return .limitReached }
                     }
                     return .ended
                 } catch {
