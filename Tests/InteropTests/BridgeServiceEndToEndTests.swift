@@ -78,7 +78,7 @@ struct BridgeServiceEndToEndTests {
         let stream = Self.unique("BRIDGEKILL")
         let prefix = stream.lowercased()
         try await js.createStream(StreamConfig(name: stream, subjects: ["\(prefix).>"], storage: .memory))
-        let total = 3000
+        let total = 10_000
         let producer = try kafka.makeProducer()
         for index in 0..<total {
             try await producer.produce(topic: topic, key: Array("k\(index % 20)".utf8), value: Array("\(index)".utf8))
@@ -89,13 +89,14 @@ struct BridgeServiceEndToEndTests {
         {"nats": {"url": "\(url)"}, "status_interval": 0,
          "kafka": {"bootstrap.servers": "\(try Self.brokers())", "session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "auto.commit.interval.ms": 200},
          "routes": [{"name": "to-js", "from": {"kafka": ["\(topic)"], "group": "\(group)"}, "to": {"jetstream": "\(prefix).{key}"},
-                     "start_from": "earliest", "max_in_flight": 50}]}
+                     "start_from": "earliest", "max_in_flight": 1}]}
         """)
         let first = ChildProcess(try toolPath("tributary-bridge"), [config])
         try first.start()
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(60)
-        while try await js.streamInfo(stream).state.messages < 300, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        // One record in flight at a time (each waits for its JetStream ack): the kill lands mid-flow.
+        while try await js.streamInfo(stream).state.messages < 300, clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         kill(first.process.processIdentifier, SIGKILL)
         let killed = await first.finish(timeout: .seconds(10))
         let storedAtKill = try await js.streamInfo(stream).state.messages
@@ -104,6 +105,7 @@ struct BridgeServiceEndToEndTests {
 
         let second = ChildProcess(try toolPath("tributary-bridge"), [config])
         try second.start()
+        try await second.waitForStderr(containing: "route 'to-js' started")   // signal handlers are in place
         let end = clock.now + .seconds(120)
         while try await js.streamInfo(stream).state.messages < UInt64(total), clock.now < end { try await Task.sleep(for: .milliseconds(50)) }
         kill(second.process.processIdentifier, SIGTERM)
