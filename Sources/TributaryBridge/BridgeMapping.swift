@@ -116,7 +116,7 @@ enum BridgeMapping {
     }
 
     static func isOwn(_ headers: [KafkaRecord.Header], bridge id: String) -> Bool {
-        headers.contains { $0.key == bridgeHeader && $0.value == Array(id.utf8) }
+        headers.contains { $0.key == bridgeHeader && ($0.value?.elementsEqual(id.utf8) ?? false) }
     }
 
     /// A Kafka record's headers as NATS headers, plus where it came from and the bridge mark.
@@ -153,7 +153,7 @@ enum BridgeMapping {
     static func kafkaHeaders(subject: String, headers natsHeaders: NATSHeaders?, bridge id: String) -> (headers: [KafkaRecord.Header], timestamp: Int64?) {
         var headers: [KafkaRecord.Header] = []
         var timestamp: Int64?
-        let base64Names = Set((natsHeaders?[base64Header] ?? "").split(separator: ",").map(String.init))
+        let base64Names = natsHeaders?[base64Header].map { Set($0.split(separator: ",").map(String.init)) } ?? []
         if let natsHeaders {
             for (name, value) in natsHeaders.entries where name != bridgeHeader && name != base64Header {
                 if name == timestampHeader, timestamp == nil { timestamp = Int64(value) }

@@ -251,7 +251,9 @@ public final class NATSKafkaBridge: Sendable {
                                                  reason: "Kafka did not take the record: \(error)", producer: producer) }
                     }
                 }
-                counters.dropped.store(subscription.droppedCount, ordering: .relaxed)
+                if counters.received.load(ordering: .relaxed) & 1023 == 0 {
+                    counters.dropped.store(subscription.droppedCount, ordering: .relaxed)
+                }
             }
         } catch {
             await limiter.waitUntilIdle()
@@ -407,18 +409,16 @@ public final class NATSKafkaBridge: Sendable {
                 var confirmed: Int64?
                 var pending: [(offset: Int64, handle: JetStreamPublishHandle?)] = []
                 func confirm() async throws {
-                    if let jetStream {
-                        _ = jetStream
+                    if jetStream != nil {
                         for (offset, handle) in pending {
-                            if let handle { _ = try await handle.value() }
+                            _ = try await handle?.value()
                             confirmed = offset
                         }
                     } else if !pending.isEmpty {
                         try await nats.flush()
                         confirmed = pending.last?.offset
                     }
-                    let forwarded = pending.filter { $0.handle != nil || jetStream == nil }.count
-                    RouteCounters.add(counters.forwarded, forwarded)
+                    RouteCounters.add(counters.forwarded, pending.count)
                     RouteCounters.add(counters.inFlight, -pending.count)
                     pending.removeAll()
                 }

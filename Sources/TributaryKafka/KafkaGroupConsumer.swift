@@ -752,11 +752,6 @@ public final class KafkaGroupConsumer: Sendable {
             do throws(KafkaError) {
                 return try await KafkaCluster.fetchCommitted(group: configuration.groupID, partitions, requireStable: true, through: connection)
             } catch {
-                // The group's own join replaced (and closed) the coordinator connection meanwhile:
-                // ask again on the new one.
-                if error.code == .closed, state.withLock({ !$0.closing && $0.coordinatorConnection !== connection }) {
-                    throw KafkaError(.connectionLost, "the coordinator connection was replaced while fetching committed offsets", underlying: error)
-                }
                 if let code = error.brokerErrorCode, code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress {
                     state.withLock { $0.coordinatorConnection }?.close()
                 }

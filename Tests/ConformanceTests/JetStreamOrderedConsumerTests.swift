@@ -80,6 +80,15 @@ struct JetStreamOrderedConsumerTests {
     }
 }
 
+/// Short requests, and publishes retried for 2 s while a restarted server's JetStream comes back.
+func restartTolerantJetStreamOptions() -> JetStreamOptions {
+    var options = JetStreamOptions()
+    options.requestTimeout = .seconds(2)
+    options.publishRetryAttempts = 20
+    options.publishRetryWait = .milliseconds(100)
+    return options
+}
+
 /// JetStream across a restart of a server that keeps its store on disk.
 @Suite("JetStream faults: server restart", .serialized)
 struct JetStreamRestartFaultTests {
@@ -87,11 +96,7 @@ struct JetStreamRestartFaultTests {
         let server = try await NATSServerProcess.jetStream()
         defer { server.stop() }
         let client = try await NATSClient.connect(testOptions(server.url))
-        var jsOptions = JetStreamOptions()
-        jsOptions.requestTimeout = .seconds(2)
-        jsOptions.publishRetryAttempts = 20
-        jsOptions.publishRetryWait = .milliseconds(100)
-        let js = try JetStreamContext(client: client, options: jsOptions)
+        let js = try JetStreamContext(client: client, options: restartTolerantJetStreamOptions())
         try await js.createStream(StreamConfig(name: "RESTART", subjects: ["restart.>"], storage: .file))
         // Message ids: the NATS client re-sends bytes the server had not confirmed with a PONG
         // when the connection drops, which includes publishes JetStream already acknowledged;
@@ -144,11 +149,7 @@ struct JetStreamRestartFaultTests {
         let server = try await NATSServerProcess.jetStream()
         defer { server.stop() }
         let client = try await NATSClient.connect(testOptions(server.url))
-        var jsOptions = JetStreamOptions()
-        jsOptions.requestTimeout = .seconds(2)
-        jsOptions.publishRetryAttempts = 20
-        jsOptions.publishRetryWait = .milliseconds(100)
-        let js = try JetStreamContext(client: client, options: jsOptions)
+        let js = try JetStreamContext(client: client, options: restartTolerantJetStreamOptions())
         try await js.createStream(StreamConfig(name: "CRASH", subjects: ["crash.>"], storage: .file))
         let consumer = try await js.createConsumer(stream: "CRASH", config: ConsumerConfig(durableName: "worker", ackWait: .seconds(5)))
         var pullOptions = JetStreamPullOptions()
@@ -189,11 +190,7 @@ struct JetStreamRestartFaultTests {
         let server = try await NATSServerProcess.jetStream()
         defer { server.stop() }
         let client = try await NATSClient.connect(testOptions(server.url))
-        var jsOptions = JetStreamOptions()
-        jsOptions.requestTimeout = .seconds(2)
-        jsOptions.publishRetryAttempts = 20
-        jsOptions.publishRetryWait = .milliseconds(100)
-        let js = try JetStreamContext(client: client, options: jsOptions)
+        let js = try JetStreamContext(client: client, options: restartTolerantJetStreamOptions())
         try await js.createStream(StreamConfig(name: "BACK", subjects: ["back.>"], storage: .file))
         let consumer = try await js.createConsumer(stream: "BACK", config: ConsumerConfig(durableName: "worker", ackWait: .seconds(5)))
         var pullOptions = JetStreamPullOptions()

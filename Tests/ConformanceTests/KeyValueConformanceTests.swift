@@ -394,11 +394,7 @@ struct KeyValueRestartFaultTests {
         let server = try await NATSServerProcess.jetStream()
         defer { server.stop() }
         let client = try await NATSClient.connect(testOptions(server.url))
-        var jsOptions = JetStreamOptions()
-        jsOptions.requestTimeout = .seconds(2)
-        jsOptions.publishRetryAttempts = 20
-        jsOptions.publishRetryWait = .milliseconds(100)
-        let js = try JetStreamContext(client: client, options: jsOptions)
+        let js = try JetStreamContext(client: client, options: restartTolerantJetStreamOptions())
         let kv = try await js.createKeyValue(KeyValueConfig(bucket: "RESTART", history: 5, storage: .file))
         for index in 0..<10 { try await kv.create("k\(index)", "v\(index)") }
         try await client.flush()

@@ -413,18 +413,23 @@ struct NATSConnectionStateMachineTests {
         #expect(Self.render(m.received(.pong, now: Self.at(2))) == ["succeed f"])
     }
 
-    @Test func aReplyConfirmsThePublishThatAskedForItSoItIsNotResentAfterALoss() {
-        var m = Self.machine { $0.reconnectWait = .zero; $0.replyPrefix = "_INBOX." }
-        Self.connect(&m)
-        _ = m.subscribe(subject: "_INBOX.acks.*", queue: nil) { _ in "acks" }
+    /// Publishes "order" to `orders` `count` times, asking replies on `_INBOX.acks.1`, `.2`, …
+    static func publishAwaitingReplies(_ m: inout Machine, count: Int) {
         let bytes = Array("order".utf8)
-        for index in 1...3 {
+        for index in 1...count {
             let reply = "_INBOX.acks.\(index)"
             let size = NATSEncoder.publishFrameSize(subject: "orders", replyTo: reply, headerBytes: 0, payloadBytes: bytes.count)
             _ = m.publish(subject: "orders", replyTo: reply, frameSize: size, payloadSize: bytes.count) { buffer in
                 bytes.withUnsafeBytes { NATSEncoder.appendPublish(subject: "orders", replyTo: reply, payload: $0, into: &buffer) }
             }
         }
+    }
+
+    @Test func aReplyConfirmsThePublishThatAskedForItSoItIsNotResentAfterALoss() {
+        var m = Self.machine { $0.reconnectWait = .zero; $0.replyPrefix = "_INBOX." }
+        Self.connect(&m)
+        _ = m.subscribe(subject: "_INBOX.acks.*", queue: nil) { _ in "acks" }
+        Self.publishAwaitingReplies(&m, count: 3)
         _ = Self.written(&m)
         // The server acknowledged the second publish (JetStream's pub ack): it processed 1 and 2.
         guard case .subscriber = m.messageReceived(sid: 1, subject: "_INBOX.acks.2", status: nil) else {
@@ -442,14 +447,7 @@ struct NATSConnectionStateMachineTests {
         var m = Self.machine { $0.reconnectWait = .zero; $0.replyPrefix = "_INBOX." }
         Self.connect(&m)
         _ = m.subscribe(subject: "_INBOX.acks.*", queue: nil) { _ in "acks" }
-        let bytes = Array("order".utf8)
-        for index in 1...4 {
-            let reply = "_INBOX.acks.\(index)"
-            let size = NATSEncoder.publishFrameSize(subject: "orders", replyTo: reply, headerBytes: 0, payloadBytes: bytes.count)
-            _ = m.publish(subject: "orders", replyTo: reply, frameSize: size, payloadSize: bytes.count) { buffer in
-                bytes.withUnsafeBytes { NATSEncoder.appendPublish(subject: "orders", replyTo: reply, payload: $0, into: &buffer) }
-            }
-        }
+        Self.publishAwaitingReplies(&m, count: 4)
         _ = Self.written(&m)
         for subject in ["_INBOX.acks.3", "_INBOX.acks.1", "_INBOX.acks.2"] {
             guard case .subscriber = m.messageReceived(sid: 1, subject: subject, status: nil) else {
