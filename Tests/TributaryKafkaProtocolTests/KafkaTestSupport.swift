@@ -26,6 +26,7 @@ let allMessageTypes: [any KafkaMessage.Type] = [
     DeleteGroupsRequest.self, DeleteGroupsResponse.self,
     SaslHandshakeRequest.self, SaslHandshakeResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
+    InitProducerIdRequest.self, InitProducerIdResponse.self,
 ]
 
 /// Parses hex such as `"00 03 61 62"`; spaces, newlines and `//` comments to the end of a line

@@ -92,6 +92,11 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
     /// Upstream versions 0-6, supported 0-6, flexible from 4; upstream deprecates 0.
     case deleteTopics = 20
 
+    /// Obtains a producer id and epoch for idempotent or transactional producing.
+    ///
+    /// Upstream versions 0-5, supported 0-5, flexible from 2.
+    case initProducerID = 22
+
     /// Reads topic, broker and other resource configurations.
     ///
     /// Upstream versions 0-4, supported 0-4, flexible from 4; upstream deprecates 0.
@@ -132,6 +137,7 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .apiVersions: "ApiVersions"
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
+        case .initProducerID: "InitProducerId"
         case .describeConfigs: "DescribeConfigs"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
@@ -163,6 +169,7 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .apiVersions: 0...4
         case .createTopics: 0...7
         case .deleteTopics: 0...6
+        case .initProducerID: 0...5
         case .describeConfigs: 0...4
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
@@ -191,6 +198,7 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .apiVersions: 3
         case .createTopics: 5
         case .deleteTopics: 4
+        case .initProducerID: 2
         case .describeConfigs: 4
         case .saslAuthenticate: 2
         case .createPartitions: 2
@@ -218,6 +226,7 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .apiVersions: nil
         case .createTopics: 0...1
         case .deleteTopics: 0...0
+        case .initProducerID: nil
         case .describeConfigs: 0...0
         case .saslAuthenticate: nil
         case .createPartitions: nil

@@ -44,6 +44,7 @@ from kafka.protocol.consumer import (
     OffsetFetchRequest, OffsetFetchResponse,
     SyncGroupRequest, SyncGroupResponse,
 )
+from kafka.protocol.producer import InitProducerIdRequest, InitProducerIdResponse
 from kafka.protocol.sasl import (
     SaslAuthenticateRequest, SaslAuthenticateResponse,
     SaslHandshakeRequest, SaslHandshakeResponse,
@@ -428,6 +429,33 @@ def offset_fetch_response_v9():
                                                     metadata=None, error_code=0)])],
                   error_code=0),
                 G(group_id='audit-readers', topics=[], error_code=16)])
+
+
+# InitProducerId: 0...5
+
+
+@case('InitProducerId')
+def init_producer_id_request_v0():
+    return 'InitProducerIdRequest v0', new_style(InitProducerIdRequest, 0,
+        transactional_id=None, transaction_timeout_ms=60000)
+
+
+@case('InitProducerId')
+def init_producer_id_response_v0():
+    return 'InitProducerIdResponse v0', new_style(InitProducerIdResponse, 0,
+        throttle_time_ms=0, error_code=0, producer_id=4001, producer_epoch=0)
+
+
+@case('InitProducerId')
+def init_producer_id_request_v5():
+    return 'InitProducerIdRequest v5', new_style(InitProducerIdRequest, 5,
+        transactional_id='saga-1', transaction_timeout_ms=60000, producer_id=4001, producer_epoch=3)
+
+
+@case('InitProducerId')
+def init_producer_id_response_v5():
+    return 'InitProducerIdResponse v5', new_style(InitProducerIdResponse, 5,
+        throttle_time_ms=10, error_code=51, producer_id=-1, producer_epoch=-1)
 
 
 # Heartbeat: 0...4
