@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TributaryKafkaProtocol
 import TributaryTransport
+import TributaryWire
 
 /// Where an acknowledged record landed.
 public struct KafkaRecordMetadata: Hashable, Sendable, CustomStringConvertible {
@@ -28,32 +29,60 @@ public struct KafkaProducerStatistics: Hashable, Sendable {
     public var requests = 0
     /// Batches sent again after a retriable error.
     public var retriedBatches = 0
-    /// Records sent again after a failure that left their fate unknown (the connection broke
-    /// or timed out after the request was written): each may be in the log twice, since this
-    /// producer is not idempotent.
+    /// Records sent again when nothing protected them from being stored twice: without
+    /// idempotence, after a request whose fate is unknown (the connection broke or timed out
+    /// after it was written); with idempotence, only when the producer id or epoch had to change
+    /// under a batch that may already have been written. Each may be in the log twice.
     public var possiblyDuplicatedRecords = 0
+    /// Batches a retry found already written: the broker recognised their sequence numbers
+    /// (DUPLICATE_SEQUENCE_NUMBER) and stored nothing twice.
+    public var recognisedDuplicates = 0
+    /// Times the sequence numbers started again under a new producer epoch or id.
+    public var sequenceResets = 0
+    /// Epoch bumps (KIP-360) the broker refused, after which a new producer id was used.
+    public var refusedEpochBumps = 0
+    /// The producer id in use, when idempotent.
+    public var producerID: Int64?
+    /// The producer epoch in use, when idempotent.
+    public var producerEpoch: Int16?
 }
 
-/// Produces records to Kafka: per-partition batches sent when full or after `linger`, at most
-/// one batch per partition in flight (so records with the same key stay in order, retries
-/// included), retriable errors retried until the delivery timeout.
+/// Produces records to Kafka: per-partition batches sent when full or after `linger`,
+/// retriable errors retried until the delivery timeout, and (by default, with `acks=all`)
+/// idempotent: every batch carries a producer id, an epoch and sequence numbers, so a retry
+/// after a lost connection is not stored twice, and up to five batches per partition are in
+/// flight with their order kept.
 ///
 /// Two ways to send:
 /// - ``send(topic:key:value:headers:partition:timestamp:)`` returns the partition and offset once
 ///   the broker acknowledged the record, or throws.
 /// - ``produce(topic:key:value:headers:partition:timestamp:onDelivery:)`` returns once the record
-///   is buffered; `onDelivery` (optional) gets the per-record result. Failures of records without
-///   a callback are counted and thrown by the next ``flush()``: none is lost silently.
+///   is buffered; `onDelivery` (optional) gets the per-record result on the producer's delivery
+///   queue (one serial queue, never an I/O thread). Failures of records without a callback are
+///   counted and thrown by the next ``flush()``: none is lost silently.
 ///
 /// Keyed records go to `murmur2(key) % partitions`, the Java client's choice; keyless records
 /// stick to one partition per batch (KIP-480).
+///
+/// The policy (batching, linger, limits, retries, timeouts, producer ids and sequences) is
+/// ``KafkaProducerMachine``; this class drives it: one lock around the machine, one sender
+/// thread that waits in `poll` until the machine's next deadline, and responses fed back from
+/// the connections' I/O threads. Locks nest in one order only: producer, then client metadata
+/// or connection (the producer's lock is never taken while holding either).
 public final class KafkaProducer: Sendable {
+    typealias Machine = KafkaProducerMachine<Completion, KafkaError>
+
     /// The producer's settings.
     public let configuration: KafkaProducerConfiguration
+    /// Whether batches carry a producer id, epoch and sequence numbers (see
+    /// ``KafkaProducerConfiguration/idempotence``).
+    public let isIdempotent: Bool
     private let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
-    private let state = Mutex(ProducerState())
+    private let state: Mutex<DriverState>
     private let wakeup: WakeupPipe
+    private let clock = SystemMonotonicClock()
+    private let deliveryQueue = DispatchQueue(label: "tributary-kafka-producer-deliveries")
 
     /// Creates a producer on `client`'s connections and starts its sender thread.
     ///
@@ -62,6 +91,20 @@ public final class KafkaProducer: Sendable {
         try configuration.validate()
         self.client = client
         self.configuration = configuration
+        self.isIdempotent = configuration.usesIdempotence
+        var settings = Machine.Configuration()
+        settings.acks = configuration.acks.rawValue
+        settings.linger = configuration.linger
+        settings.batchSize = configuration.batchSize
+        settings.bufferMemory = configuration.bufferMemory
+        settings.maxRequestSize = configuration.maxRequestSize
+        settings.deliveryTimeout = configuration.deliveryTimeout
+        settings.retryBackoff = client.cluster.configuration.retryBackoff
+        settings.retryBackoffMax = client.cluster.configuration.retryBackoffMax
+        settings.maxInFlightRequestsPerConnection = configuration.maxInFlightRequestsPerConnection
+        settings.idempotent = configuration.usesIdempotence
+        settings.compression = configuration.compression
+        self.state = Mutex(DriverState(machine: Machine(configuration: settings, seed: UInt64.random(in: 0...UInt64.max))))
         do throws(TransportError) {
             self.wakeup = try WakeupPipe()
         } catch {
@@ -75,7 +118,21 @@ public final class KafkaProducer: Sendable {
     deinit { wakeup.close() }
 
     /// Counters since the producer was created.
-    public var statistics: KafkaProducerStatistics { state.withLock { $0.statistics } }
+    public var statistics: KafkaProducerStatistics {
+        let (counters, identity) = state.withLock { ($0.machine.statistics, $0.machine.producerIdentity) }
+        var statistics = KafkaProducerStatistics()
+        statistics.deliveredRecords = counters.deliveredRecords
+        statistics.failedRecords = counters.failedRecords
+        statistics.requests = counters.requests
+        statistics.retriedBatches = counters.retriedBatches
+        statistics.possiblyDuplicatedRecords = counters.possiblyDuplicatedRecords
+        statistics.recognisedDuplicates = counters.recognisedDuplicates
+        statistics.sequenceResets = counters.sequenceResets
+        statistics.refusedEpochBumps = counters.refusedEpochBumps
+        statistics.producerID = identity?.id
+        statistics.producerEpoch = identity?.epoch
+        return statistics
+    }
 
     // MARK: - Public API
 
@@ -84,7 +141,8 @@ public final class KafkaProducer: Sendable {
     /// - Parameters:
     ///   - partition: a fixed partition; nil to let the partitioner choose.
     ///   - timestamp: create time in milliseconds since the epoch; nil for now.
-    /// - Returns: where the record landed (offset -1 with acks=0).
+    /// - Returns: where the record landed (offset -1 with acks=0, and for a retried batch the
+    ///   broker recognised as already written without saying where).
     /// - Throws: ``KafkaError``: the broker's error for the record, `timedOut` after the delivery
     ///   timeout, `bufferFull` when no buffer space freed within `maxBlock`, `invalidArgument` for
     ///   an unknown partition or a record over `maxRequestSize`, `closed`.
@@ -110,8 +168,9 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Buffers one record for sending and returns; `onDelivery` runs with its result on an
-    /// internal thread (keep it short). Waits only for topic metadata or buffer space.
+    /// Buffers one record for sending and returns; `onDelivery` runs with its result on the
+    /// producer's serial delivery queue (keep it short: it delays the next results). Waits only
+    /// for topic metadata or buffer space.
     ///
     /// - Throws: ``KafkaError`` when the record cannot be buffered (see ``send(topic:key:value:headers:partition:timestamp:)``).
     ///   Later failures go to `onDelivery`, or, without it, to the next ``flush()``.
@@ -127,38 +186,31 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Places and appends a record without suspending when the topic's metadata is cached and
-    /// the buffer has room, under one lock. False (nothing done) means the caller must
+    /// Appends a record without suspending when the topic's metadata is known and the buffer
+    /// has room, under one lock. False (nothing done) means the caller must
     /// ``waitUntilReady(topic:partition:size:deadline:)`` and try again.
     private func enqueueIfReady(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], partition: Int32?, timestamp: Int64?,
                                 size: Int, completion: Completion?) throws(KafkaError) -> Bool {
         guard size + 200 <= configuration.maxRequestSize else { return false }
         let keyHash = key.map { KafkaPartitioner.murmur2($0) }
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
-        let configuration = self.configuration
-        let outcome: Bool? = try state.withLock { (state) throws(KafkaError) -> Bool? in
-            guard !state.closing, state.bufferedBytes == 0 || state.bufferedBytes + size <= configuration.bufferMemory else { return nil }
-            // One lookup of the topic: partition count, and the sticky choice made in place.
-            guard let chosen = state.topics[topic]?.place(partition: partition, keyHash: keyHash) else { return nil }
-            let target = KafkaTopicPartition(topic: topic, partition: chosen)
-            let sticky = partition == nil && keyHash == nil
-            // One dictionary access for the queue: it is modified in place.
-            var sealedForRoom = false
-            defer { if sticky && sealedForRoom { state.topics[topic]?.stickyBatchCompleted() } }
-            do throws(KafkaRecordError) {
-                let signal = try state.queues[target, default: PartitionQueue()].append(
-                    timestamp: timestamp, key: key, value: value, headers: headers, size: size, completion: completion,
-                    configuration: configuration, sealedForRoom: &sealedForRoom)
-                state.bufferedBytes += size
-                state.outstandingRecords += 1
-                return signal
-            } catch {
-                throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: topic, partition: chosen, underlying: error)
-            }
+        let now = clock.now()
+        let outcome = state.withLock { state in
+            state.machine.append(topic: topic, partition: partition, keyHash: keyHash, timestamp: timestamp, key: key, value: value,
+                                 headers: headers, size: size, completion: completion, now: now)
         }
-        guard let signal = outcome else { return false }
-        if signal { wakeup.wake() }
-        return true
+        switch outcome {
+        case .appended(_, let wakeSender):
+            if wakeSender { wakeup.wake() }
+            return true
+        case .needsMetadata, .noRoom, .unknownPartition:
+            return false
+        case .closed(let failure):
+            if let failure { throw error(for: failure, topic: topic, partition: partition) }
+            throw KafkaError(.closed, "the producer is closed", topic: topic)
+        case .invalid(let error):
+            throw KafkaError(.invalidArgument, "record cannot be encoded: \(error)", topic: topic, partition: partition, underlying: error)
+        }
     }
 
     /// What keeps a record from being buffered: throws when it never can be (too large, unknown
@@ -173,11 +225,11 @@ public final class KafkaProducer: Sendable {
         let limit = deadline ?? now.advanced(by: configuration.maxBlock)
         deadline = limit
         let bufferMemory = configuration.bufferMemory
-        let (closing, info, full) = state.withLock { state in
-            (state.closing, state.topics[topic], state.bufferedBytes > 0 && state.bufferedBytes + size > bufferMemory)
+        let (closing, partitionCount, full) = state.withLock { state in
+            (state.closing, state.machine.partitionCount(of: topic), !state.machine.hasRoom(for: size))
         }
         if closing { throw KafkaError(.closed, "the producer is closed", topic: topic) }
-        guard let info else {
+        guard let partitionCount else {
             // A topic the broker says does not exist: without auto-creation it will not appear by
             // waiting, so the second such answer (the first may predate a fresh creation reaching
             // this broker) ends the wait. With auto-creation the broker is creating it: wait.
@@ -196,14 +248,15 @@ public final class KafkaProducer: Sendable {
                     throw settled
                 }
             }
-            state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? TopicInfo(metadata) }
+            let leaders = Self.leaders(of: metadata)
+            state.withLock { $0.machine.metadataUpdated(topic: topic, leaders: leaders) }
             return
         }
-        guard info.partitionCount > 0 else {
+        guard partitionCount > 0 else {
             throw KafkaError(.invalidArgument, "topic '\(topic)' has no partitions", topic: topic)
         }
-        if let partition, !(0..<Int32(info.partitionCount)).contains(partition) {
-            throw KafkaError(.invalidArgument, "topic '\(topic)' has no partition \(partition) (it has \(info.partitionCount)); use 0..<\(info.partitionCount) or nil for the partitioner",
+        if let partition, !(0..<Int32(partitionCount)).contains(partition) {
+            throw KafkaError(.invalidArgument, "topic '\(topic)' has no partition \(partition) (it has \(partitionCount)); use 0..<\(partitionCount) or nil for the partitioner",
                              topic: topic, partition: partition)
         }
         if full {
@@ -222,11 +275,15 @@ public final class KafkaProducer: Sendable {
     public func flush() async throws(KafkaError) {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
-                if state.outstandingRecords == 0 { return true }
+                if state.machine.isIdle { return true }
                 state.flushWaiters.append(continuation)
                 return false
             }
             if done { continuation.resume() } else { wakeup.wake() }
+        }
+        // Callbacks of the records just finished run before flush returns.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            deliveryQueue.async { continuation.resume() }
         }
         let unreported = state.withLock { state -> (Int, KafkaError?) in
             defer { state.unreportedFailures = 0; state.firstUnreportedError = nil }
@@ -243,12 +300,19 @@ public final class KafkaProducer: Sendable {
     /// - Throws: what ``flush()`` throws.
     public func close() async throws(KafkaError) {
         let first = state.withLock { state -> Bool in
-            defer { state.closing = true }
+            defer {
+                state.closing = true
+                state.machine.closeRequested()
+            }
             return !state.closing
         }
         guard first else { return }
         defer {
-            state.withLock { $0.stopped = true }
+            let actions = state.withLock { state in
+                state.stopped = true
+                return state.machine.stopped()
+            }
+            perform(actions)
             wakeup.wake()
         }
         try await flush()
@@ -262,406 +326,291 @@ public final class KafkaProducer: Sendable {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
-    // MARK: - Sender thread
-
-    private struct Outgoing {
-        let leader: Int32
-        let connection: KafkaBrokerConnection
-        var partitions: [(KafkaTopicPartition, Batch)]
+    static func leaders(of metadata: KafkaTopicMetadata) -> [Int32] {
+        var leaders = [Int32](repeating: -1, count: metadata.partitionCount)
+        for partition in metadata.partitions where partition.partition >= 0 && Int(partition.partition) < leaders.count {
+            leaders[Int(partition.partition)] = partition.leader
+        }
+        return leaders
     }
+
+    // MARK: - Sender thread
 
     private func senderMain() {
         while true {
-            let now = ContinuousClock.now
-            var expired: [(KafkaTopicPartition, Batch)] = []
-            var outgoing: [Int32: Outgoing] = [:]
-            var refresh: Set<String> = []
-            var connect: Set<Int32> = []
-            var nextWake = now.advanced(by: .milliseconds(100))
-            let stop: Bool = state.withLock { state in
-                if state.stopped && state.outstandingRecords == 0 { return true }
-                let draining = !state.flushWaiters.isEmpty || state.closing
-                for (key, var queue) in state.queues {
-                    // Expire what waited past the delivery timeout (never a batch in flight).
-                    while !queue.inFlight, let first = queue.batches.first, now - first.createdAt >= configuration.deliveryTimeout {
-                        expired.append((key, queue.batches.removeFirst()))
-                    }
-                    defer { state.queues[key] = queue.batches.isEmpty && !queue.inFlight ? nil : queue }
-                    guard !queue.inFlight, let first = queue.batches.first else { continue }
-                    let lingerEnds = first.createdAt.advanced(by: configuration.linger)
-                    let ready = first.sealed || draining || lingerEnds <= now || queue.batches.count > 1
-                    if let retryAt = first.retryAt, retryAt > now {
-                        nextWake = min(nextWake, retryAt)
-                        continue
-                    }
-                    guard ready else {
-                        nextWake = min(nextWake, lingerEnds)
-                        continue
-                    }
-                    guard let info = state.topics[key.topic], Int(key.partition) < info.leaders.count, info.leaders[Int(key.partition)] >= 0 else {
-                        refresh.insert(key.topic)
-                        continue
-                    }
-                    let leader = info.leaders[Int(key.partition)]
-                    if outgoing[leader] == nil {
-                        guard state.inFlightRequests[leader, default: 0] < configuration.maxInFlightRequestsPerConnection else { continue }
-                        guard let connection = cluster.existingConnection(to: leader) else {
-                            connect.insert(leader)
-                            continue
-                        }
-                        outgoing[leader] = Outgoing(leader: leader, connection: connection, partitions: [])
-                        state.inFlightRequests[leader, default: 0] += 1
-                    }
-                    let size = outgoing[leader]!.partitions.reduce(0) { $0 + $1.1.builder.uncompressedSize }
-                    guard outgoing[leader]!.partitions.isEmpty || size + first.builder.uncompressedSize <= configuration.maxRequestSize else { continue }
-                    var batch = first
-                    if first.sealed == false { batch.sealed = true; queue.batches[0].sealed = true }
-                    queue.inFlight = true
-                    outgoing[leader]!.partitions.append((key, batch))
-                }
-                refresh.subtract(state.refreshing)
-                state.refreshing.formUnion(refresh)
-                connect.subtract(state.connecting)
-                state.connecting.formUnion(connect)
-                return false
+            let now = clock.now()
+            let (actions, deadline, stop) = state.withLock { state in
+                state.machine.draining = state.closing || !state.flushWaiters.isEmpty
+                let actions = state.machine.poll(now: now)
+                return (actions, state.machine.nextDeadline(now: now), state.stopped && state.machine.isIdle)
             }
+            perform(actions)
             if stop { break }
-            for (key, batch) in expired {
-                fail(batch, of: key, with: KafkaError(.timedOut, "the record was not acknowledged within deliveryTimeout (\(configuration.deliveryTimeout)); the brokers are unreachable or too slow",
-                                                       topic: key.topic, partition: key.partition))
-            }
-            for topic in refresh { startRefresh(topic) }
-            for node in connect { startConnect(node) }
-            for (_, request) in outgoing { send(request) }
-            let wait = max(.zero, nextWake - ContinuousClock.now)
+            var wait = Duration.milliseconds(100)
+            if let deadline { wait = min(wait, deadline.duration(since: clock.now())) }
             var pfd = pollfd(fd: wakeup.readFD, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, wait.pollMilliseconds) > 0 { wakeup.drain() }
         }
-        // Fail what could not be delivered before the producer stopped.
-        let leftovers: [(KafkaTopicPartition, Batch)] = state.withLock { state in
-            var all: [(KafkaTopicPartition, Batch)] = []
-            for (key, queue) in state.queues where !queue.inFlight {
-                for batch in queue.batches { all.append((key, batch)) }
+    }
+
+    /// Feeds an event to the machine under the lock, then performs its actions outside it.
+    private func report(_ event: (inout DriverState) -> [Machine.Action]) {
+        let actions = state.withLock { event(&$0) }
+        perform(actions)
+        wakeup.wake()
+    }
+
+    private func perform(_ actions: [Machine.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let plan): send(plan)
+            case .finish(let outcomes): finish(outcomes)
+            case .refreshMetadata(let topic): startRefresh(topic)
+            case .connect(let broker): startConnect(broker)
+            case .initProducerID(let current): startInitProducerID(current: current)
             }
-            state.queues.removeAll()
-            return all
-        }
-        for (key, batch) in leftovers {
-            fail(batch, of: key, with: KafkaError(.closed, "the producer closed before the record was sent", topic: key.topic, partition: key.partition))
         }
     }
 
     private func startRefresh(_ topic: String) {
         Task { [self] in
-            defer {
-                state.withLock { _ = $0.refreshing.remove(topic) }
-                wakeup.wake()
-            }
-            if let metadata = try? await cluster.topic(topic, refresh: true) {
-                state.withLock { $0.topics[topic] = $0.topics[topic].map { $0.updated(with: metadata) } ?? TopicInfo(metadata) }
-            } else {
+            do throws(KafkaError) {
+                let metadata = try await cluster.topic(topic, refresh: true)
+                let leaders = Self.leaders(of: metadata)
+                report { state in
+                    state.machine.metadataUpdated(topic: topic, leaders: leaders)
+                    return []
+                }
+            } catch {
                 try? await Task.sleep(for: cluster.configuration.retryBackoff)
+                report { state in
+                    state.machine.metadataFailed(topic: topic)
+                    return []
+                }
             }
         }
     }
 
     private func startConnect(_ node: Int32) {
         Task { [self] in
-            defer {
-                state.withLock { _ = $0.connecting.remove(node) }
-                wakeup.wake()
-            }
             do throws(KafkaError) {
                 _ = try await cluster.connection(to: node)
+                report { state in
+                    state.machine.connected(broker: node)
+                    return []
+                }
             } catch {
                 // Batches for this broker stay queued; their topics' leaders are looked up again.
-                let topics = state.withLock { state in
-                    state.topics.filter { $0.value.leaders.contains(node) }.map(\.key)
-                }
-                for topic in topics { cluster.invalidate(topic: topic) }
-                state.withLock { state in for topic in topics { state.topics[topic]?.leaders = [] } }
                 try? await Task.sleep(for: cluster.configuration.retryBackoff)
+                report { state in
+                    state.machine.connectFailed(broker: node)
+                    return []
+                }
             }
         }
     }
 
-    private func send(_ outgoing: Outgoing) {
+    /// Asks any broker for a producer id (or, with `current`, for that id's epoch bumped).
+    private func startInitProducerID(current: Machine.ProducerIdentity?) {
+        Task { [self] in
+            do throws(KafkaError) {
+                let (connection, _) = try await cluster.anyConnection()
+                let version: Int16
+                do throws(KafkaError) {
+                    version = try connection.version(for: .initProducerID)
+                } catch {
+                    var unsupported = error
+                    unsupported.message = "the broker does not offer InitProducerId, so the producer cannot be idempotent (\(error.message)); set KafkaProducerConfiguration.idempotence = .disabled for this broker"
+                    throw unsupported
+                }
+                var request = InitProducerIdRequest(transactionalID: nil, transactionTimeoutMs: 60_000)
+                if let current {
+                    // The epoch bump needs version 3 (KIP-360); older brokers get a new id instead.
+                    guard version >= 3 else {
+                        report { state in
+                            state.machine.producerIDFailed(code: nil, retriable: false, detail: "InitProducerId v\(version) cannot bump an epoch", now: clock.now())
+                        }
+                        return
+                    }
+                    request.producerID = current.id
+                    request.producerEpoch = current.epoch
+                }
+                let response = try await connection.send(request, version: version)
+                let code = KafkaErrorCode(rawValue: response.errorCode)
+                if code.isError {
+                    let detail = KafkaError.broker(code, api: .initProducerID, broker: connection.endpoint).message
+                    report { state in state.machine.producerIDFailed(code: code, retriable: code.isRetriable, detail: detail, now: clock.now()) }
+                } else if response.producerID < 0 {
+                    report { state in
+                        state.machine.producerIDFailed(code: nil, retriable: false, detail: "InitProducerId v\(version) granted no producer id (\(response.producerID)); set KafkaProducerConfiguration.idempotence = .disabled for this broker", now: clock.now())
+                    }
+                } else {
+                    let identity = Machine.ProducerIdentity(id: response.producerID, epoch: response.producerEpoch)
+                    report { state in state.machine.producerIDGranted(identity) }
+                }
+            } catch {
+                if error.isRetriable { try? await Task.sleep(for: cluster.configuration.retryBackoff) }
+                report { state in state.machine.producerIDFailed(code: nil, retriable: error.isRetriable, detail: error.description, now: clock.now()) }
+            }
+        }
+    }
+
+    private static func failureKind(_ error: KafkaError) -> Machine.RequestFailureKind {
+        let written = error.code == .connectionLost || error.code == .timedOut
+        return Machine.RequestFailureKind(retriable: error.isRetriable, ambiguous: written,
+                                          connectionLost: error.isConnectionFatal || error.code == .timedOut)
+    }
+
+    private func send(_ plan: Machine.ProduceRequestPlan) {
+        guard let connection = cluster.existingConnection(to: plan.broker) else {
+            let error = KafkaError(.connectionLost, "the connection to broker \(plan.broker) closed before the request was sent")
+            report { state in
+                state.machine.requestFailed(id: plan.id, failure: error, kind: .init(retriable: true, ambiguous: false, connectionLost: true), now: clock.now())
+            }
+            return
+        }
         var request = ProduceRequest()
         request.acks = configuration.acks.rawValue
         request.timeoutMs = (configuration.requestTimeout ?? cluster.configuration.requestTimeout).kafkaMilliseconds
         var byTopic: [String: [ProduceRequest.TopicProduceData.PartitionProduceData]] = [:]
-        var buildFailures: [(KafkaTopicPartition, Batch, KafkaError)] = []
-        var sent: [(KafkaTopicPartition, Batch)] = []
-        for (key, batch) in outgoing.partitions {
+        for batch in plan.batches {
             do throws(KafkaRecordError) {
                 let bytes = try batch.builder.build()
-                byTopic[key.topic, default: []].append(.init(index: key.partition, records: bytes))
-                sent.append((key, batch))
+                byTopic[batch.partition.topic, default: []].append(.init(index: batch.partition.partition, records: bytes))
             } catch {
-                buildFailures.append((key, batch, KafkaError(.invalidArgument, "the batch cannot be encoded: \(error)", topic: key.topic, partition: key.partition, underlying: error)))
+                let failure = KafkaError(.invalidArgument, "a batch of this request cannot be encoded (\(batch.partition)): \(error)", underlying: error)
+                report { state in
+                    state.machine.requestFailed(id: plan.id, failure: failure, kind: .init(retriable: false, ambiguous: false, connectionLost: false), now: clock.now())
+                }
+                return
             }
-        }
-        for (key, batch, error) in buildFailures { finish(key, batch: batch, leader: nil, result: .failure(error)) }
-        guard !sent.isEmpty else {
-            releaseRequestSlot(outgoing.leader)
-            return
         }
         request.topicData = byTopic.sorted { $0.key < $1.key }.map { ProduceRequest.TopicProduceData(name: $0.key, partitionData: $0.value) }
         let version: Int16
         do throws(KafkaError) {
-            version = try outgoing.connection.version(for: .produce)
+            version = try connection.version(for: .produce)
         } catch {
-            for (key, batch) in sent { finish(key, batch: batch, leader: outgoing.leader, result: .failure(error)) }
-            releaseRequestSlot(outgoing.leader)
-            return
-        }
-        state.withLock { $0.statistics.requests += 1 }
-        if configuration.acks == .none {
-            let result: Result<Int64, KafkaError>
-            do throws(KafkaError) {
-                try outgoing.connection.sendWithoutResponse(request, version: version)
-                result = .success(-1)
-            } catch {
-                result = .failure(error)
+            report { state in
+                state.machine.requestFailed(id: plan.id, failure: error, kind: .init(retriable: false, ambiguous: false, connectionLost: false), now: clock.now())
             }
-            for (key, batch) in sent { finish(key, batch: batch, leader: outgoing.leader, result: result, ambiguous: false) }
-            releaseRequestSlot(outgoing.leader)
             return
         }
-        let endpoint = outgoing.connection.endpoint
-        outgoing.connection.send(request, version: version) { [self, sent] response in
+        if configuration.acks == .none {
+            do throws(KafkaError) {
+                try connection.sendWithoutResponse(request, version: version)
+                report { state in state.machine.requestWritten(id: plan.id) }
+            } catch {
+                report { state in state.machine.requestFailed(id: plan.id, failure: error, kind: Self.failureKind(error), now: clock.now()) }
+            }
+            return
+        }
+        connection.send(request, version: version) { [self] response in
             switch response {
             case .failure(let error):
-                for (key, batch) in sent {
-                    var error = error
-                    error.topic = key.topic
-                    error.partition = key.partition
-                    finish(key, batch: batch, leader: outgoing.leader, result: .failure(error), ambiguous: true)
-                }
+                report { state in state.machine.requestFailed(id: plan.id, failure: error, kind: Self.failureKind(error), now: clock.now()) }
             case .success(let body):
-                for (key, batch) in sent {
-                    let entry = body.responses.first { $0.name == key.topic }?.partitionResponses.first { $0.index == key.partition }
-                    guard let entry else {
-                        finish(key, batch: batch, leader: outgoing.leader, result: .failure(KafkaError(.protocolError, "the Produce response has no entry for this partition", broker: endpoint, api: .produce, topic: key.topic, partition: key.partition)))
-                        continue
-                    }
-                    let code = KafkaErrorCode(rawValue: entry.errorCode)
-                    if code.isError {
-                        finish(key, batch: batch, leader: outgoing.leader, result: .failure(.broker(code, api: .produce, broker: endpoint, topic: key.topic, partition: key.partition, serverMessage: entry.errorMessage)))
-                    } else {
-                        finish(key, batch: batch, leader: outgoing.leader, result: .success(entry.baseOffset))
+                var results: [KafkaTopicPartition: Machine.PartitionResponse] = [:]
+                for topic in body.responses {
+                    for entry in topic.partitionResponses {
+                        results[KafkaTopicPartition(topic: topic.name, partition: entry.index)] =
+                            Machine.PartitionResponse(errorCode: KafkaErrorCode(rawValue: entry.errorCode), baseOffset: entry.baseOffset, message: entry.errorMessage)
                     }
                 }
-            }
-            releaseRequestSlot(outgoing.leader)
-        }
-    }
-
-    private func releaseRequestSlot(_ leader: Int32) {
-        state.withLock { state in
-            state.inFlightRequests[leader, default: 1] -= 1
-        }
-        wakeup.wake()
-    }
-
-    /// Completes or requeues the in-flight head batch of `key`.
-    private func finish(_ key: KafkaTopicPartition, batch: Batch, leader: Int32?, result: Result<Int64, KafkaError>, ambiguous: Bool = false) {
-        let now = ContinuousClock.now
-        if case .failure(let error) = result, error.isRetriable, now - batch.createdAt < configuration.deliveryTimeout {
-            let refresh = state.withLock { state -> Bool in
-                guard var queue = state.queues[key], !queue.batches.isEmpty else { return false }
-                queue.inFlight = false
-                queue.batches[0].attempts += 1
-                queue.batches[0].retryAt = now.advanced(by: KafkaCluster.backoff(attempt: queue.batches[0].attempts - 1, base: cluster.configuration.retryBackoff, max: cluster.configuration.retryBackoffMax))
-                state.queues[key] = queue
-                state.statistics.retriedBatches += 1
-                if ambiguous { state.statistics.possiblyDuplicatedRecords += batch.builder.count }
-                if error.invalidatesMetadata { state.topics[key.topic]?.leaders = [] }
-                return error.invalidatesMetadata
-            }
-            if refresh { cluster.invalidate(topic: key.topic) }
-            return
-        }
-        state.withLock { state in
-            if var queue = state.queues[key], !queue.batches.isEmpty {
-                queue.inFlight = false
-                queue.batches.removeFirst()
-                state.queues[key] = queue.batches.isEmpty ? nil : queue
+                report { state in state.machine.responseReceived(id: plan.id, results: results, now: clock.now()) }
             }
         }
-        switch result {
-        case .success(let baseOffset): succeed(batch, of: key, baseOffset: baseOffset)
-        case .failure(let error): fail(batch, of: key, with: error)
+    }
+
+    // MARK: - Completing records
+
+    private func error(for failure: Machine.Failure, topic: String, partition: Int32?) -> KafkaError {
+        switch failure {
+        case .deliveryTimeout(let attempts):
+            return KafkaError(.timedOut, "the record was not acknowledged within deliveryTimeout (\(configuration.deliveryTimeout)), after \(attempts) failed attempt(s); the brokers are unreachable or too slow",
+                              topic: topic, partition: partition)
+        case .closed:
+            return KafkaError(.closed, "the producer closed before the record was sent", topic: topic, partition: partition)
+        case .broker(let code, let message):
+            return .broker(code, api: .produce, topic: topic, partition: partition, serverMessage: message)
+        case .request(var error):
+            error.topic = topic
+            error.partition = partition
+            return error
+        case .encoding(let error):
+            return KafkaError(.invalidArgument, "the batch cannot be encoded: \(error)", topic: topic, partition: partition, underlying: error)
+        case .missingPartitionInResponse:
+            return KafkaError(.protocolError, "the Produce response has no entry for this partition", api: .produce, topic: topic, partition: partition)
+        case .producerIdentity(let code, let detail):
+            return KafkaError(code == nil ? .invalidConfiguration : .brokerError,
+                              "the idempotent producer stopped: it could not get a producer id: \(detail)",
+                              brokerErrorCode: code, api: .initProducerID, topic: topic, partition: partition)
         }
     }
 
-    private func succeed(_ batch: Batch, of key: KafkaTopicPartition, baseOffset: Int64) {
-        let waiters = release(batch, failed: false, error: nil)
-        for (index, timestamp, completion) in batch.completions {
-            let offset = baseOffset >= 0 ? baseOffset + Int64(index) : -1
-            completion.complete(.success(KafkaRecordMetadata(topic: key.topic, partition: key.partition, offset: offset, timestamp: timestamp)))
+    private func finish(_ outcomes: [Machine.BatchOutcome]) {
+        var callbacks: [(@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void, Result<KafkaRecordMetadata, KafkaError>)] = []
+        var unreported = 0
+        var firstError: KafkaError?
+        for outcome in outcomes {
+            let key = outcome.partition
+            switch outcome.result {
+            case .success(let baseOffset):
+                for delivery in outcome.deliveries {
+                    let offset = baseOffset >= 0 ? baseOffset + Int64(delivery.index) : -1
+                    let result = Result<KafkaRecordMetadata, KafkaError>.success(
+                        KafkaRecordMetadata(topic: key.topic, partition: key.partition, offset: offset, timestamp: delivery.timestamp))
+                    switch delivery.completion {
+                    case .continuation(let continuation): continuation.resume(returning: result)
+                    case .callback(let callback): callbacks.append((callback, result))
+                    }
+                }
+            case .failure(let failure):
+                let error = error(for: failure, topic: key.topic, partition: key.partition)
+                for delivery in outcome.deliveries {
+                    switch delivery.completion {
+                    case .continuation(let continuation): continuation.resume(returning: .failure(error))
+                    case .callback(let callback): callbacks.append((callback, .failure(error)))
+                    }
+                }
+                if outcome.unreportedCount > 0 {
+                    unreported += outcome.unreportedCount
+                    if firstError == nil { firstError = error }
+                }
+            }
         }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func fail(_ batch: Batch, of key: KafkaTopicPartition, with error: KafkaError) {
-        let waiters = release(batch, failed: true, error: error)
-        for (_, _, completion) in batch.completions { completion.complete(.failure(error)) }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func release(_ batch: Batch, failed: Bool, error: KafkaError?) -> [CheckedContinuation<Void, Never>] {
+        if !callbacks.isEmpty {
+            // User code never runs on an I/O thread or the sender: one serial queue, in order.
+            deliveryQueue.async { [callbacks] in
+                for (callback, result) in callbacks { callback(result) }
+            }
+        }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.bufferedBytes -= batch.reservedBytes
-            state.outstandingRecords -= batch.builder.count
-            if failed {
-                state.statistics.failedRecords += batch.builder.count
-                let unreported = batch.builder.count - batch.completions.count
-                if unreported > 0 {
-                    state.unreportedFailures += unreported
-                    if state.firstUnreportedError == nil { state.firstUnreportedError = error }
-                }
-            } else {
-                state.statistics.deliveredRecords += batch.builder.count
+            if unreported > 0 {
+                state.unreportedFailures += unreported
+                if state.firstUnreportedError == nil { state.firstUnreportedError = firstError }
             }
-            guard state.outstandingRecords == 0 else { return [] }
+            guard state.machine.isIdle else { return [] }
             defer { state.flushWaiters.removeAll() }
             return state.flushWaiters
         }
-        wakeup.wake()
-        return waiters
+        for waiter in waiters { waiter.resume() }
     }
 }
 
 // MARK: - State
 
-private enum Completion: Sendable {
+enum Completion: Sendable {
     case callback(@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)
     case continuation(CheckedContinuation<Result<KafkaRecordMetadata, KafkaError>?, Never>)
-
-    func complete(_ result: Result<KafkaRecordMetadata, KafkaError>) {
-        switch self {
-        case .callback(let callback): callback(result)
-        case .continuation(let continuation): continuation.resume(returning: result)
-        }
-    }
 }
 
-private struct Batch: Sendable {
-    var builder: KafkaRecordBatchBuilder
-    var createdAt: ContinuousClock.Instant
-    /// Index in the batch, timestamp and completion of each record that has one.
-    var completions: [(Int32, Int64, Completion)] = []
-    var reservedBytes = 0
-    var sealed = false
-    var attempts = 0
-    var retryAt: ContinuousClock.Instant?
-}
-
-private struct PartitionQueue: Sendable {
-    var batches: [Batch] = []
-    var inFlight = false
-    /// The size the last sealed batch reached: new batches start with that capacity, so a busy
-    /// partition allocates each batch once instead of growing it step by step.
-    var lastBatchBytes = 0
-
-    /// Appends one record to the open batch, first sealing it when the record does not fit and
-    /// opening a new one when needed (`sealedForRoom` tells the sticky partitioner a batch is
-    /// complete; it is set even when the append then throws).
-    ///
-    /// - Returns: whether a batch was opened or sealed, so the sender should look.
-    mutating func append(timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header], size: Int,
-                         completion: Completion?, configuration: KafkaProducerConfiguration,
-                         sealedForRoom: inout Bool) throws(KafkaRecordError) -> Bool {
-        var signal = false
-        if batches.isEmpty || batches[batches.count - 1].sealed
-            || batches[batches.count - 1].builder.uncompressedSize + size > configuration.batchSize {
-            if !batches.isEmpty && !batches[batches.count - 1].sealed {
-                batches[batches.count - 1].sealed = true
-                sealedForRoom = true
-                lastBatchBytes = batches[batches.count - 1].builder.uncompressedSize
-            }
-            var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
-            settings.timestampType = .createTime
-            let capacity = min(configuration.batchSize + 256, max(16 * 1024, lastBatchBytes + 256))
-            batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: capacity), createdAt: ContinuousClock.now))
-            signal = true
-        }
-        let index = batches.count - 1
-        try batches[index].builder.append(timestamp: timestamp, key: key, value: value, headers: headers)
-        batches[index].reservedBytes += size
-        if let completion {
-            batches[index].completions.append((Int32(batches[index].builder.count - 1), timestamp, completion))
-        }
-        if batches[index].builder.uncompressedSize >= configuration.batchSize {
-            batches[index].sealed = true
-            lastBatchBytes = batches[index].builder.uncompressedSize
-            signal = true
-        }
-        return signal
-    }
-}
-
-private struct TopicInfo: Sendable {
-    var partitionCount: Int
-    var leaders: [Int32]
-    /// The sticky partition of keyless records (KIP-480), kept here so that placing a record
-    /// costs one lookup of the topic.
-    var sticky = KafkaStickyPartition()
-
-    mutating func stickyPartition() -> Int32 {
-        var random = SystemRandomNumberGenerator()
-        return Int32(sticky.partition(partitionCount: max(partitionCount, 1), using: &random))
-    }
-
-    mutating func stickyBatchCompleted() {
-        var random = SystemRandomNumberGenerator()
-        sticky.batchCompleted(partitionCount: max(partitionCount, 1), using: &random)
-    }
-
-    /// The partition for a record: `partition` if valid, the key's, else the sticky one; nil when
-    /// the topic has no partitions or `partition` is out of range (the slow path reports that).
-    mutating func place(partition: Int32?, keyHash: Int32?) -> Int32? {
-        guard partitionCount > 0 else { return nil }
-        if let partition {
-            guard partition >= 0 && Int(partition) < partitionCount else { return nil }
-            return partition
-        }
-        if let keyHash { return Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: partitionCount)) }
-        return stickyPartition()
-    }
-
-    /// Fresh metadata, the sticky choice kept.
-    func updated(with metadata: KafkaTopicMetadata) -> TopicInfo {
-        var fresh = TopicInfo(metadata)
-        fresh.sticky = sticky
-        return fresh
-    }
-
-    init(_ metadata: KafkaTopicMetadata) {
-        partitionCount = metadata.partitionCount
-        var leaders = [Int32](repeating: -1, count: metadata.partitions.count)
-        for partition in metadata.partitions where Int(partition.partition) < leaders.count && partition.partition >= 0 {
-            leaders[Int(partition.partition)] = partition.leader
-        }
-        self.leaders = leaders
-    }
-}
-
-private struct ProducerState: Sendable {
-    var topics: [String: TopicInfo] = [:]
-    var queues: [KafkaTopicPartition: PartitionQueue] = [:]
-    var bufferedBytes = 0
-    var outstandingRecords = 0
-    var inFlightRequests: [Int32: Int] = [:]
+private struct DriverState: Sendable {
+    var machine: KafkaProducer.Machine
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
     var unreportedFailures = 0
     var firstUnreportedError: KafkaError?
-    var refreshing: Set<String> = []
-    var connecting: Set<Int32> = []
     var closing = false
     var stopped = false
-    var statistics = KafkaProducerStatistics()
 }
 
 extension KafkaClient {

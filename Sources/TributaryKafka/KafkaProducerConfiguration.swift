@@ -20,6 +20,27 @@ public enum KafkaAcks: Int16, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Whether a producer is idempotent, like Kafka's `enable.idempotence`.
+public enum KafkaIdempotence: Sendable, Hashable, CustomStringConvertible {
+    /// Idempotent when the other settings allow it (`acks=all`, at most 5 requests in flight
+    /// per connection), as the Java client does when `enable.idempotence` is not set. The default.
+    case automatic
+    /// Idempotent; settings that do not allow it are a configuration error naming the field.
+    case enabled
+    /// Not idempotent: a retry after a lost connection may store a batch twice (counted in
+    /// ``KafkaProducerStatistics/possiblyDuplicatedRecords``).
+    case disabled
+
+    /// `automatic`, `true` or `false`.
+    public var description: String {
+        switch self {
+        case .automatic: "automatic"
+        case .enabled: "true"
+        case .disabled: "false"
+        }
+    }
+}
+
 /// Producer settings. `init()` gives a working setup; names follow the Java client's.
 public struct KafkaProducerConfiguration: Sendable {
     /// Default acks: all (the Java client's default since 3.0).
@@ -48,9 +69,14 @@ public struct KafkaProducerConfiguration: Sendable {
     /// `batch.size`. Default 1,000,000 bytes.
     public var batchSize: Int = KafkaProducerConfiguration.defaultBatchSize
     /// Requests in flight per broker, like `max.in.flight.requests.per.connection`. Default 5.
-    /// Each partition has at most one batch in flight, so records of one partition (and so of
-    /// one key) stay in order even across retries.
+    /// Records of one partition (and so of one key) stay in order even across retries: an
+    /// idempotent producer keeps up to five batches per partition in flight, each with its
+    /// sequence number; otherwise each partition has at most one batch in flight.
     public var maxInFlightRequestsPerConnection: Int = KafkaProducerConfiguration.defaultMaxInFlightRequestsPerConnection
+    /// Whether batches carry a producer id, epoch and sequence numbers, so that the broker
+    /// stores a retried batch once (`enable.idempotence`). Default ``KafkaIdempotence/automatic``:
+    /// on with the default `acks=all`.
+    public var idempotence: KafkaIdempotence = .automatic
     /// Codec for record batches, like `compression.type`. Default `.none`. zstd batches are
     /// valid zstd frames every consumer reads, but stored in raw blocks: they are not smaller.
     public var compression: KafkaCompressionCodec = .none
@@ -72,7 +98,27 @@ public struct KafkaProducerConfiguration: Sendable {
     /// A configuration with every default.
     public init() {}
 
-    func validate() throws(KafkaError) {
+    /// Whether the producer is idempotent with these settings.
+    public var usesIdempotence: Bool {
+        switch idempotence {
+        case .enabled: true
+        case .disabled: false
+        case .automatic: acks == .all && maxInFlightRequestsPerConnection <= 5
+        }
+    }
+
+    /// Checks the settings, as creating a producer does.
+    ///
+    /// - Throws: ``KafkaError`` `invalidConfiguration` naming the bad field.
+    public func validate() throws(KafkaError) {
+        if idempotence == .enabled {
+            guard acks == .all else {
+                throw KafkaError(.invalidConfiguration, "acks must be .all for an idempotent producer (acks is \(acks)); set acks = .all, or idempotence = .disabled")
+            }
+            guard maxInFlightRequestsPerConnection <= 5 else {
+                throw KafkaError(.invalidConfiguration, "maxInFlightRequestsPerConnection must be at most 5 for an idempotent producer (it is \(maxInFlightRequestsPerConnection)); lower it, or set idempotence = .disabled")
+            }
+        }
         guard linger >= .zero else { throw KafkaError(.invalidConfiguration, "linger must not be negative") }
         guard batchSize >= 1 else { throw KafkaError(.invalidConfiguration, "batchSize must be at least 1") }
         guard maxInFlightRequestsPerConnection >= 1 else { throw KafkaError(.invalidConfiguration, "maxInFlightRequestsPerConnection must be at least 1") }

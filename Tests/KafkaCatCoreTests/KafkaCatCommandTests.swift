@@ -113,6 +113,19 @@ struct KafkaCatCommandTests {
         #expect(usageError(["-L", "-X", "acks"])?.contains("property=value") == true)
     }
 
+    @Test func idempotenceProperties() throws {
+        var producer = KafkaProducerConfiguration()
+        #expect(producer.usesIdempotence)
+        try parse(["-P", "-t", "x", "-X", "enable.idempotence=false", "-X", "max.in.flight=3"]).properties.apply(to: &producer)
+        #expect(producer.idempotence == .disabled && producer.maxInFlightRequestsPerConnection == 3 && !producer.usesIdempotence)
+        try parse(["-P", "-t", "x", "-X", "enable.idempotence=true"]).properties.apply(to: &producer)
+        #expect(producer.idempotence == .enabled && producer.usesIdempotence)
+        var leaderOnly = KafkaProducerConfiguration()
+        try parse(["-P", "-t", "x", "-X", "acks=1"]).properties.apply(to: &leaderOnly)
+        #expect(!leaderOnly.usesIdempotence, "acks=1 without enable.idempotence turns idempotence off, as in the Java client")
+        #expect(usageError(["-L", "-X", "enable.idempotence=maybe"])?.contains("enable.idempotence") == true)
+    }
+
     @Test func produceKeysHeadersAndNulls() throws {
         let command = try parse(["-P", "-t", "x", "-K", ":", "-k", "fixed", "-H", "a=1", "-H", "b", "-D", "|"])
         #expect(command.delimiter == Array("|".utf8))

@@ -17,6 +17,11 @@ public struct KafkaCatProperties: Sendable {
     public var compression: KafkaCompressionCodec?
     /// `acks` / `request.required.acks`: 0, 1, -1 or all.
     public var acks: KafkaAcks?
+    /// `enable.idempotence`: true or false; nil leaves the producer's default (idempotent with
+    /// acks=all, unlike librdkafka, whose default is false).
+    public var enableIdempotence: Bool?
+    /// `max.in.flight.requests.per.connection` / `max.in.flight`.
+    public var maxInFlight: Int?
     /// `linger.ms` / `queue.buffering.max.ms`.
     public var linger: Duration?
     /// `batch.size`, in bytes.
@@ -120,6 +125,8 @@ public struct KafkaCatProperties: Sendable {
         Entry(name: "debug", aliases: [], target: "KafkaClientConfiguration.onRequest", help: "comma-separated contexts (all, protocol, broker, …; also -d): print each protocol request on stderr"),
         Entry(name: "compression.type", aliases: ["compression.codec"], target: "KafkaProducerConfiguration.compression", help: "none, gzip, snappy, lz4 or zstd (also -z)"),
         Entry(name: "acks", aliases: ["request.required.acks"], target: "KafkaProducerConfiguration.acks", help: "0, 1, -1 or all"),
+        Entry(name: "enable.idempotence", aliases: [], target: "KafkaProducerConfiguration.idempotence", help: "true/false: producer ids and sequence numbers, so retries are stored once (default: on with acks=all)"),
+        Entry(name: "max.in.flight.requests.per.connection", aliases: ["max.in.flight"], target: "KafkaProducerConfiguration.maxInFlightRequestsPerConnection", help: "produce requests in flight per broker (at most 5 with idempotence)"),
         Entry(name: "linger.ms", aliases: ["queue.buffering.max.ms"], target: "KafkaProducerConfiguration.linger", help: "how long a batch waits for more records"),
         Entry(name: "batch.size", aliases: [], target: "KafkaProducerConfiguration.batchSize", help: "batch size in bytes"),
         Entry(name: "message.max.bytes", aliases: ["max.request.size"], target: "KafkaProducerConfiguration.maxRequestSize", help: "largest produce request in bytes"),
@@ -254,6 +261,10 @@ public struct KafkaCatProperties: Sendable {
             case "-1", "all": acks = .all
             default: throw UsageError("invalid -X \(key)=\(value): expected 0, 1, -1 or all")
             }
+        case "enable.idempotence":
+            enableIdempotence = try Self.boolean(key, value)
+        case "max.in.flight.requests.per.connection", "max.in.flight":
+            maxInFlight = try Self.number(key, value, minimum: 1)
         case "linger.ms", "queue.buffering.max.ms":
             linger = .milliseconds(try Self.number(key, value, minimum: 0))
         case "batch.size":
@@ -484,6 +495,8 @@ public struct KafkaCatProperties: Sendable {
     public func apply(to configuration: inout KafkaProducerConfiguration) {
         if let compression { configuration.compression = compression }
         if let acks { configuration.acks = acks }
+        if let enableIdempotence { configuration.idempotence = enableIdempotence ? .enabled : .disabled }
+        if let maxInFlight { configuration.maxInFlightRequestsPerConnection = maxInFlight }
         if let linger { configuration.linger = linger }
         if let batchSize { configuration.batchSize = batchSize }
         if let messageMaxBytes { configuration.maxRequestSize = messageMaxBytes }
