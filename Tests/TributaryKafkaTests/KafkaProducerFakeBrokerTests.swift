@@ -1,0 +1,256 @@
+import Foundation
+import Synchronization
+import Testing
+import TributaryKafka
+import TributaryKafkaProtocol
+import TributaryTestSupport
+import TributaryWire
+
+/// The idempotent producer against a scripted broker (`InMemoryKafkaBroker`): each test decides
+/// what InitProducerId and Produce answer, and checks the producer ids, epochs and sequence
+/// numbers the batches carried.
+@Suite("KafkaProducer against a scripted broker", .serialized)
+struct KafkaProducerFakeBrokerTests {
+    static let topic = "orders"
+
+    /// One batch as the broker received it.
+    struct BatchSeen: Sendable, Hashable, CustomStringConvertible {
+        var partition: Int32
+        var producerID: Int64
+        var epoch: Int16
+        var baseSequence: Int32
+        var count: Int32
+        var description: String { "p\(partition) \(producerID)/\(epoch)#\(baseSequence)x\(count)" }
+    }
+
+    /// What the broker answers to one Produce partition entry: an error code and a base offset;
+    /// nil closes the connection without answering (the request was read: it may be written).
+    typealias ProduceAnswer = (code: KafkaErrorCode, offset: Int64)?
+
+    /// A broker whose InitProducerId and Produce answers come from closures, in order.
+    final class ScriptedBroker: Sendable {
+        final class Recorder: Sendable {
+            let batches = Mutex<[BatchSeen]>([])
+            let inits = Mutex<[(id: Int64, epoch: Int16)]>([])
+        }
+
+        let broker: InMemoryKafkaBroker
+        private let recorder: Recorder
+
+        init(partitions: Int32 = 1,
+             initAnswer: @escaping @Sendable (_ index: Int, _ request: InitProducerIdRequest) -> InitProducerIdResponse,
+             produceAnswer: @escaping @Sendable (_ index: Int, _ batch: BatchSeen) -> ProduceAnswer) {
+            let recorder = Recorder()
+            self.recorder = recorder
+            self.broker = InMemoryKafkaBroker { connection, _ in
+                connection.serve(topics: [.init(name: KafkaProducerFakeBrokerTests.topic, partitions: partitions)]) { request in
+                    switch request.api {
+                    case .initProducerID?:
+                        guard let body = try? request.decode(InitProducerIdRequest.self) else { return false }
+                        let index = recorder.inits.withLock { $0.append((body.producerID, body.producerEpoch)); return $0.count - 1 }
+                        return (try? connection.respond(initAnswer(index, body), to: request)) ?? false
+                    case .produce?:
+                        guard let body = try? request.decode(ProduceRequest.self) else { return false }
+                        var response = ProduceResponse()
+                        for topic in body.topicData {
+                            var entries: [ProduceResponse.TopicProduceResponse.PartitionProduceResponse] = []
+                            for data in topic.partitionData {
+                                guard let seen = Self.batch(data.records ?? [], partition: data.index) else { return false }
+                                let index = recorder.batches.withLock { $0.append(seen); return $0.count - 1 }
+                                guard let answer = produceAnswer(index, seen) else { return false }
+                                entries.append(.init(index: data.index, errorCode: answer.code.rawValue, baseOffset: answer.offset))
+                            }
+                            response.responses.append(.init(name: topic.name, partitionResponses: entries))
+                        }
+                        return (try? connection.respond(response, to: request)) ?? false
+                    default:
+                        return false
+                    }
+                }
+            }
+        }
+
+        var seenBatches: [BatchSeen] { recorder.batches.withLock { $0 } }
+        var seenInits: [(id: Int64, epoch: Int16)] { recorder.inits.withLock { $0 } }
+
+        /// The v2 batch header fields (producer id at byte 43, epoch at 51, base sequence at 53,
+        /// record count at 57).
+        static func batch(_ bytes: [UInt8], partition: Int32) -> BatchSeen? {
+            guard bytes.count >= 61 else { return nil }
+            func int(_ at: Int, _ size: Int) -> Int64 {
+                var value: Int64 = 0
+                for index in at..<(at + size) { value = value << 8 | Int64(bytes[index]) }
+                return value
+            }
+            return BatchSeen(partition: partition, producerID: int(43, 8), epoch: Int16(truncatingIfNeeded: int(51, 2)),
+                             baseSequence: Int32(truncatingIfNeeded: int(53, 4)), count: Int32(truncatingIfNeeded: int(57, 4)))
+        }
+
+        func client() async throws -> KafkaClient {
+            var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+            configuration.streamFactory = broker.streamFactory
+            configuration.retryBackoff = .milliseconds(10)
+            configuration.retryBackoffMax = .milliseconds(50)
+            configuration.requestTimeout = .seconds(5)
+            return try await KafkaClient.connect(configuration)
+        }
+    }
+
+    static func granted(_ id: Int64, epoch: Int16 = 0) -> InitProducerIdResponse {
+        InitProducerIdResponse(errorCode: 0, producerID: id, producerEpoch: epoch)
+    }
+
+    static func producerConfiguration(batchSize: Int = 1_000_000, linger: Duration = .milliseconds(1)) -> KafkaProducerConfiguration {
+        var configuration = KafkaProducerConfiguration()
+        configuration.batchSize = batchSize
+        configuration.linger = linger
+        configuration.deliveryTimeout = .seconds(20)
+        return configuration
+    }
+
+    @Test func aBatchRetriedAfterALostConnectionKeepsItsSequenceAndADuplicateAnswerCompletesIt() async throws {
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(77) }, produceAnswer: { index, _ in
+            // The first attempt is read and then the connection drops without an answer.
+            index == 0 ? nil : (.duplicateSequenceNumber, -1)
+        })
+        let client = try await scripted.client()
+        defer { client.close() }
+        let producer = try client.makeProducer(Self.producerConfiguration())
+        let metadata = try await producer.send(topic: Self.topic, key: nil, value: Array("one".utf8), partition: 0)
+        #expect(metadata.offset == -1)
+        #expect(scripted.seenBatches == [BatchSeen(partition: 0, producerID: 77, epoch: 0, baseSequence: 0, count: 1),
+                                         BatchSeen(partition: 0, producerID: 77, epoch: 0, baseSequence: 0, count: 1)])
+        let statistics = producer.statistics
+        #expect(statistics.recognisedDuplicates == 1)
+        #expect(statistics.possiblyDuplicatedRecords == 0)
+        #expect(statistics.producerID == 77)
+        try await producer.close()
+    }
+
+    @Test func anUnknownProducerIDIsAnsweredWithARefusedBumpThenANewIDAndSequenceZero() async throws {
+        let scripted = ScriptedBroker(initAnswer: { index, _ in
+            switch index {
+            case 0: Self.granted(5)
+            case 1: InitProducerIdResponse(errorCode: KafkaErrorCode.unknownServerError.rawValue, producerID: -1, producerEpoch: -1)
+            default: Self.granted(6)
+            }
+        }, produceAnswer: { index, batch in
+            if index == 0 { return (.unknownProducerID, -1) }
+            return batch.producerID == 6 ? (.noError, 10) : (.unknownProducerID, -1)
+        })
+        let client = try await scripted.client()
+        defer { client.close() }
+        let producer = try client.makeProducer(Self.producerConfiguration())
+        let metadata = try await producer.send(topic: Self.topic, key: nil, value: Array("one".utf8), partition: 0)
+        #expect(metadata.offset == 10)
+        let inits = scripted.seenInits
+        #expect(inits.map(\.id) == [-1, 5, -1] && inits.map(\.epoch) == [-1, 0, -1], "InitProducerId requests: \(inits)")
+        #expect(scripted.seenBatches.map(\.description) == ["p0 5/0#0x1", "p0 6/0#0x1"])
+        let statistics = producer.statistics
+        #expect(statistics.refusedEpochBumps == 1 && statistics.sequenceResets == 1)
+        #expect(statistics.producerID == 6)
+        try await producer.close()
+    }
+
+    /// A broker log that checks sequences as Kafka does: the next sequence is stored, an older
+    /// one is a duplicate, a later one is out of order.
+    final class SequenceLog: Sendable {
+        let state = Mutex<(next: Int32, stored: [Int32])>((0, []))
+
+        func answer(_ batch: BatchSeen) -> ProduceAnswer {
+            state.withLock { state in
+                if batch.baseSequence == state.next {
+                    state.stored.append(batch.baseSequence)
+                    state.next += batch.count
+                    return (.noError, Int64(batch.baseSequence))
+                }
+                return batch.baseSequence < state.next ? (.duplicateSequenceNumber, -1) : (.outOfOrderSequenceNumber, -1)
+            }
+        }
+    }
+
+    @Test func batchesRefusedOutOfOrderBehindARetriedOneAreSentAgainInOrderWithTheirSequences() async throws {
+        // Partition 0 gets several batches in flight; the first is refused with a retriable
+        // error, so the broker refuses the ones behind it as out of order, and every retry
+        // keeps its sequence.
+        let log = SequenceLog()
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(9) }, produceAnswer: { index, batch in
+            guard index == 0 else { return log.answer(batch) }
+            // Slow to refuse the first, so the next batches are in flight behind it.
+            Thread.sleep(forTimeInterval: 0.2)
+            return (.notEnoughReplicas, -1)
+        })
+        let client = try await scripted.client()
+        defer { client.close() }
+        let producer = try client.makeProducer(Self.producerConfiguration(batchSize: 200, linger: .milliseconds(20)))
+        let results = Mutex<[Int: Int64]>([:])
+        for index in 0..<6 {
+            try await producer.produce(topic: Self.topic, key: nil, value: Array(String(format: "record-%03d-", index).utf8) + Array(repeating: 46, count: 120), partition: 0) { result in
+                if case .success(let metadata) = result { results.withLock { $0[index] = metadata.offset } }
+            }
+        }
+        try await producer.flush()
+        let offsets = results.withLock { $0 }
+        let seen = scripted.seenBatches
+        #expect((0..<6).map { offsets[$0] ?? -99 } == (0..<6).map(Int64.init), "offsets by record: \(offsets); batches: \(seen)")
+        #expect(log.state.withLock { $0.stored } == Array(0..<6), "batches: \(seen)")
+        #expect(seen.allSatisfy { $0.producerID == 9 && $0.epoch == 0 }, "batches: \(seen)")
+        #expect(seen.filter { $0.baseSequence > 0 }.count > 5, "no batch was refused out of order: \(seen)")
+        #expect(producer.statistics.possiblyDuplicatedRecords == 0)
+        #expect(producer.statistics.sequenceResets == 0)
+        try await producer.close()
+    }
+
+    @Test func aBrokerThatGrantsNoProducerIDStopsTheIdempotentProducerWithATypedError() async throws {
+        let scripted = ScriptedBroker(initAnswer: { _, _ in
+            InitProducerIdResponse(errorCode: KafkaErrorCode.clusterAuthorizationFailed.rawValue, producerID: -1, producerEpoch: -1)
+        }, produceAnswer: { _, _ in (.noError, 0) })
+        let client = try await scripted.client()
+        defer { client.close() }
+        let producer = try client.makeProducer(Self.producerConfiguration())
+        do {
+            try await producer.send(topic: Self.topic, key: nil, value: Array("x".utf8), partition: 0)
+            Issue.record("a record was acknowledged without a producer id")
+        } catch {
+            #expect(error.brokerErrorCode == .clusterAuthorizationFailed, "\(error)")
+            #expect(error.message.contains("producer id"), "\(error)")
+        }
+        #expect(scripted.seenBatches.isEmpty)
+        // Later records are refused at once with the same error.
+        await #expect(throws: KafkaError.self) { try await producer.send(topic: Self.topic, key: nil, value: Array("y".utf8), partition: 0) }
+    }
+
+    @Test func withoutIdempotenceNoProducerIDIsAskedFor() async throws {
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(1) }, produceAnswer: { _, _ in (.noError, 3) })
+        let client = try await scripted.client()
+        defer { client.close() }
+        var configuration = Self.producerConfiguration()
+        configuration.idempotence = .disabled
+        let producer = try client.makeProducer(configuration)
+        #expect(!producer.isIdempotent)
+        let metadata = try await producer.send(topic: Self.topic, key: nil, value: Array("x".utf8), partition: 0)
+        #expect(metadata.offset == 3)
+        #expect(scripted.seenInits.isEmpty)
+        #expect(scripted.seenBatches.map(\.description) == ["p0 -1/-1#-1x1"])
+        try await producer.close()
+    }
+
+    @Test func deliveryCallbacksRunOnTheProducersQueueNotOnAnIOThread() async throws {
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(2) }, produceAnswer: { _, _ in (.noError, 0) })
+        let client = try await scripted.client()
+        defer { client.close() }
+        let producer = try client.makeProducer(Self.producerConfiguration())
+        let threads = Mutex<[String]>([])
+        for _ in 0..<20 {
+            try await producer.produce(topic: Self.topic, key: nil, value: Array("x".utf8), partition: 0) { _ in
+                let name = Thread.current.name ?? ""
+                threads.withLock { $0.append(name) }
+            }
+        }
+        try await producer.flush()
+        let names = threads.withLock { $0 }
+        #expect(names.count == 20)
+        #expect(!names.contains { $0.hasPrefix("tributary-kafka") }, "callbacks ran on \(Set(names))")
+        try await producer.close()
+    }
+}
