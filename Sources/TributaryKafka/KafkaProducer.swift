@@ -70,7 +70,7 @@ public struct KafkaProducerStatistics: Hashable, Sendable {
 /// the connections' I/O threads. Locks nest in one order only: producer, then client metadata
 /// or connection (the producer's lock is never taken while holding either).
 public final class KafkaProducer: Sendable {
-    typealias Machine = KafkaProducerMachine<Completion, KafkaError>
+    typealias Machine = KafkaProducerMachine
 
     /// The producer's settings.
     public let configuration: KafkaProducerConfiguration
@@ -194,10 +194,10 @@ public final class KafkaProducer: Sendable {
         guard size + 200 <= configuration.maxRequestSize else { return false }
         let keyHash = key.map { KafkaPartitioner.murmur2($0) }
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
-        let now = clock.now()
+        let clock = self.clock
         let outcome = state.withLock { state in
             state.machine.append(topic: topic, partition: partition, keyHash: keyHash, timestamp: timestamp, key: key, value: value,
-                                 headers: headers, size: size, completion: completion, now: now)
+                                 headers: headers, size: size, completion: completion, now: { clock.now() })
         }
         switch outcome {
         case .appended(_, let wakeSender):
@@ -532,7 +532,10 @@ public final class KafkaProducer: Sendable {
             return KafkaError(.closed, "the producer closed before the record was sent", topic: topic, partition: partition)
         case .broker(let code, let message):
             return .broker(code, api: .produce, topic: topic, partition: partition, serverMessage: message)
-        case .request(var error):
+        case .request(let underlying):
+            guard var error = underlying as? KafkaError else {
+                return KafkaError(.connectionLost, "\(underlying)", topic: topic, partition: partition, underlying: underlying)
+            }
             error.topic = topic
             error.partition = partition
             return error
@@ -559,17 +562,19 @@ public final class KafkaProducer: Sendable {
                     let offset = baseOffset >= 0 ? baseOffset + Int64(delivery.index) : -1
                     let result = Result<KafkaRecordMetadata, KafkaError>.success(
                         KafkaRecordMetadata(topic: key.topic, partition: key.partition, offset: offset, timestamp: delivery.timestamp))
-                    switch delivery.completion {
-                    case .continuation(let continuation): continuation.resume(returning: result)
-                    case .callback(let callback): callbacks.append((callback, result))
+                    switch delivery.completion as? Completion {
+                    case .continuation(let continuation)?: continuation.resume(returning: result)
+                    case .callback(let callback)?: callbacks.append((callback, result))
+                    case nil: break
                     }
                 }
             case .failure(let failure):
                 let error = error(for: failure, topic: key.topic, partition: key.partition)
                 for delivery in outcome.deliveries {
-                    switch delivery.completion {
-                    case .continuation(let continuation): continuation.resume(returning: .failure(error))
-                    case .callback(let callback): callbacks.append((callback, .failure(error)))
+                    switch delivery.completion as? Completion {
+                    case .continuation(let continuation)?: continuation.resume(returning: .failure(error))
+                    case .callback(let callback)?: callbacks.append((callback, .failure(error)))
+                    case nil: break
                     }
                 }
                 if outcome.unreportedCount > 0 {

@@ -10,16 +10,16 @@ import TributaryWire
 /// value (a record was appended, a response arrived, a request failed, metadata was updated, a
 /// producer id was granted, time passed) and performs the actions it returns (send this
 /// request to broker N, complete these records, refresh this topic, connect to that broker, ask
-/// for a producer id). `Completion` is whatever the driver resumes when a record is done;
-/// `RequestFailure` is the driver's error for a request that got no usable answer. Tests drive
-/// it with plain values and no async code.
+/// for a producer id). A record's completion is whatever the driver resumes when it is done
+/// (any `Sendable` value, handed back untouched); a failed request carries the driver's own
+/// error. Tests drive it with plain values and no async code.
 ///
 /// Ordering: the batches of one partition are sent in order. Without idempotence at most one is
 /// in flight per partition, so a retry cannot overtake a later batch. With idempotence up to
 /// ``Configuration/maxInFlightPerPartition`` are in flight: each carries its sequence number, a
 /// retry keeps it, and the broker refuses a batch that arrives out of order, which is then sent
 /// again after the earlier one.
-public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error & Sendable>: Sendable {
+public struct KafkaProducerMachine: Sendable {
     // MARK: - Types
 
     /// The settings the machine applies.
@@ -81,7 +81,7 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
         /// The broker refused the batch with a non-retriable code (or a retriable one past the timeout).
         case broker(KafkaErrorCode, message: String?)
         /// The request got no usable answer and could not be retried.
-        case request(RequestFailure)
+        case request(any Error & Sendable)
         /// The batch could not be encoded.
         case encoding(KafkaRecordError)
         /// The Produce response did not mention the partition.
@@ -131,7 +131,7 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
         /// The record's timestamp.
         public var timestamp: Int64
         /// What to resume.
-        public var completion: Completion
+        public var completion: any Sendable
     }
 
     /// What a batch came to.
@@ -245,10 +245,30 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
         var lastBatchBytes = 0
     }
 
+    private enum Placement {
+        case partition(Int32)
+        case unknown(partitionCount: Int)
+    }
+
     private struct TopicState: Sendable {
         var partitionCount: Int
         var leaders: [Int32]
         var sticky = KafkaStickyPartition()
+
+        /// A fixed partition if it exists, the key's, else the sticky one (KIP-480).
+        mutating func place(partition: Int32?, keyHash: Int32?, random: inout SplitMix64) -> Placement {
+            guard partitionCount > 0 else { return .unknown(partitionCount: 0) }
+            if let partition {
+                guard partition >= 0 && Int(partition) < partitionCount else { return .unknown(partitionCount: partitionCount) }
+                return .partition(partition)
+            }
+            if let keyHash { return .partition(Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: partitionCount))) }
+            return .partition(Int32(sticky.partition(partitionCount: partitionCount, using: &random)))
+        }
+
+        mutating func stickyBatchCompleted(random: inout SplitMix64) {
+            sticky.batchCompleted(partitionCount: max(partitionCount, 1), using: &random)
+        }
     }
 
     private enum IdentityState: Sendable {
@@ -294,6 +314,10 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
     private var connecting: Set<Int32> = []
     private var refreshing: Set<String> = []
     private var identityState: IdentityState
+    /// Set when idempotent producing stopped (``identityFailure`` says why): a flag, so that the
+    /// append path need not copy the state.
+    private var stoppedByFailure = false
+    private var identityFailure: Failure?
     private var nextRequestID = 1
     private var closing = false
     private var random: SplitMix64
@@ -326,39 +350,31 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
     // MARK: - Events
 
     /// A record to buffer. `keyHash` is murmur2 of the key (nil for no key); `partition` a fixed
-    /// partition (nil for the partitioner's choice); `size` its estimated encoded size.
+    /// partition (nil for the partitioner's choice); `size` its estimated encoded size. `now` is
+    /// read only when the record opens a batch (reading a clock per record costs more than the
+    /// append).
     public mutating func append(topic: String, partition: Int32?, keyHash: Int32?, timestamp: Int64, key: [UInt8]?, value: [UInt8]?,
-                                headers: [KafkaRecord.Header], size: Int, completion: Completion?, now: MonotonicInstant) -> AppendOutcome {
-        if closing { return .closed(nil) }
-        if case .failed(let failure) = identityState { return .closed(failure) }
+                                headers: [KafkaRecord.Header], size: Int, completion: (any Sendable)?, now: () -> MonotonicInstant) -> AppendOutcome {
+        if closing || stoppedByFailure { return .closed(stoppedByFailure ? identityFailure : nil) }
         guard hasRoom(for: size) else { return .noRoom }
-        guard var info = topics[topic] else { return .needsMetadata }
-        guard info.partitionCount > 0 else { return .unknownPartition(partitionCount: 0) }
+        // One lookup of the topic, the sticky choice made in place.
+        guard let placement = topics[topic]?.place(partition: partition, keyHash: keyHash, random: &random) else { return .needsMetadata }
         let chosen: Int32
-        if let partition {
-            guard partition >= 0 && Int(partition) < info.partitionCount else { return .unknownPartition(partitionCount: info.partitionCount) }
-            chosen = partition
-        } else if let keyHash {
-            chosen = Int32(KafkaPartitioner.partition(forHash: keyHash, partitionCount: info.partitionCount))
-        } else {
-            chosen = Int32(info.sticky.partition(partitionCount: info.partitionCount, using: &random))
+        switch placement {
+        case .partition(let index): chosen = index
+        case .unknown(let count): return .unknownPartition(partitionCount: count)
         }
         let target = KafkaTopicPartition(topic: topic, partition: chosen)
         var sealedForRoom = false
         let signal: Bool
+        defer {
+            if sealedForRoom && partition == nil && keyHash == nil { topics[topic]?.stickyBatchCompleted(random: &random) }
+        }
         do throws(KafkaRecordError) {
             signal = try appendToQueue(target, timestamp: timestamp, key: key, value: value, headers: headers, size: size,
                                        completion: completion, now: now, sealedForRoom: &sealedForRoom)
         } catch {
-            if partition == nil && keyHash == nil && sealedForRoom {
-                info.sticky.batchCompleted(partitionCount: info.partitionCount, using: &random)
-                topics[topic] = info
-            }
             return .invalid(error)
-        }
-        if partition == nil && keyHash == nil {
-            if sealedForRoom { info.sticky.batchCompleted(partitionCount: info.partitionCount, using: &random) }
-            topics[topic] = info
         }
         bufferedBytes += size
         outstandingRecords += 1
@@ -366,7 +382,7 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
     }
 
     private mutating func appendToQueue(_ target: KafkaTopicPartition, timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header],
-                                        size: Int, completion: Completion?, now: MonotonicInstant, sealedForRoom: inout Bool) throws(KafkaRecordError) -> Bool {
+                                        size: Int, completion: (any Sendable)?, now: () -> MonotonicInstant, sealedForRoom: inout Bool) throws(KafkaRecordError) -> Bool {
         let configuration = self.configuration
         return try modifyQueue(target) { (queue: inout PartitionQueue) throws(KafkaRecordError) -> Bool in
             var signal = false
@@ -380,7 +396,7 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
                 var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
                 settings.timestampType = .createTime
                 let capacity = min(configuration.batchSize + 256, max(16 * 1024, queue.lastBatchBytes + 256))
-                queue.batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: capacity), createdAt: now))
+                queue.batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: capacity), createdAt: now()))
                 signal = true
             }
             let index = queue.batches.count - 1
@@ -470,6 +486,8 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
         }
         let failure = Failure.producerIdentity(code, detail: detail)
         identityState = .failed(failure)
+        stoppedByFailure = true
+        identityFailure = failure
         return [.finish(failEverythingQueued(with: failure))]
     }
 
@@ -490,7 +508,7 @@ public struct KafkaProducerMachine<Completion: Sendable, RequestFailure: Error &
 
     /// Request `id` got no answer (or none is expected, with acks=0: then `failure` is nil and
     /// the batches are done).
-    public mutating func requestFailed(id: Int, failure: RequestFailure, kind: RequestFailureKind, now: MonotonicInstant) -> [Action] {
+    public mutating func requestFailed(id: Int, failure: any Error & Sendable, kind: RequestFailureKind, now: MonotonicInstant) -> [Action] {
         guard let request = requests.removeValue(forKey: id) else { return [] }
         inFlightByBroker[request.broker, default: 1] -= 1
         if kind.connectionLost {
