@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "kafka-cat", targets: ["kafka-cat"]),
         .executable(name: "tributary-bridge", targets: ["tributary-bridge"]),
+        .executable(name: "bridge-bench", targets: ["bridge-bench"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
     ],
     targets: [
@@ -93,6 +94,12 @@ let package = Package(
             dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka", "TributaryNATS"],
             path: "Tools/tributary-bridge",
             exclude: ["Dockerfile"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bridge-bench",
+            dependencies: ["ToolSupport", "TributaryBridge", "TributaryKafka", "TributaryNATS"],
+            path: "Tools/bridge-bench",
             swiftSettings: strict
         ),
 

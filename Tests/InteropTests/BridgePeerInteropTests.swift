@@ -162,4 +162,20 @@ struct BridgePeerInteropTests {
             #expect(values.count == total / 6)
         }
     }
+
+    /// `bridge-bench` both ways, small: every message arrives once and the JSON line says so.
+    @Test(arguments: ["nats-to-kafka", "kafka-to-nats"])
+    func bridgeBenchCarriesEveryMessageOnce(mode: String) async throws {
+        var environment: [String: String] = [:]
+        environment["NATS_URL"] = try BrokerEnvironment.natsURL()
+        environment["KAFKA_BROKERS"] = try BridgeServiceEndToEndTests.brokers()
+        let bench = ChildProcess(try toolPath("bridge-bench"), [mode, "--msgs", "3000", "--keys", "7"], environment: environment)
+        try bench.start()
+        let result = await bench.finish(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(json.contains("\"mode\":\"\(mode)\",\"msgs\":3000"), "\(result.stdout)")
+        #expect(json.contains("\"dropped\":0,\"duplicates\":0"), "\(result.stdout)")
+        #expect(result.stdout.contains("3000 of 3000"), "\(result.stdout)")
+    }
 }

@@ -1,0 +1,314 @@
+// bridge-bench: throughput, end-to-end latency, CPU and memory of the NATS-Kafka bridge's core
+// routes, against a real nats-server and Kafka broker.
+//
+//   bridge-bench nats-to-kafka [--msgs N] [--size BYTES] [--partitions P] [--keys K] [-s URL] [-b BROKERS]
+//   bridge-bench kafka-to-nats [--msgs N] [--size BYTES] [--partitions P] [--keys K] [-s URL] [-b BROKERS]
+//
+// Everything runs in this process: the source client (a NATS publisher or a Kafka producer),
+// the bridge with one route, and the reader at the far end (a Kafka consumer or a NATS
+// subscriber). Each message carries the monotonic time it was sent; the reader records now minus
+// that as the end-to-end latency. The rate is messages read over the time from the first send
+// to the last read. CPU is the whole process (sender, bridge and reader), per million messages.
+// Prints a table, then one JSON line.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+import ToolSupport
+import TributaryBridge
+import TributaryKafka
+import TributaryNATS
+
+struct Settings {
+    var mode = ""
+    var msgs = 200_000
+    var size = 100
+    var partitions: Int32 = 3
+    var keys = 64
+    var natsURL: String?
+    var brokers: String?
+}
+
+func usage(_ message: String? = nil) -> Never {
+    if let message { FileHandle.standardError.write(Data("bridge-bench: \(message)\n".utf8)) }
+    let text = """
+    usage: bridge-bench nats-to-kafka|kafka-to-nats [flags]
+      nats-to-kafka  publish N messages on core NATS subjects (one of K keys in the subject); the
+                     bridge produces them to a fresh Kafka topic (key: the subject token, acks=all,
+                     idempotent); a consumer of that topic reads them
+      kafka-to-nats  produce N keyed records to a fresh Kafka topic while the bridge reads it as a
+                     consumer group and publishes each on a NATS subject (committing after a
+                     flush); a subscriber reads them
+      -s, --server URL     NATS server (default NATS_URL, else nats://127.0.0.1:4222)
+      -b, --brokers LIST   Kafka bootstrap servers (default KAFKA_BROKERS, else localhost:9092)
+      --msgs N             messages (default 200000)
+      --size BYTES         payload size, at least 16 (default 100)
+      --partitions P       partitions of the fresh topic (default 3)
+      --keys K             distinct keys (default 64)
+    Ends with one JSON line: mode, msgs, size, secs, rate, p50_us, p90_us, p99_us, max_us,
+    cpu_user, cpu_sys, cpu_s_per_1m, maxrss_kb, dropped (core NATS messages the bridge's
+    subscription dropped, nats-to-kafka), duplicates (messages read twice).
+    """
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+    exit(message == nil ? 0 : 1)
+}
+
+func parse() -> Settings {
+    var settings = Settings()
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    guard let mode = arguments.first, !mode.hasPrefix("-") else {
+        if arguments.contains("-h") || arguments.contains("--help") { usage() }
+        usage("name a mode: nats-to-kafka or kafka-to-nats")
+    }
+    guard mode == "nats-to-kafka" || mode == "kafka-to-nats" else { usage("unknown mode '\(mode)'") }
+    settings.mode = mode
+    arguments.removeFirst()
+    var index = 0
+    func value(_ flag: String) -> String {
+        index += 1
+        guard index < arguments.count else { usage("\(flag) needs a value") }
+        return arguments[index]
+    }
+    func number(_ flag: String, minimum: Int) -> Int {
+        let text = value(flag)
+        guard let number = Int(text), number >= minimum else { usage("\(flag) needs a whole number of at least \(minimum), not '\(text)'") }
+        return number
+    }
+    while index < arguments.count {
+        switch arguments[index] {
+        case "-h", "--help": usage()
+        case "--msgs": settings.msgs = number("--msgs", minimum: 1)
+        case "--size": settings.size = number("--size", minimum: 16)
+        case "--partitions": settings.partitions = Int32(clamping: number("--partitions", minimum: 1))
+        case "--keys": settings.keys = number("--keys", minimum: 1)
+        case "-s", "--server": settings.natsURL = value("--server")
+        case "-b", "--brokers": settings.brokers = value("--brokers")
+        default: usage("unknown flag '\(arguments[index])'")
+        }
+        index += 1
+    }
+    return settings
+}
+
+/// Nanoseconds on the monotonic clock, carried in the first 8 bytes of each payload.
+func monotonicNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+func payload(size: Int, sequence: UInt64) -> [UInt8] {
+    var bytes = [UInt8](repeating: UInt8(ascii: "."), count: size)
+    let sent = monotonicNanoseconds()
+    for index in 0..<8 { bytes[index] = UInt8(truncatingIfNeeded: sent >> (8 * index)) }
+    let number = sequence
+    for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: number >> (8 * index)) }
+    return bytes
+}
+
+/// What the reader saw: latencies in microseconds, sequences seen, when the last arrived.
+final class Reader: Sendable {
+    struct State {
+        var latencies: [Double] = []
+        var seen: [Bool]
+        var distinct = 0
+        var duplicates = 0
+        var lastAt: UInt64 = 0
+        var warmedUp = false
+    }
+
+    let state: Mutex<State>
+    let total: Int
+
+    init(total: Int) {
+        self.total = total
+        state = Mutex(State(seen: [Bool](repeating: false, count: total)))
+        state.withLock { $0.latencies.reserveCapacity(total) }
+    }
+
+    func record(_ bytes: [UInt8]) {
+        guard bytes.count >= 16 else { return }
+        let now = monotonicNanoseconds()
+        var sent: UInt64 = 0
+        var sequence: UInt64 = 0
+        for index in 0..<8 {
+            sent |= UInt64(bytes[index]) << (8 * index)
+            sequence |= UInt64(bytes[8 + index]) << (8 * index)
+        }
+        state.withLock { state in
+            if sequence == Reader.warmUp { state.warmedUp = true }
+            guard sequence < UInt64(state.seen.count) else { return }
+            if state.seen[Int(sequence)] {
+                state.duplicates += 1
+                return
+            }
+            state.seen[Int(sequence)] = true
+            state.distinct += 1
+            state.latencies.append(Double(now &- sent) / 1000)
+            state.lastAt = now
+        }
+    }
+
+    var distinct: Int { state.withLock { $0.distinct } }
+    var warmedUp: Bool { state.withLock { $0.warmedUp } }
+
+    /// The sequence of the message sent first and waited for, outside the measurement: it
+    /// proves the whole path works (connections, metadata, producer id, group assignment).
+    static let warmUp = UInt64.max
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("bridge-bench: \(message)\n".utf8))
+    exit(1)
+}
+
+func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: () -> Bool) async -> Bool {
+    while !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return true
+}
+
+func routeStarted(_ bridge: NATSKafkaBridge) async -> Task<Void, any Error> {
+    let started = Mutex(false)
+    let events = bridge.events
+    let watcher = Task {
+        for await event in events {
+            if case .routeStarted = event { started.withLock { $0 = true } }
+        }
+    }
+    let running = Task { try await bridge.run() }
+    if !(await waitUntil(.now + .seconds(60), { started.withLock { $0 } })) { fail("the route did not start within 60 s") }
+    _ = watcher
+    return running
+}
+
+let settings = parse()
+let environment = ProcessInfo.processInfo.environment
+let natsURL = settings.natsURL ?? environment["NATS_URL"] ?? "nats://127.0.0.1:4222"
+let brokers = settings.brokers ?? environment["KAFKA_BROKERS"] ?? "localhost:9092"
+let run = UInt32.random(in: 0...UInt32.max)
+let topic = "bridge-bench-\(settings.mode)-\(run)"
+let reader = Reader(total: settings.msgs)
+
+do {
+    let kafka = try await KafkaClient.connect(try KafkaClientConfiguration(bootstrapServers: brokers))
+    let bridgeNATS = try await NATSClient.connect(NATSOptions(url: natsURL))
+    let endNATS = try await NATSClient.connect(NATSOptions(url: natsURL))
+    try await kafka.createTopic(KafkaNewTopic(name: topic, partitions: settings.partitions))
+    _ = try await kafka.describeTopic(topic)
+    let prefix = "bench\(run)"
+    let route: BridgeRoute
+    if settings.mode == "nats-to-kafka" {
+        route = BridgeRoute(name: "bench", from: .natsSubject("\(prefix).>"), to: .kafkaTopic(topic), key: .subjectToken(2))
+    } else {
+        var kafkaRoute = BridgeRoute(name: "bench", from: .kafkaTopics([topic], group: "bridge-bench-\(run)"), to: .natsSubject("\(prefix).{partition}"))
+        kafkaRoute.concurrency = Int(settings.partitions)
+        kafkaRoute.configureGroup = { group in
+            group.autoOffsetReset = .earliest
+            group.sessionTimeout = .seconds(6)
+            group.heartbeatInterval = .milliseconds(500)
+            group.fetch.fetchMaxWait = .milliseconds(10)
+        }
+        route = kafkaRoute
+    }
+    let bridge = try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route])
+
+    // The reader at the far end starts first.
+    let readTask: Task<Void, Never>
+    if settings.mode == "nats-to-kafka" {
+        var consumerSettings = KafkaConsumerConfiguration()
+        consumerSettings.fetchMaxWait = .milliseconds(10)
+        let consumer = try kafka.makeConsumer(consumerSettings)
+        for partition in 0..<settings.partitions { try await consumer.assign(topic: topic, partition: partition, from: .earliest) }
+        readTask = Task {
+            while reader.distinct < settings.msgs && !Task.isCancelled {
+                guard let records = try? await consumer.poll(maxRecords: 10_000, timeout: .milliseconds(100)) else { continue }
+                for record in records { reader.record(record.value ?? []) }
+            }
+            consumer.close()
+        }
+    } else {
+        let subscription = try endNATS.subscribe(to: "\(prefix).>")
+        try await endNATS.flush()
+        readTask = Task {
+            do {
+                for try await message in subscription {
+                    reader.record(Array(message.payload))
+                    if reader.distinct >= settings.msgs { break }
+                }
+            } catch {}
+        }
+    }
+    let running = await routeStarted(bridge)
+
+    let publisher = try await NATSClient.connect(NATSOptions(url: natsURL))
+    let producer = try kafka.makeProducer()
+    let subjects = (0..<settings.keys).map { "\(prefix).k\($0)" }
+    let keys = (0..<settings.keys).map { Array("k\($0)".utf8) }
+    // One message through the whole path first, outside the measurement.
+    let warmUpDeadline = ContinuousClock.now + .seconds(60)
+    while !reader.warmedUp {
+        if settings.mode == "nats-to-kafka" {
+            try await publisher.publishWaiting(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0])
+        } else {
+            try await producer.send(topic: topic, key: keys[0], value: payload(size: settings.size, sequence: Reader.warmUp))
+        }
+        if await waitUntil(.now + .seconds(5), { reader.warmedUp }) { break }
+        if ContinuousClock.now >= warmUpDeadline { fail("the first message did not cross the bridge within 60 s (bridge: \(bridge.statistics[0]))") }
+    }
+
+    let cpuBefore = ProcessResources.cpuTimes()
+    let started = monotonicNanoseconds()
+    if settings.mode == "nats-to-kafka" {
+        for sequence in 0..<settings.msgs {
+            try await publisher.publishWaiting(payload(size: settings.size, sequence: UInt64(sequence)), to: subjects[sequence % settings.keys])
+        }
+        try await publisher.flush()
+    } else {
+        for sequence in 0..<settings.msgs {
+            try await producer.produce(topic: topic, key: keys[sequence % settings.keys], value: payload(size: settings.size, sequence: UInt64(sequence)))
+        }
+        try await producer.flush()
+    }
+    // Core NATS is at most once: stop waiting when the bridge dropped what is missing.
+    let complete = await waitUntil(.now + .seconds(300)) {
+        let statistics = bridge.statistics[0]
+        return reader.distinct + statistics.dropped >= settings.msgs
+    }
+    let finished = reader.state.withLock { $0.lastAt }
+    let cpuAfter = ProcessResources.cpuTimes()
+    readTask.cancel()
+    try await producer.close()
+    await publisher.close()
+    await bridge.drain()
+    _ = try? await running.value
+    let statistics = bridge.statistics[0]
+    let (latencies, duplicates, distinct) = reader.state.withLock { ($0.latencies.sorted(), $0.duplicates, $0.distinct) }
+    if !complete { fail("only \(distinct) of \(settings.msgs) messages arrived within 300 s (bridge: \(statistics))") }
+    let seconds = Double(finished &- started) / 1e9
+    let cpuUser = cpuAfter.user - cpuBefore.user
+    let cpuSys = cpuAfter.sys - cpuBefore.sys
+    let rate = seconds > 0 ? Double(distinct) / seconds : 0
+    let p50 = BenchReport.percentile(latencies, 50), p90 = BenchReport.percentile(latencies, 90)
+    let p99 = BenchReport.percentile(latencies, 99), maximum = latencies.last ?? 0
+    let rss = ProcessResources.peakRSSKB()
+    let perMillion = distinct > 0 ? (cpuUser + cpuSys) * 1_000_000 / Double(distinct) : 0
+    print("bridge-bench \(settings.mode): \(distinct) of \(settings.msgs) × \(settings.size) B in \(String(format: "%.3f", seconds)) s")
+    print(String(format: "  rate        %.0f msg/s", rate))
+    print(String(format: "  latency     p50 %.0f µs · p90 %.0f µs · p99 %.0f µs · max %.0f µs", p50, p90, p99, maximum))
+    print(String(format: "  CPU         %.2f s user + %.2f s sys = %.3f CPU-s per 1M (whole process)", cpuUser, cpuSys, perMillion))
+    print("  peak RSS    \(rss / 1024) MB")
+    print("  bridge      \(statistics)")
+    if duplicates > 0 || statistics.dropped > 0 { print("  duplicates \(duplicates), dropped by the bridge's subscription \(statistics.dropped)") }
+    print(String(format: #"{"mode":"%@","msgs":%d,"size":%d,"partitions":%d,"keys":%d,"secs":%.4f,"rate":%.0f,"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"max_us":%.0f,"cpu_user":%.3f,"cpu_sys":%.3f,"cpu_s_per_1m":%.3f,"maxrss_kb":%d,"dropped":%d,"duplicates":%d}"#,
+                 settings.mode, settings.msgs, settings.size, Int(settings.partitions), settings.keys, seconds, rate, p50, p90, p99, maximum,
+                 cpuUser, cpuSys, perMillion, rss, statistics.dropped, duplicates))
+    await bridgeNATS.close()
+    await endNATS.close()
+    kafka.close()
+} catch {
+    fail("\(error)")
+}
