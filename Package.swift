@@ -33,8 +33,9 @@ let package = Package(
     ],
     targets: [
         // MARK: Libraries
-        .target(name: "TributaryWire", swiftSettings: strict),
-        .target(name: "TributaryCrypto", swiftSettings: strict),
+        .target(name: "CTributaryAccel"),
+        .target(name: "TributaryWire", dependencies: ["CTributaryAccel"], swiftSettings: strict),
+        .target(name: "TributaryCrypto", dependencies: ["CTributaryAccel"], swiftSettings: strict),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TributaryCompression", dependencies: ["CZlib"], swiftSettings: strict),
         .target(name: "TributaryKafkaProtocol", dependencies: ["TributaryWire", "TributaryCompression", "TributaryCrypto"], swiftSettings: strict),

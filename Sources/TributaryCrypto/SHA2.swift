@@ -1,4 +1,5 @@
 // SHA-256 and SHA-512 (FIPS 180-4), written from the standard.
+import CTributaryAccel
 
 /// SHA-256 (FIPS 180-4).
 public struct SHA256: HashFunction {
@@ -12,15 +13,24 @@ public struct SHA256: HashFunction {
 
     public init() {}
 
+    /// Whether this CPU's SHA-256 instructions are used (x86-64 SHA extensions, chosen at run
+    /// time); otherwise the portable compression function runs. Both give the same digests.
+    public static let usesHardware = tributary_sha256_hw_available() != 0
+
+    /// Set to hash with the portable code even where the instructions exist (tests compare both).
+    public var portableOnly = false
+
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var words = state
-        blocks.absorb(bytes) { Self.compress(&words, $0) }
+        let hardware = Self.usesHardware && !portableOnly
+        blocks.absorb(bytes, wholeRuns: hardware) { hardware ? Self.compressInHardware(&words, $0) : Self.compress(&words, $0) }
         state = words
     }
 
     public mutating func finalize() -> [UInt8] {
         var words = state
-        blocks.pad(lengthFieldSize: 8) { Self.compress(&words, $0) }
+        let hardware = Self.usesHardware && !portableOnly
+        blocks.pad(lengthFieldSize: 8) { hardware ? Self.compressInHardware(&words, $0) : Self.compress(&words, $0) }
         state = words
         var out = [UInt8]()
         out.reserveCapacity(32)
@@ -46,6 +56,13 @@ public struct SHA256: HashFunction {
 
     @inline(__always)
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }
+
+    private static func compressInHardware(_ state: inout Words, _ block: UnsafeRawBufferPointer) {
+        guard let base = block.baseAddress else { return }
+        withUnsafeMutableBytes(of: &state) { raw in
+            tributary_sha256_hw(raw.baseAddress!.assumingMemoryBound(to: UInt32.self), base, block.count / 64)
+        }
+    }
 
     private static func compress(_ state: inout Words, _ block: UnsafeRawBufferPointer) {
         // The message schedule lives on the stack and the constants are read through a buffer
@@ -170,7 +187,9 @@ struct BlockBuffer: Sendable {
     }
 
     /// Feeds `bytes`, calling `compress` with every completed block.
-    mutating func absorb(_ bytes: UnsafeRawBufferPointer, _ compress: (UnsafeRawBufferPointer) -> Void) {
+    /// `wholeRuns`: hand `compress` every run of whole blocks at once (a multiple of the block
+    /// size), not one block per call.
+    mutating func absorb(_ bytes: UnsafeRawBufferPointer, wholeRuns: Bool = false, _ compress: (UnsafeRawBufferPointer) -> Void) {
         length &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {
@@ -180,6 +199,11 @@ struct BlockBuffer: Sendable {
             guard pending.count == blockSize else { return }
             pending.withUnsafeBytes { compress($0) }
             pending.removeAll(keepingCapacity: true)
+        }
+        if wholeRuns {
+            let run = (bytes.count - offset) / blockSize * blockSize
+            if run > 0 { compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + run)])) }
+            offset += run
         }
         while bytes.count - offset >= blockSize {
             compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + blockSize)]))

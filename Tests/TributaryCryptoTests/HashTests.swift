@@ -50,6 +50,43 @@ struct HashTests {
         }
     }
 
+    @Test func sha256InstructionsAndPortableCodeAgree() {
+        // Lengths around the block size and runs of many blocks, fed whole and in odd pieces.
+        var seed: UInt64 = 0x5EED
+        func next() -> UInt8 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        let data = (0..<5_000).map { _ in next() }
+        for length in Array(0...200) + [447, 448, 511, 512, 513, 1_000, 4_096, 4_999] {
+            var fast = SHA256(), portable = SHA256()
+            portable.portableOnly = true
+            var offset = 0
+            var piece = 1
+            while offset < length {
+                let take = min(piece, length - offset)
+                fast.update(data[offset..<(offset + take)])
+                portable.update(data[offset..<(offset + take)])
+                offset += take
+                piece = piece * 2 + 3
+            }
+            #expect(hex(fast.finalize()) == hex(portable.finalize()), "length \(length), instructions used: \(SHA256.usesHardware)")
+        }
+        for (message, digest) in Self.cavsVectors.prefix(3) {
+            var bytes: [UInt8] = []
+            var index = message.startIndex
+            while index < message.endIndex {
+                let next = message.index(index, offsetBy: 2)
+                bytes.append(UInt8(message[index..<next], radix: 16) ?? 0)
+                index = next
+            }
+            var portable = SHA256()
+            portable.portableOnly = true
+            portable.update(bytes)
+            #expect(hex(portable.finalize()) == digest)
+        }
+    }
+
     // The one-million-'a' vector fed in pieces that never hold the whole message, the way an
     // object is hashed chunk by chunk.
     @Test func sha256MillionAInPiecesWithoutTheWholeInput() {

@@ -52,6 +52,23 @@ struct CRC32CTests {
         }
     }
 
+    @Test("the CPU instruction and the portable tables agree on every length and alignment")
+    func hardwareMatchesSoftware() {
+        var random = SeededRandom()
+        let data = (0..<2_100).map { _ in UInt8.random(in: 0...255, using: &random) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: data.count, by: 7) {
+                var fast = CRC32C(), portable = CRC32C()
+                data[start..<end].withUnsafeBytes {
+                    fast.update($0)
+                    portable.updateInSoftware($0)
+                }
+                #expect(fast.value == portable.value, "seed \(random.seed), bytes \(start)..<\(end), hardware \(CRC32C.usesHardware)")
+                #expect(portable.value == Self.reference(Array(data[start..<end])))
+            }
+        }
+    }
+
     @Test("updating piece by piece equals one pass (Kafka's Crc32CTest.testUpdate)")
     func incremental() {
         let bytes = Array("Any String you want".utf8)
