@@ -47,40 +47,41 @@ extension ZstdEncoder {
         return 3
     }
 
-    /// Huffman-coded literals; nil when they would not be smaller than `capacity` or the
-    /// alphabet does not suit (a single symbol, or symbols above 128, whose weights need the
-    /// FSE-compressed tree description).
+    /// Huffman-coded literals; nil when they would not be smaller than `capacity`, or for a
+    /// single symbol (RLE literals), or when the tree cannot be described (symbols above 128
+    /// with weights whose FSE form does not apply).
     private func writeHuffmanLiterals(count: Int, into dest: UnsafeMutableRawPointer, capacity: Int) -> Int? {
         var frequencies = [Int](repeating: 0, count: 256)
         frequencies.withUnsafeMutableBufferPointer { counts in
             for index in 0..<count { counts[Int(literals[index])] += 1 }
         }
-        guard let maxSymbol = frequencies.lastIndex(where: { $0 > 0 }), maxSymbol <= 128 else { return nil }
+        guard let maxSymbol = frequencies.lastIndex(where: { $0 > 0 }) else { return nil }
         var lengths = [UInt8](repeating: 0, count: maxSymbol + 1)
         guard Self.huffmanLengths(frequencies, maxSymbol: maxSymbol, into: &lengths) else { return nil }
         let maxBits = Int(lengths.max() ?? 0)
+        // The tree description: weights of symbols 0..<maxSymbol (the last symbol's weight
+        // follows from the others), FSE-compressed or 4 bits each, whichever is smaller.
+        let weights = (0..<maxSymbol).map { Self.weight(lengths[$0], maxBits: maxBits) }
+        var tree = Self.compressedWeights(weights) ?? []
+        if maxSymbol <= 128 && (tree.isEmpty || tree.count > 1 + (maxSymbol + 1) / 2) {
+            tree = [UInt8(127 + maxSymbol)]
+            var index = 0
+            while index < maxSymbol {
+                tree.append(weights[index] << 4 | (index + 1 < maxSymbol ? weights[index + 1] : 0))
+                index += 2
+            }
+        }
+        guard !tree.isEmpty else { return nil }
         // Exact size of the coded literals, and the sections around them.
         var bits = 0
         for symbol in 0...maxSymbol { bits += frequencies[symbol] * Int(lengths[symbol]) }
         let fourStreams = count > 1023
         let headerSize = count <= 1023 ? 3 : (count <= 16383 ? 4 : 5)
-        let treeSize = 1 + (maxSymbol + 1) / 2
-        let estimate = headerSize + treeSize + (fourStreams ? 6 + 4 : 1) + bits / 8
+        let estimate = headerSize + tree.count + (fourStreams ? 6 + 4 : 1) + bits / 8
         guard estimate < capacity else { return nil }
-
-        // Tree description, direct representation: 4-bit weights of symbols 0..<maxSymbol
-        // (the last symbol's weight follows from the others).
         var op = headerSize
-        dest.setByte(UInt8(127 + maxSymbol), at: op)
-        op += 1
-        var index = 0
-        while index < maxSymbol {
-            let high = Self.weight(lengths[index], maxBits: maxBits)
-            let low = index + 1 < maxSymbol ? Self.weight(lengths[index + 1], maxBits: maxBits) : 0
-            dest.setByte(high << 4 | low, at: op)
-            op += 1
-            index += 2
-        }
+        tree.withUnsafeBytes { (dest + op).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: $0.count) }
+        op += tree.count
 
         // Canonical codes as the decoder assigns them: by weight, then symbol order.
         var codes = [UInt16](repeating: 0, count: maxSymbol + 1)
@@ -142,6 +143,67 @@ extension ZstdEncoder {
             dest.setByte(UInt8(truncatingIfNeeded: header >> 32), at: 4)
         }
         return total
+    }
+
+    /// The FSE-compressed form of Huffman weights (RFC 8878 §4.2.1.2): header byte (the size),
+    /// table description and a bitstream of two interleaved states; nil when it does not apply
+    /// (fewer than two weights or weight values, or a weight so common that a state would read
+    /// no bits: the decoder stops at the first read past the stream's start, so every state
+    /// must read at least one bit).
+    static func compressedWeights(_ weights: [UInt8]) -> [UInt8]? {
+        let count = weights.count
+        guard count >= 2 else { return nil }
+        var counts = [Int](repeating: 0, count: maxHuffmanBits + 1)
+        for weight in weights { counts[Int(weight)] += 1 }
+        guard let lastWeight = counts.lastIndex(where: { $0 > 0 }) else { return nil }
+        let present = counts.filter { $0 > 0 }.count
+        let log = ZstdFSEEncoder.accuracyLog(total: count, present: present, maxLog: 6)
+        var probabilities = [Int16](repeating: 0, count: lastWeight + 1)
+        let normalized = counts.withUnsafeBufferPointer { counts in
+            probabilities.withUnsafeMutableBufferPointer { probabilities in
+                ZstdFSEEncoder.normalize(
+                    counts.baseAddress.unsafelyUnwrapped, symbolCount: lastWeight + 1, total: count, log: log,
+                    into: probabilities.baseAddress.unsafelyUnwrapped)
+            }
+        }
+        guard normalized, probabilities.allSatisfy({ Int($0) <= (1 << log) / 2 }) else { return nil }
+        let table = probabilities.withUnsafeBufferPointer { ZstdFSEEncodingTable($0, accuracyLog: log) }
+        var storage = [UInt8](repeating: 0, count: 256)
+        let size: Int? = storage.withUnsafeMutableBytes { buffer in
+            let base = buffer.baseAddress.unsafelyUnwrapped
+            guard let descriptionSize = probabilities.withUnsafeBufferPointer({ probabilities in
+                ZstdFSEEncoder.writeDescription(
+                    probabilities.baseAddress.unsafelyUnwrapped, symbolCount: lastWeight + 1, log: log,
+                    into: base + 1, capacity: 128)
+            }) else { return nil }
+            // The decoder takes even-indexed weights from state 1 and odd ones from state 2, in
+            // turn, and the last two from the final states; encode backward from the third-last.
+            var writer = ZstdBitWriter(base + 1 + descriptionSize, capacity: buffer.count - 1 - descriptionSize)
+            let lastEven = count % 2 == 0 ? count - 2 : count - 1
+            let lastOdd = count % 2 == 0 ? count - 1 : count - 2
+            var state1 = table.initialState(Int(weights[lastEven]))
+            var state2 = table.initialState(Int(weights[lastOdd]))
+            var index = count - 3
+            while index >= 0 {
+                if index % 2 == 0 {
+                    table.encode(&state1, Int(weights[index]), &writer)
+                } else {
+                    table.encode(&state2, Int(weights[index]), &writer)
+                }
+                writer.flush()
+                index -= 1
+            }
+            table.finish(state2, &writer)
+            table.finish(state1, &writer)
+            writer.flush()
+            guard let streamSize = writer.close() else { return nil }
+            let total = descriptionSize + streamSize
+            guard total < 128 else { return nil }
+            base.setByte(UInt8(total), at: 0)
+            return 1 + total
+        }
+        guard let size else { return nil }
+        return Array(storage.prefix(size))
     }
 
     @inline(__always)

@@ -40,7 +40,7 @@ struct ZstdEncoderTests {
             }()),
             ("repetitive", TestData.repetitive(size: 300_001)),
             ("mixed 1 MiB", TestData.mixed(size: 1 << 20, using: &rng)),
-            ("binary alphabet above 128", (0..<50_000).map { UInt8(truncatingIfNeeded: 128 + ($0 * $0 >> 5) % 100) }),
+            ("binary alphabet above 128", (0..<50_000).map { UInt8(truncatingIfNeeded: 128 + (($0 * $0) >> 5) % 100) }),
         ]
         for size in [131_071, 131_072, 131_073, 262_144 + 13] {
             inputs.append(("mixed \(size)", TestData.mixed(size: size, using: &rng)))
@@ -76,6 +76,13 @@ struct ZstdEncoderTests {
         let text = ZstdCorpus.text()
         let textFrame = try Self.roundTrip(text, "text")
         #expect(textFrame.count * 2 < text.count, "text: \(text.count) -> \(textFrame.count) bytes")
+
+        // Literals above 128 need the FSE-compressed tree description.
+        var rng = SeededRandom(seed: 23)
+        let binary = (0..<50_000).map { _ in UInt8(128 + min(rng.next() % 128, rng.next() % 128)) }
+        let binaryFrame = try Self.roundTrip(binary, "binary alphabet above 128")
+        let binaryBlocks = ZstdFrameWalker.blocks(binaryFrame)
+        #expect(binaryBlocks.allSatisfy { $0.type == 2 && $0.literalsType == 2 }, "\(binaryBlocks)")
 
         let records = ZstdCorpus.kafkaBenchRecords(count: 2000)
         let recordsFrame = try Self.roundTrip(records, "kafka-bench records")
