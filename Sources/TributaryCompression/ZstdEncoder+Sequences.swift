@@ -207,15 +207,43 @@ extension ZstdEncoder {
         count: Int, literal: ZstdFSEEncodingTable?, offset: ZstdFSEEncodingTable?, match: ZstdFSEEncodingTable?,
         writer: inout ZstdBitWriter
     ) {
+        let literalTable = literal ?? Self.predefinedLiteralLength
+        let offsetTable = offset ?? Self.predefinedOffset
+        let matchTable = match ?? Self.predefinedMatchLength
+        literalTable.withCoder(active: literal != nil) { literalCoder in
+            offsetTable.withCoder(active: offset != nil) { offsetCoder in
+                matchTable.withCoder(active: match != nil) { matchCoder in
+                    Self.literalLengthBase.withUnsafeBufferPointer { literalBase in
+                        Self.literalLengthExtra.withUnsafeBufferPointer { literalExtra in
+                            Self.matchLengthBase.withUnsafeBufferPointer { matchBase in
+                                Self.matchLengthExtra.withUnsafeBufferPointer { matchExtra in
+                                    encodeSequences(
+                                        count: count, literal: literalCoder, offset: offsetCoder, match: matchCoder,
+                                        extras: (literalBase, literalExtra, matchBase, matchExtra), writer: &writer)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func encodeSequences(
+        count: Int, literal: ZstdFSEEncodingTable.Coder, offset: ZstdFSEEncodingTable.Coder, match: ZstdFSEEncodingTable.Coder,
+        extras tables: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>),
+        writer: inout ZstdBitWriter
+    ) {
+        let (literalBase, literalExtra, matchBase, matchExtra) = tables
         @inline(__always)
         func extras(_ index: Int, _ writer: inout ZstdBitWriter) {
             let literalCode = Int(literalLengthCodes[index])
             if literalCode >= 16 {
-                writer.add(UInt64(Int(literalLengths[index]) - Self.literalLengthBase[literalCode - 16]), Self.literalLengthExtra[literalCode - 16])
+                writer.add(UInt64(Int(literalLengths[index]) - literalBase[literalCode - 16]), literalExtra[literalCode - 16])
             }
             let matchCode = Int(matchLengthCodes[index])
             if matchCode >= 32 {
-                writer.add(UInt64(Int(matchLengths[index]) - Self.matchLengthBase[matchCode - 32]), Self.matchLengthExtra[matchCode - 32])
+                writer.add(UInt64(Int(matchLengths[index]) - matchBase[matchCode - 32]), matchExtra[matchCode - 32])
             }
             writer.flush()
             let offsetCode = Int(offsetCodes[index])
@@ -223,25 +251,25 @@ extension ZstdEncoder {
             writer.flush()
         }
         let last = count - 1
-        var literalState = literal?.initialState(Int(literalLengthCodes[last])) ?? 0
-        var matchState = match?.initialState(Int(matchLengthCodes[last])) ?? 0
-        var offsetState = offset?.initialState(Int(offsetCodes[last])) ?? 0
+        var literalState = literal.initialState(Int(literalLengthCodes[last]))
+        var matchState = match.initialState(Int(matchLengthCodes[last]))
+        var offsetState = offset.initialState(Int(offsetCodes[last]))
         extras(last, &writer)
         var index = last - 1
         while index >= 0 {
             // State updates are read literal length, match length, offset: write them reversed.
-            offset?.encode(&offsetState, Int(offsetCodes[index]), &writer)
-            match?.encode(&matchState, Int(matchLengthCodes[index]), &writer)
-            literal?.encode(&literalState, Int(literalLengthCodes[index]), &writer)
+            offset.encode(&offsetState, Int(offsetCodes[index]), &writer)
+            match.encode(&matchState, Int(matchLengthCodes[index]), &writer)
+            literal.encode(&literalState, Int(literalLengthCodes[index]), &writer)
             writer.flush()
             extras(index, &writer)
             if writer.overflowed { return }
             index -= 1
         }
         // Initial states are read literal length, offset, match length.
-        match?.finish(matchState, &writer)
-        offset?.finish(offsetState, &writer)
-        literal?.finish(literalState, &writer)
+        match.finish(matchState, &writer)
+        offset.finish(offsetState, &writer)
+        literal.finish(literalState, &writer)
         writer.flush()
     }
 }

@@ -77,6 +77,50 @@ struct ZstdFSEEncodingTable {
         }
     }
 
+    /// The table through raw pointers for hot loops; an inactive coder (RLE mode) writes nothing.
+    struct Coder {
+        let states: UnsafePointer<UInt16>
+        let deltaBits: UnsafePointer<Int32>
+        let deltaFind: UnsafePointer<Int32>
+        let accuracyLog: Int
+        let active: Bool
+
+        @inline(__always)
+        func initialState(_ symbol: Int) -> Int {
+            guard active else { return 0 }
+            let delta = Int(deltaBits[symbol])
+            let bits = (delta + (1 << 15)) >> 16
+            let value = (bits << 16) - delta
+            return Int(states[(value >> bits) + Int(deltaFind[symbol])])
+        }
+
+        @inline(__always)
+        func encode(_ state: inout Int, _ symbol: Int, _ writer: inout ZstdBitWriter) {
+            guard active else { return }
+            let bits = (state + Int(deltaBits[symbol])) >> 16
+            writer.add(UInt64(truncatingIfNeeded: state), bits)
+            state = Int(states[(state >> bits) + Int(deltaFind[symbol])])
+        }
+
+        @inline(__always)
+        func finish(_ state: Int, _ writer: inout ZstdBitWriter) {
+            guard active else { return }
+            writer.add(UInt64(truncatingIfNeeded: state), accuracyLog)
+        }
+    }
+
+    func withCoder<R>(active: Bool, _ body: (Coder) -> R) -> R {
+        states.withUnsafeBufferPointer { states in
+            deltaBits.withUnsafeBufferPointer { deltaBits in
+                deltaFind.withUnsafeBufferPointer { deltaFind in
+                    body(Coder(
+                        states: states.baseAddress.unsafelyUnwrapped, deltaBits: deltaBits.baseAddress.unsafelyUnwrapped,
+                        deltaFind: deltaFind.baseAddress.unsafelyUnwrapped, accuracyLog: accuracyLog, active: active))
+                }
+            }
+        }
+    }
+
     /// The first state for `symbol`, the one the decoder ends on (it costs no bits to enter).
     @inline(__always)
     func initialState(_ symbol: Int) -> Int {
