@@ -90,7 +90,7 @@ enum CodecBench {
     /// (like `zstd -b`, so that other work on a shared machine disturbs the figure less).
     static func throughput(bytes: Int, seconds: Double, _ body: () throws -> Void) rethrows -> Double {
         let clock = ContinuousClock()
-        func seconds(_ duration: Duration) -> Double {
+        func inSeconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
         try body()  // warm-up
@@ -99,8 +99,8 @@ enum CodecBench {
         repeat {
             let runStart = clock.now
             try body()
-            fastest = min(fastest, seconds(clock.now - runStart))
-        } while seconds(clock.now - start) < seconds
+            fastest = min(fastest, inSeconds(clock.now - runStart))
+        } while inSeconds(clock.now - start) < seconds
         return Double(bytes) / fastest
     }
 
