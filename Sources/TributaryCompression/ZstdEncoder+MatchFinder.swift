@@ -66,11 +66,32 @@ extension ZstdEncoder {
                     reference -= 1
                     length += 1
                 }
+                // A distance the repeat offsets hold costs no offset bits (RFC 8878 §3.1.1.5).
                 let distance = position - candidate
-                emit(literalLength: matchStart - anchor, offsetValue: distance + 3, matchLength: length)
-                repeat3 = repeat2
-                repeat2 = repeat1
-                repeat1 = distance
+                let literalLength = matchStart - anchor
+                let offsetValue: Int
+                if literalLength > 0 && distance == repeat1 {
+                    offsetValue = 1
+                } else if distance == (literalLength > 0 ? repeat2 : repeat3) {
+                    // Repeat offset 2 (3 without literals): it moves to the front.
+                    offsetValue = 2
+                    if literalLength == 0 { repeat3 = repeat2 }
+                    repeat2 = repeat1
+                    repeat1 = distance
+                } else if distance == (literalLength > 0 ? repeat3 : repeat2) {
+                    // Repeat offset 3 (2 without literals): it moves to the front.
+                    offsetValue = literalLength > 0 ? 3 : 1
+                    if literalLength > 0 { repeat3 = repeat2 }
+                    repeat2 = repeat1
+                    repeat1 = distance
+                } else {
+                    // A new offset (offset value 3 without literals would mean repeat offset 1 - 1).
+                    offsetValue = literalLength == 0 && distance == repeat1 - 1 ? 3 : distance + 3
+                    repeat3 = repeat2
+                    repeat2 = repeat1
+                    repeat1 = distance
+                }
+                emit(literalLength: literalLength, offsetValue: offsetValue, matchLength: length)
                 position = matchStart + length
             } else {
                 // Skip faster through data that does not match.
