@@ -5,8 +5,8 @@ import TributaryKafka
 import TributaryTestSupport
 
 /// zstd-compressed record batches between Tributary and librdkafka 2.16 (confluent-kafka), both
-/// ways, with realistic payloads: thousands of JSON order events, so batches run to hundreds of
-/// KiB and their zstd frames hold several compressed blocks (Huffman literals, FSE sequences).
+/// ways, with realistic payloads: 6,000 JSON order events (about 700 KB) sent in a burst, so
+/// batches grow large and their frames hold compressed blocks (Huffman literals, FSE sequences).
 @Suite("zstd interop with librdkafka", .serialized)
 struct ZstdInteropTests {
     static let recordCount = 6000
