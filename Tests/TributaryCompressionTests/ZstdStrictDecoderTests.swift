@@ -109,6 +109,26 @@ struct ZstdStrictDecoderTests {
             expected: expected, rule: "window")
     }
 
+    @Test("an offset of exactly the window size decodes, as the reference encoder may write one")
+    func offsetAtWindow() throws {
+        var rng = SeededRandom(seed: 0x3111)
+        let first = TestData.random(count: 1000, using: &rng)
+        let second = TestData.random(count: 1000, using: &rng)
+        let encoder = ZstdEncoder()
+        encoder.literalLengths[0] = 0
+        encoder.offsetValues[0] = 1024 + 3
+        encoder.matchLengths[0] = 10
+        let sequencesSize = try #require(encoder.writeSequences(count: 1, into: encoder.blockOutput, capacity: 100))
+        let sequences = Array(UnsafeRawBufferPointer(start: encoder.blockOutput, count: sequencesSize))
+        let content = first + second
+        let expected = content + content[976..<986]
+        let frame = Self.frame(windowLog: 10, contentSize: expected.count, blocks: [
+            Self.rawBlock(first), Self.rawBlock(second), Self.compressedBlock([0x00] + sequences),
+        ])
+        #expect(try ZstdCodec().decompress(frame, limit: 1 << 20) == expected)
+        #expect(try ZstdCLI.run(["-d", "-c", "-q"], input: frame) == expected)
+    }
+
     @Test("a Huffman tree without a weight-1 symbol is rejected (RFC 8878 §4.2.1)")
     func huffmanWithoutWeightOne() throws {
         // Symbols 0 and 1; eight literals of symbol 0 as 1-bit codes: eight 0 bits, then the end mark.
