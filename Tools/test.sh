@@ -42,6 +42,8 @@ ensure_system_packages() {
         pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
         command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     fi
+    # The reference zstd CLI: test-only, the zstd compressor tests check our frames with it.
+    command -v zstd >/dev/null 2>&1 || missing+=(zstd)
     ((${#missing[@]} == 0)) && return 0
     command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get: install them by hand"
     local sudo=()

@@ -81,6 +81,10 @@ extension ZstdDecoder {
             let size3 = Int(streams.le16(4))
             let size4 = streamsSize - 6 - size1 - size2 - size3
             guard size4 >= 1 else { throw .corrupt(.zstd, "literal stream sizes exceed the literals section", at: streamsOffset) }
+            // RFC 8878 §3.1.1.3.1.1: the 4-stream size formats hold 6 literals or more.
+            guard regenerated >= 6 else {
+                throw .corrupt(.zstd, "\(regenerated) literals in 4 Huffman streams (the format needs at least 6)", at: inputOffset)
+            }
             let segment = (regenerated + 3) / 4
             let lastSegment = regenerated - 3 * segment
             guard lastSegment >= 0 else { throw .corrupt(.zstd, "too few literals for 4 streams", at: inputOffset) }
@@ -126,6 +130,11 @@ extension ZstdDecoder {
             let log = distribution.accuracyLog
             var state1 = Int(reader.read(log))
             var state2 = Int(reader.read(log))
+            // RFC 8878 §4.2.1.2: both initial states must be in the stream.
+            reader.reload()
+            guard !reader.overflowed else {
+                throw .corrupt(.zstd, "the Huffman weights bitstream is too short for its two initial states", at: inputOffset + 1 + distribution.size)
+            }
             weightCount = 0
             // Decode until the stream is over-read; then the other state gives the last weight.
             while true {
@@ -180,6 +189,11 @@ extension ZstdDecoder {
             let lastWeight = Int.bitWidth - rest.leadingZeroBitCount  // log2(rest) + 1
             weights[weightCount] = UInt8(lastWeight)
             counts[lastWeight] += 1
+            // RFC 8878 §4.2.1: the least frequent symbols have weight 1; a tree without one
+            // describes codes longer than any symbol uses.
+            guard counts[1] > 0 else {
+                throw .corrupt(.zstd, "no Huffman weight is 1, so the tree description is invalid", at: inputOffset)
+            }
             let symbolCount = weightCount + 1
             // Table slots: lowest weights (longest codes) first, symbols in natural order.
             var start = 0

@@ -147,7 +147,7 @@ extension ZstdDecoder {
         _ src: UnsafeRawPointer, count n: Int, inputOffset: Int,
         literals literalBase: UnsafeRawPointer, literalCount: Int, literalSlack: Bool,
         output base: UnsafeMutableRawPointer, at start: Int, writeEnd: Int, bufferEnd: Int, frameStart: Int,
-        overflow: CompressionError
+        windowSize: Int, overflow: CompressionError
     ) throws(CompressionError) -> Int {
         guard n >= 1 else { throw .truncated(.zstd, "the sequences section header is missing", at: inputOffset) }
         let byte0 = Int(src.byte(0))
@@ -230,6 +230,11 @@ extension ZstdDecoder {
                 literalAt += literalLength
                 guard offset <= op - frameStart else {
                     throw .corrupt(.zstd, "match offset \(offset) points before the start of the frame", at: inputOffset + ip)
+                }
+                // RFC 8878 §3.1.1.4: offsets reach back less than Window_Size. Offsets equal to it
+                // are accepted, as the reference encoder may write them and its decoder reads them.
+                guard offset <= windowSize else {
+                    throw .corrupt(.zstd, "match offset \(offset) reaches past the frame's \(windowSize)-byte window", at: inputOffset + ip)
                 }
                 copyMatch(base, at: op, offset: offset, length: matchLength, bufferEnd: bufferEnd)
                 op += matchLength

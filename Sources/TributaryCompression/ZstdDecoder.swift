@@ -243,7 +243,7 @@ struct ZstdDecoder {
                     try decodeCompressedBlock(
                         blockInput, count: blockSize, inputOffset: inputOffset,
                         output: outputBase, at: at, writeEnd: writeEnd, bufferEnd: bufferEnd,
-                        frameStart: frameOutStart, overflow: overflow)
+                        frameStart: frameOutStart, windowSize: windowSize, overflow: overflow)
                 }
                 out.end = end
                 ip += blockSize
@@ -273,13 +273,14 @@ struct ZstdDecoder {
     private mutating func decodeCompressedBlock(
         _ src: UnsafeRawPointer, count n: Int, inputOffset: Int,
         output: UnsafeMutableRawPointer, at: Int, writeEnd: Int, bufferEnd: Int, frameStart: Int,
-        overflow: CompressionError
+        windowSize: Int, overflow: CompressionError
     ) throws(CompressionError) -> Int {
         let section = try decodeLiterals(src, count: n, inputOffset: inputOffset)
         return try decodeSequences(
             src + section.size, count: n - section.size, inputOffset: inputOffset + section.size,
             literals: section.pointer, literalCount: section.count, literalSlack: section.slack,
-            output: output, at: at, writeEnd: writeEnd, bufferEnd: bufferEnd, frameStart: frameStart, overflow: overflow)
+            output: output, at: at, writeEnd: writeEnd, bufferEnd: bufferEnd, frameStart: frameStart,
+            windowSize: windowSize, overflow: overflow)
     }
 }
 

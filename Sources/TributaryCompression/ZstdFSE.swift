@@ -90,6 +90,12 @@ enum ZstdFSE {
             }
         }
         guard remaining == 1 else { throw .corrupt(.zstd, "FSE probabilities do not add up", at: inputOffset) }
+        // RFC 8878 §4.1.1: two or more symbols have a non-zero probability (one symbol is RLE mode).
+        var present = 0
+        for index in 0..<symbol where probabilities[index] != 0 { present += 1 }
+        guard present >= 2 else {
+            throw .corrupt(.zstd, "an FSE table description with a single symbol (the format requires two or more)", at: inputOffset)
+        }
         return (accuracyLog, symbol, (bitPosition + 7) >> 3)
     }
 

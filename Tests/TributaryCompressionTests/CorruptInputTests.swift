@@ -35,7 +35,7 @@ struct CorruptInputTests {
             Case(name: "lz4 reference linked + checksums", codec: LZ4Codec(),
                  compressed: try reference("lz4.json", "records-5k", "block 64K, linked, content checksum"),
                  original: records5k, prefixMayDecode: false),
-            Case(name: "zstd (raw blocks)", codec: ZstdCodec(), compressed: try ZstdCodec().compress(text), original: text, prefixMayDecode: false),
+            Case(name: "zstd (our compressor)", codec: ZstdCodec(), compressed: try ZstdCodec().compress(text), original: text, prefixMayDecode: false),
             Case(name: "zstd reference level 19", codec: ZstdCodec(),
                  compressed: try reference("zstd.json", "records-5k", "level 19, checksum"), original: records5k, prefixMayDecode: false),
             Case(name: "zstd reference level 3 no checksum", codec: ZstdCodec(),

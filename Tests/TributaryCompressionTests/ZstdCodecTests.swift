@@ -15,7 +15,7 @@ struct ZstdCodecTests {
         #expect(try ZstdCodec().compress([]) == [0x28, 0xB5, 0x2F, 0xFD, 0x24, 0x00, 0x01, 0x00, 0x00, 0x99, 0xE9, 0xD8, 0x51])
     }
 
-    @Test("runs become RLE blocks, other data raw blocks, so output is never much larger than input")
+    @Test("runs become RLE blocks, incompressible data raw blocks, so output is never much larger than input")
     func blockChoice() throws {
         let zeros = try ZstdCodec().compress([UInt8](repeating: 0, count: 1 << 20))
         #expect(zeros.count == 4 + 6 + 8 * 4 + 4)  // header, eight 4-byte RLE blocks, checksum

@@ -6,6 +6,7 @@
 //   kafka-bench consume [--msgs N] [--size BYTES] [--partitions P] [-b BROKERS]
 //   kafka-bench group   [--msgs N] [--size BYTES] [--partitions P] [--session-timeout MS]
 //                       [--heartbeat MS] [-b BROKERS]
+//   kafka-bench codec   [--text FILE] [--seconds S] [--codec C]   (compression only, no broker)
 //
 // Each run creates a fresh topic. Prints a readable table, then one JSON line:
 // {"mode":…,"msgs":…,"size":…,"secs":…,"rate":…,"cpu_user":…,"cpu_sys":…,"maxrss_kb":…, …}
@@ -45,6 +46,7 @@ func usage(_ message: String? = nil) -> Never {
     if let message { FileHandle.standardError.write(Data("kafka-bench: \(message)\n".utf8)) }
     let text = """
     usage: kafka-bench produce|consume|group [flags]
+           kafka-bench codec [--text FILE] [--seconds S] [--codec C]   (no broker; see kafka-bench codec --help)
       produce  produce N records to a fresh topic (fire-and-forget produce, then flush)
       consume  fill a fresh topic with N records, then read every partition from offset 0;
                rate and CPU cover the reading only
@@ -432,6 +434,9 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     return result
 }
 
+if CommandLine.arguments.dropFirst().first == "codec" {
+    exit(CodecBench.run(Array(CommandLine.arguments.dropFirst(2))))
+}
 let config = parse()
 do {
     let result = try await run(config)
