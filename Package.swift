@@ -112,7 +112,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TributaryTestSupport",
-            dependencies: ["TributaryNATS", "TributaryNATSProtocol", "TributaryTransport"],
+            dependencies: ["TributaryNATS", "TributaryNATSProtocol", "TributaryKafkaProtocol", "TributaryTransport", "TributaryWire"],
             path: "Tests/Support/TributaryTestSupport",
             swiftSettings: strict
         ),
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryBridge", "TributaryTestSupport"], swiftSettings: strict),
         .testTarget(name: "TributaryBridgeTests", dependencies: ["TributaryBridge", "TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "BridgeToolSupportTests", dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryNATS"], swiftSettings: strict),
+        .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryNATS", "TributaryTestSupport", "TributaryWire"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
     ]
