@@ -62,6 +62,9 @@ struct KafkaConsumerHostileBrokerTests {
 
         var seen: [FetchSeen] { recorder.fetches.withLock { $0 } }
 
+        /// Fetches seen so far.
+        var fetchCount: Int { seen.count }
+
         func client() async throws -> KafkaClient {
             var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
             configuration.streamFactory = broker.streamFactory
@@ -139,5 +142,227 @@ struct KafkaConsumerHostileBrokerTests {
         #expect(received.allSatisfy { $0.topic == Self.topic && $0.partition == 0 })
         #expect(broker.seen.first?.offset == 0)
         #expect(broker.broker.acceptedCount >= 2)   // the bootstrap connection and the fetch connection
+    }
+
+    // MARK: - A batch the broker never returns whole
+
+    /// The first 100 bytes of a batch whose header states `statedLength` bytes after the offset
+    /// and length fields.
+    static func cutBatch(statedLength: Int32) throws -> [UInt8] {
+        var whole = try batch(baseOffset: 0, records: [(delta: 0, value: Array(repeating: 0x61, count: 200))])
+        whole.replaceSubrange(8..<12, with: withUnsafeBytes(of: statedLength.bigEndian, Array.init))
+        return Array(whole.prefix(100))
+    }
+
+    static func consumer(_ client: KafkaClient, _ configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }) async throws -> KafkaConsumer {
+        var configuration = KafkaConsumerConfiguration()
+        configure(&configuration)
+        let consumer = try client.makeConsumer(configuration)
+        try await consumer.assign(topic: topic, partition: 0, from: .offset(0))
+        return consumer
+    }
+
+    /// Polls until records or an error arrive, for up to `timeout`.
+    static func firstError(of consumer: KafkaConsumer, timeout: Duration = .seconds(20)) async -> KafkaError? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            do {
+                _ = try await consumer.poll(timeout: .milliseconds(200))
+            } catch {
+                return error
+            }
+        }
+        return nil
+    }
+
+    @Test func aBatchThatStaysCutIsAnErrorAfterABoundedNumberOfBackedOffFetches() async throws {
+        // The header states 10 MB; the broker returns 100 bytes however much is asked for.
+        let cut = try Self.cutBatch(statedLength: 10_000_000)
+        let broker = FetchBroker(highWatermark: 1) { _, _ in cut }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client)
+        defer { consumer.close() }
+
+        let error = try #require(await Self.firstError(of: consumer))
+        #expect(error.code == .corruptRecords)
+        #expect(error.topic == Self.topic && error.partition == 0 && error.offset == 0)
+        #expect(error.message.contains("never a complete record batch"), "\(error)")
+        #expect(error.message.contains("seek past offset 0"), "\(error)")
+        let fetches = broker.seen
+        #expect(fetches.count == KafkaConsumer.maxIncompleteFetches, "\(fetches.count) fetches")
+        // The first fetch asked for maxPartitionFetchBytes; the next ones for the whole batch.
+        #expect(fetches.first?.partitionMaxBytes == Int32(KafkaConsumerConfiguration.defaultMaxPartitionFetchBytes))
+        #expect(fetches.dropFirst().allSatisfy { $0.partitionMaxBytes == 10_000_012 }, "\(fetches.map(\.partitionMaxBytes))")
+        // Backed off between attempts (retryBackoff 20 ms, less 20 % jitter), not a hot loop.
+        for (earlier, later) in zip(fetches, fetches.dropFirst()) {
+            #expect(later.at - earlier.at >= .milliseconds(15), "\(later.at - earlier.at)")
+        }
+        // The partition stopped fetching.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(broker.fetchCount == fetches.count)
+    }
+
+    @Test func aBatchLargerThanFetchMaxBytesIsAnErrorNamingTheSetting() async throws {
+        let cut = try Self.cutBatch(statedLength: 10_000_000)
+        let broker = FetchBroker(highWatermark: 1) { _, _ in cut }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client) { $0.fetchMaxBytes = 1024 * 1024 }
+        defer { consumer.close() }
+
+        let error = try #require(await Self.firstError(of: consumer))
+        #expect(error.code == .corruptRecords)
+        #expect(error.message.contains("is 10000012 bytes, more than fetchMaxBytes (1048576)"), "\(error)")
+        #expect(error.message.contains("raise KafkaConsumerConfiguration.fetchMaxBytes"), "\(error)")
+        #expect(broker.fetchCount == 1)
+    }
+
+    @Test func aBatchCutAtTheFetchSizeIsFetchedWholeWithALargerSize() async throws {
+        // A broker without KIP-74 cuts the first batch at the partition's max bytes.
+        let records = (0..<4).map { (delta: Int32($0), value: Array(repeating: UInt8(0x61 + $0), count: 600)) }
+        let whole = try Self.batch(baseOffset: 0, records: records)
+        let broker = FetchBroker(highWatermark: 4) { offset, maxBytes in
+            offset == 0 ? Array(whole.prefix(Int(maxBytes))) : []
+        }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client) { $0.maxPartitionFetchBytes = 1000 }
+        defer { consumer.close() }
+        var received: [KafkaConsumerRecord] = []
+        for try await record in consumer.records {
+            received.append(record)
+            if received.count == 4 { break }
+        }
+        #expect(received.map(\.offset) == [0, 1, 2, 3])
+        #expect(broker.seen.prefix(2).map(\.partitionMaxBytes) == [1000, Int32(whole.count)])
+    }
+
+    // MARK: - Decompression bombs: the bound covers records, not just bytes
+
+    /// A gzip batch of `count` records with a one-byte value each.
+    static func tinyRecordsBatch(baseOffset: Int64, count: Int) throws -> [UInt8] {
+        try batch(baseOffset: baseOffset, records: (0..<count).map { (delta: Int32($0), value: [UInt8(truncatingIfNeeded: $0)]) }, codec: .gzip)
+    }
+
+    /// Waits until the consumer buffered at least half its bound, lets it run on, and returns
+    /// the most it buffered meanwhile.
+    static func bufferedPeak(_ consumer: KafkaConsumer, bound: Int) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        var peak = 0
+        while ContinuousClock.now < deadline {
+            peak = max(peak, consumer.bufferedByteCount)
+            if peak >= bound / 2 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        for _ in 0..<30 {
+            peak = max(peak, consumer.bufferedByteCount)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return peak
+    }
+
+    /// Reads `count` records and checks their offsets run 0, 1, 2, …
+    static func readAll(_ consumer: KafkaConsumer, count: Int) async throws {
+        var expected: Int64 = 0
+        for try await record in consumer.records {
+            #expect(record.offset == expected)
+            if record.offset != expected { return }
+            expected += 1
+            if expected == count { break }
+        }
+        #expect(expected == Int64(count))
+    }
+
+    @Test func aGzipBatchOfMillionsOfTinyRecordsIsHandedOverInPartsWithinTheBound() async throws {
+        // 300,000 records: about 3.3 MB decompressed from well under 1 MB, 40 MB as records.
+        let count = 300_000
+        let bomb = try Self.tinyRecordsBatch(baseOffset: 0, count: count)
+        #expect(bomb.count < 1_000_000)
+        let broker = FetchBroker(highWatermark: Int64(count)) { offset, _ in offset == 0 ? bomb : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        let bound = 4 * 1024 * 1024
+        let consumer = try await Self.consumer(client) { $0.maxBufferedBytes = bound }
+        defer { consumer.close() }
+
+        let peak = try await Self.bufferedPeak(consumer, bound: bound)
+        #expect(peak >= bound / 2)
+        // The bound, plus at most one part handed over while the buffer was not yet full.
+        #expect(peak <= bound + bound / 16 + 1024, "buffered \(peak) bytes with a bound of \(bound)")
+        try await Self.readAll(consumer, count: count)
+    }
+
+    @Test func oneResponseOfManyBombBatchesStaysWithinTheBound() async throws {
+        // Eight batches of 50,000 records in one response: 400,000 records, about 50 MB of them.
+        let perBatch = 50_000
+        var batches: [UInt8] = []
+        for index in 0..<8 { batches += try Self.tinyRecordsBatch(baseOffset: Int64(index * perBatch), count: perBatch) }
+        let response = batches
+        let total = 8 * perBatch
+        let broker = FetchBroker(highWatermark: Int64(total)) { offset, _ in offset == 0 ? response : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        let bound = 2 * 1024 * 1024
+        let consumer = try await Self.consumer(client) { $0.maxBufferedBytes = bound }
+        defer { consumer.close() }
+
+        let peak = try await Self.bufferedPeak(consumer, bound: bound)
+        #expect(peak <= bound + bound / 16 + 1024, "buffered \(peak) bytes with a bound of \(bound)")
+        try await Self.readAll(consumer, count: total)
+        #expect(broker.seen.filter { $0.offset == 0 }.count == 1)   // decoded once, not fetched again
+    }
+
+    @Test func aBatchThatDecompressesBeyondTheBufferBoundIsAnErrorNamingTheSetting() async throws {
+        // 2 MB of zeros in one record's value, gzip-compressed to a few KB.
+        let bomb = try Self.batch(baseOffset: 0, records: [(delta: 0, value: Array(repeating: 0, count: 2_000_000))], codec: .gzip)
+        let broker = FetchBroker(highWatermark: 1) { offset, _ in offset == 0 ? bomb : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client) { $0.maxBufferedBytes = 1024 * 1024 }
+        defer { consumer.close() }
+
+        let error = try #require(await Self.firstError(of: consumer))
+        #expect(error.code == .corruptRecords)
+        #expect(error.topic == Self.topic && error.partition == 0 && error.offset == 0)
+        #expect(error.message.contains("decompresses to more than maxBufferedBytes (1048576 bytes)"), "\(error)")
+    }
+
+    // MARK: - Offsets a batch cannot have
+
+    @Test func repeatedOffsetDeltasAreACorruptBatchNamingTopicPartitionAndBaseOffset() async throws {
+        // Five records, all at delta 0, in a batch that says its last delta is 4.
+        let records = (0..<5).map { (delta: Int32(0), value: Self.value($0)) }
+        let bad = try Self.batch(baseOffset: 7, records: records, lastOffsetDelta: 4)
+        let broker = FetchBroker(highWatermark: 12) { offset, _ in offset == 7 ? bad : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        var configuration = KafkaConsumerConfiguration()
+        configuration.maxBufferedBytes = 1024 * 1024
+        let consumer = try client.makeConsumer(configuration)
+        defer { consumer.close() }
+        try await consumer.assign(topic: Self.topic, partition: 0, from: .offset(7))
+
+        let error = try #require(await Self.firstError(of: consumer))
+        #expect(error.code == .corruptRecords)
+        #expect(error.topic == Self.topic && error.partition == 0 && error.offset == 7)
+        #expect(error.message.contains("offset deltas that increase strictly up to lastOffsetDelta 4"), "\(error)")
+        #expect(error.message.contains("offset delta 0 after 0"), "\(error)")
+        #expect(consumer.bufferedByteCount == 0)
+    }
+
+    @Test func aRecordCountBeyondLastOffsetDeltaIsACorruptBatch() async throws {
+        let records = (0..<10).map { (delta: Int32($0), value: Self.value($0)) }
+        let bad = try Self.batch(baseOffset: 0, records: records, lastOffsetDelta: 4)
+        let broker = FetchBroker(highWatermark: 10) { offset, _ in offset == 0 ? bad : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client)
+        defer { consumer.close() }
+
+        let error = try #require(await Self.firstError(of: consumer))
+        #expect(error.code == .corruptRecords)
+        #expect(error.offset == 0)
+        #expect(error.message.contains("records count of at most lastOffsetDelta + 1 (5)"), "\(error)")
     }
 }
