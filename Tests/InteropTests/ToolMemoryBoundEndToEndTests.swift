@@ -112,7 +112,10 @@ struct ToolMemoryBoundEndToEndTests {
     }
 
     /// kafka-cat -C on a 200 MB topic whose output nobody reads: the consumer stops fetching at
-    /// its buffer bound (`maxBufferedBytes`, 64 MiB by default).
+    /// its buffer bound (`maxBufferedBytes`, 64 MiB by default). The margin covers the process
+    /// itself (about 27 MiB before the first fetch), the response being decoded, the part of
+    /// records waiting for room and the allocator's per-thread arenas (measured here: 99 to
+    /// 127 MiB in all).
     @Test func aStalledKafkaCatConsumerStaysWithinItsBufferBound() async throws {
         let brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")
         let client = try await KafkaClient.connect(try KafkaClientConfiguration(bootstrapServers: brokers))
@@ -133,7 +136,7 @@ struct ToolMemoryBoundEndToEndTests {
         defer { child.stop() }
         let peak = try await child.settledPeakResidentBytes()
         #expect(child.process.isRunning, "\(child.stderr)")
-        let bound = KafkaConsumerConfiguration.defaultMaxBufferedBytes + 64 * Self.mebibyte
+        let bound = KafkaConsumerConfiguration.defaultMaxBufferedBytes + 96 * Self.mebibyte
         print("kafka-cat -C, stalled reader, 200 MiB topic: peak RSS \(peak / Self.mebibyte) MiB (bound \(bound / Self.mebibyte) MiB)")
         // It did fill its buffer (tens of MiB fetched), and stopped at the bound.
         #expect(peak >= 48 * Self.mebibyte, "peak RSS \(peak) bytes")
@@ -176,7 +179,7 @@ struct ToolMemoryBoundEndToEndTests {
     @Test func aStalledNATSSubUnderAPlainFloodStaysBounded() async throws {
         // 1,000,000 messages of 16 bytes: past the 524,288-message pending limit.
         try await floodStalledNATSSub(messages: 1_000_000, payload: Array("0123456789abcdef".utf8), headers: nil,
-                                      bound: 256 * Self.mebibyte, label: "16 B flood")
+                                      bound: 192 * Self.mebibyte, label: "16 B flood")
     }
 
     @Test func aStalledNATSSubUnderAHeaderHeavyFloodStaysBounded() async throws {
