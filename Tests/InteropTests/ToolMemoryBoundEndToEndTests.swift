@@ -1,9 +1,12 @@
 import Foundation
 import Synchronization
 import Testing
+import TributaryCompression
 import TributaryKafka
+import TributaryKafkaProtocol
 import TributaryNATS
 import TributaryTestSupport
+import TributaryWire
 
 /// A tool whose stdout is a pipe nobody reads (a stalled reader, like `tool | sleep 1000`):
 /// once the pipe is full, every write blocks. Its stderr is collected.
@@ -65,19 +68,32 @@ final class StalledReaderChild: @unchecked Sendable {
         return nil
     }
 
-    /// Waits until the peak RSS has not grown for `quiet` (at least `minimum` after the start,
-    /// at most `timeout`) and returns it.
-    func settledPeakResidentBytes(quiet: Duration = .seconds(4), minimum: Duration = .seconds(6), timeout: Duration = .seconds(90)) async throws -> Int {
+    /// CPU time used so far (utime + stime in /proc/PID/stat), in clock ticks.
+    var cpuTicks: Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return user + system
+    }
+
+    /// Waits until the tool has been idle for `quiet` (its peak RSS did not grow and it used
+    /// almost no CPU: it is blocked on its output), at least `minimum` after the start and at
+    /// most `timeout`, and returns the peak RSS.
+    func settledPeakResidentBytes(quiet: Duration = .seconds(3), minimum: Duration = .seconds(5), timeout: Duration = .seconds(120)) async throws -> Int {
         let start = ContinuousClock.now
         var peak = 0
-        var grewAt = start
+        var ticks = 0
+        var activeAt = start
         while ContinuousClock.now - start < timeout, process.isRunning {
-            let now = peakResidentBytes ?? peak
-            if now > peak {
-                peak = now
-                grewAt = .now
-            }
-            if ContinuousClock.now - start >= minimum && ContinuousClock.now - grewAt >= quiet { break }
+            let rss = peakResidentBytes ?? peak
+            let used = cpuTicks ?? ticks
+            // More than 2 ticks (20 ms) of CPU in a 250 ms sample is work, not idling.
+            if rss > peak || used > ticks + 2 { activeAt = .now }
+            peak = max(peak, rss)
+            ticks = used
+            if ContinuousClock.now - start >= minimum && ContinuousClock.now - activeAt >= quiet { break }
             try await Task.sleep(for: .milliseconds(250))
         }
         return peak
@@ -188,5 +204,119 @@ struct ToolMemoryBoundEndToEndTests {
         headers["Blob"] = String(repeating: "h", count: 32 * 1024)
         try await floodStalledNATSSub(messages: 5_000, payload: Array("x".utf8), headers: headers,
                                       bound: 64 * Self.mebibyte + 96 * Self.mebibyte, label: "32 KiB-header flood")
+    }
+
+    // MARK: - A decompression bomb from a scripted broker
+
+    /// The records section of `count` records with empty values at offset deltas 0, 1, 2, …:
+    /// about 10 bytes a record.
+    static func tinyRecordsSection(count: Int) -> [UInt8] {
+        var section: [UInt8] = []
+        section.reserveCapacity(count * 11)
+        var body: [UInt8] = []
+        func varint(_ value: UInt64, into bytes: inout [UInt8]) {
+            var rest = value
+            while rest >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+                rest >>= 7
+            }
+            bytes.append(UInt8(rest))
+        }
+        for delta in 0..<count {
+            body.removeAll(keepingCapacity: true)
+            body.append(0)                          // attributes
+            body.append(0)                          // timestamp delta 0
+            varint(UInt64(delta) << 1, into: &body) // offset delta (zigzag)
+            body.append(1)                          // key: null (-1)
+            body.append(0)                          // value: empty
+            body.append(0)                          // no headers
+            varint(UInt64(body.count) << 1, into: &section)
+            section += body
+        }
+        return section
+    }
+
+    /// A gzip batch at `baseOffset` around a compressed records section of `count` records.
+    static func gzipBatch(baseOffset: Int64, compressedSection: [UInt8], count: Int32) -> [UInt8] {
+        var tail = ByteWriter()
+        tail.writeInt16(Int16(KafkaCompressionCodec.gzip.rawValue))
+        tail.writeInt32(count - 1)                  // last offset delta
+        tail.writeInt64(1_700_000_000_000)
+        tail.writeInt64(1_700_000_000_000)
+        tail.writeInt64(-1)
+        tail.writeInt16(-1)
+        tail.writeInt32(-1)
+        tail.writeInt32(count)
+        tail.writeRawBytes(compressedSection)
+        var batch = ByteWriter()
+        batch.writeInt64(baseOffset)
+        batch.writeInt32(Int32(9 + tail.bytes.count))
+        batch.writeInt32(0)
+        batch.writeInt8(2)
+        batch.writeUInt32(CRC32C.checksum(tail.bytes))
+        batch.writeRawBytes(tail.bytes)
+        return batch.bytes
+    }
+
+    /// kafka-cat -C against a broker whose one Fetch response holds three gzip batches of
+    /// 4,000,000 empty records each (about 40 MB decompressed per batch, 12 million records),
+    /// with output nobody reads: records are decoded only as the buffer has room, so the peak
+    /// stays near one decompressed batch plus the buffer bound instead of gigabytes.
+    @Test func kafkaCatOnAGzipBombOfTinyRecordsStaysWithinItsBound() async throws {
+        let perBatch = 4_000_000
+        let section = Self.tinyRecordsSection(count: perBatch)
+        let compressed = try Compression.codec(for: .gzip).compress(section)
+        var response: [UInt8] = []
+        for index in 0..<3 {
+            response += Self.gzipBatch(baseOffset: Int64(index * perBatch), compressedSection: compressed, count: Int32(perBatch))
+        }
+        let records = response
+        let end = Int64(3 * perBatch)
+        let topic = "bomb"
+        let broker = try InMemoryKafkaBroker.listening { connection, _ in
+            connection.serve(topics: [.init(name: topic, partitions: 1)], timeout: .seconds(120)) { request in
+                switch request.api {
+                case .listOffsets?:
+                    guard let asked = try? request.decode(ListOffsetsRequest.self) else { return false }
+                    var answer = ListOffsetsResponse()
+                    answer.topics = asked.topics.map { topic in
+                        .init(name: topic.name, partitions: topic.partitions.map {
+                            .init(partitionIndex: $0.partitionIndex, timestamp: -1, offset: $0.timestamp == -1 ? end : 0)
+                        })
+                    }
+                    return (try? connection.respond(answer, to: request)) ?? false
+                case .fetch?:
+                    guard let asked = try? request.decode(FetchRequest.self), let partition = asked.topics.first?.partitions.first else { return false }
+                    var data = FetchResponse.FetchableTopicResponse.PartitionData()
+                    data.partitionIndex = partition.partition
+                    data.highWatermark = end
+                    data.lastStableOffset = end
+                    data.logStartOffset = 0
+                    data.records = partition.fetchOffset == 0 ? records : []
+                    if partition.fetchOffset != 0 { Thread.sleep(forTimeInterval: 0.2) }
+                    var answer = FetchResponse()
+                    answer.responses = [.init(topic: topic, partitions: [data])]
+                    return (try? connection.respond(answer, to: request)) ?? false
+                default:
+                    return false
+                }
+            }
+        }
+        defer { broker.stop() }
+        print("gzip bomb: \(response.count) bytes in one response, \(section.count) bytes decompressed per batch, \(3 * perBatch) records")
+
+        let child = StalledReaderChild(try toolPath("kafka-cat"), ["-b", broker.bootstrapServers, "-C", "-t", topic, "-o", "beginning", "-q"])
+        try child.start()
+        defer { child.stop() }
+        let peak = try await child.settledPeakResidentBytes()
+        #expect(child.process.isRunning, "\(child.stderr)")
+        #expect(!child.stderr.contains("error"), "\(child.stderr)")
+        // The buffer bound, one decompressed batch (at most the bound too), and the same margin
+        // as the plain topic.
+        let bound = 2 * KafkaConsumerConfiguration.defaultMaxBufferedBytes + 96 * Self.mebibyte
+        print("kafka-cat -C, stalled reader, gzip bomb: peak RSS \(peak / Self.mebibyte) MiB (bound \(bound / Self.mebibyte) MiB)")
+        // It did decompress a batch and decode records into its buffer.
+        #expect(peak >= 96 * Self.mebibyte, "peak RSS \(peak) bytes")
+        #expect(peak <= bound, "peak RSS \(peak) bytes")
     }
 }
