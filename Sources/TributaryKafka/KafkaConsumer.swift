@@ -312,10 +312,18 @@ public final class KafkaConsumer: Sendable {
             let (targets, closed) = state.withLock { state -> ([FetchTarget], Bool) in
                 // Nothing is fetched while the buffer is full; the reader wakes the loop.
                 guard state.heldBytes < configuration.maxBufferedBytes else { return ([], state.closed) }
-                let targets = state.order.compactMap { key -> FetchTarget? in
+                var targets = state.order.compactMap { key -> FetchTarget? in
                     guard let entry = state.partitions[key], !entry.paused, !entry.stalled else { return nil }
                     return FetchTarget(key: key, offset: entry.position, epoch: entry.epoch,
                                        maxBytes: entry.grownFetchBytes ?? configuration.maxPartitionFetchBytes)
+                }
+                // Each partition leads the next request in turn: a broker returns the first batch
+                // whole only to the first partition with data (KIP-74), and cuts others at the
+                // response's size limit.
+                if targets.count > 1 {
+                    state.fetchRotation &+= 1
+                    let shift = state.fetchRotation % targets.count
+                    targets = Array(targets[shift...] + targets[..<shift])
                 }
                 return (targets, state.closed)
             }
@@ -414,11 +422,18 @@ public final class KafkaConsumer: Sendable {
         request.isolationLevel = configuration.isolationLevel.rawValue
         request.sessionID = 0
         request.sessionEpoch = -1
-        var topics: [String: [FetchRequest.FetchTopic.FetchPartition]] = [:]
+        // Partitions go out in the fetch loop's (rotating) order, grouped by topic.
+        var topics: [FetchRequest.FetchTopic] = []
         for target in targets {
-            topics[target.key.topic, default: []].append(.init(partition: target.key.partition, fetchOffset: target.offset, partitionMaxBytes: Int32(clamping: target.maxBytes)))
+            let partition = FetchRequest.FetchTopic.FetchPartition(partition: target.key.partition, fetchOffset: target.offset, partitionMaxBytes: Int32(clamping: target.maxBytes))
+            if let index = topics.firstIndex(where: { $0.topic == target.key.topic }) {
+                topics[index].partitions.append(partition)
+            } else {
+                topics.append(FetchRequest.FetchTopic(topic: target.key.topic, partitions: [partition]))
+            }
         }
-        request.topics = topics.sorted { $0.key < $1.key }.map { FetchRequest.FetchTopic(topic: $0.key, partitions: $0.value) }
+        request.topics = topics
+        let first = targets.first?.key
         let timeout = cluster.configuration.requestTimeout + configuration.fetchMaxWait
         let response: FetchResponse
         do throws(KafkaError) {
@@ -440,14 +455,17 @@ public final class KafkaConsumer: Sendable {
         for topic in response.responses {
             for data in topic.partitions {
                 guard let target = targets.first(where: { $0.key.topic == topic.topic && $0.key.partition == data.partitionIndex }) else { continue }
-                let ok = await handle(data, for: target, decoder: decoder, broker: connection.endpoint)
+                let ok = await handle(data, for: target, isFirst: target.key == first, decoder: decoder, broker: connection.endpoint)
                 allOK = allOK && ok
             }
         }
         return allOK
     }
 
-    private func handle(_ data: FetchResponse.FetchableTopicResponse.PartitionData, for target: FetchTarget, decoder: KafkaRecordBatchDecoder, broker: String) async -> Bool {
+    /// Takes one partition's part of a Fetch response; `isFirst` says the partition led the
+    /// request (the broker owes it a whole first batch).
+    private func handle(_ data: FetchResponse.FetchableTopicResponse.PartitionData, for target: FetchTarget, isFirst: Bool,
+                        decoder: KafkaRecordBatchDecoder, broker: String) async -> Bool {
         let key = target.key
         let code = KafkaErrorCode(rawValue: data.errorCode)
         if code == .offsetOutOfRange {
@@ -477,7 +495,7 @@ public final class KafkaConsumer: Sendable {
         if !bytes.isEmpty && nextPosition == target.offset {
             let stated = KafkaRecordBatchDecoder.statedSizeOfFirstBatch(in: bytes)
             guard batchesEnd == nil, let stated, stated <= bytes.count else {
-                return fetchMadeNoProgress(bytes, statedSize: stated, for: target, broker: broker)
+                return fetchMadeNoProgress(bytes, statedSize: stated, for: target, ledTheRequest: isFirst, broker: broker)
             }
             // The first batch is all there but its header is malformed: decoding reports it, and
             // the partition stops here (it would come back the same).
@@ -504,17 +522,23 @@ public final class KafkaConsumer: Sendable {
     /// backs off (`retryBackoff`, doubling up to `retryBackoffMax`) between them.
     public static let maxIncompleteFetches = 5
 
-    /// A fetch returned bytes but no complete batch at or after the position. A broker cuts the
-    /// last batch at the size asked for, and one that predates KIP-74 cuts even the first: then
-    /// the partition's fetch size grows to the batch's stated size, up to `fetchMaxBytes` (like
-    /// `fetch.max.bytes`). A batch larger than that, or one that stays cut after
-    /// ``maxIncompleteFetches`` fetches, is an error (as the Java consumer raises
-    /// RecordTooLargeException or a corrupt-record error when a partition returns data but no
-    /// complete batch), and the partition stops fetching until a seek or resume. Returns false,
-    /// so the fetch loop backs off before the next attempt.
-    private func fetchMadeNoProgress(_ bytes: [UInt8], statedSize: Int?, for target: FetchTarget, broker: String) -> Bool {
+    /// A fetch returned bytes but no complete batch at or after the position.
+    ///
+    /// A partition that did not lead the request may have been cut by the response's size
+    /// limit: nothing happens until it leads one (the loop rotates the order). One that led it
+    /// is owed its first batch whole (KIP-74); a broker that predates KIP-74 cuts it at the size
+    /// asked for, so the partition's fetch size grows to the batch's stated size, up to
+    /// `fetchMaxBytes` (like `fetch.max.bytes`). A cut batch larger than that, or no complete
+    /// batch after ``maxIncompleteFetches`` such fetches, is an error (as the Java consumer
+    /// raises RecordTooLargeException or a corrupt-record error when a partition returns data
+    /// but no complete batch), and the partition stops fetching until a seek or resume.
+    /// Returns false, so the fetch loop backs off before the next attempt, unless the cut may
+    /// have been the response limit's.
+    private func fetchMadeNoProgress(_ bytes: [UInt8], statedSize: Int?, for target: FetchTarget, ledTheRequest: Bool, broker: String) -> Bool {
         let key = target.key
         let limit = configuration.fetchMaxBytes
+        let cutByTheResponseLimit = !ledTheRequest && (statedSize ?? 0) > bytes.count
+        if cutByTheResponseLimit { return true }
         let failure = state.withLock { state -> KafkaError? in
             guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return nil }
             entry.incompleteFetches += 1
@@ -792,6 +816,8 @@ private struct ConsumerState: Sendable {
     var nextWaiterID = 0
     var fetcherWakeup: CheckedContinuation<Void, Never>?
     var wakeRequested = false
+    /// How far the partitions of the next fetch are rotated.
+    var fetchRotation = 0
     /// The decoding task, waiting for room for a part of `decoderNeeds` bytes.
     var decoderWakeup: CheckedContinuation<Void, Never>?
     var decoderNeeds = 0

@@ -238,6 +238,45 @@ struct KafkaConsumerHostileBrokerTests {
         #expect(broker.seen.prefix(2).map(\.partitionMaxBytes) == [1000, Int32(whole.count)])
     }
 
+    @Test func aPartitionCutByTheResponseLimitIsFetchedWholeWhenItLeads() async throws {
+        // A KIP-74 broker: the partition that leads the request gets its batch whole, the
+        // others are cut at the response's limit. Each partition leads a request in turn.
+        let records = (0..<3).map { (delta: Int32($0), value: Self.value($0)) }
+        let whole = try Self.batch(baseOffset: 0, records: records)
+        let broker = InMemoryKafkaBroker { connection, _ in
+            connection.serve(topics: [.init(name: Self.topic, partitions: 2)]) { request in
+                guard request.api == .fetch, let fetch = try? request.decode(FetchRequest.self) else { return false }
+                let asked = fetch.topics.flatMap { topic in topic.partitions.map { (topic: topic.topic, partition: $0) } }
+                var response = FetchResponse()
+                for (index, entry) in asked.enumerated() {
+                    var data = FetchResponse.FetchableTopicResponse.PartitionData()
+                    data.partitionIndex = entry.partition.partition
+                    data.highWatermark = 3
+                    data.logStartOffset = 0
+                    data.records = entry.partition.fetchOffset >= 3 ? [] : (index == 0 ? whole : Array(whole.prefix(40)))
+                    response.responses.append(.init(topic: entry.topic, partitions: [data]))
+                }
+                if asked.allSatisfy({ $0.partition.fetchOffset >= 3 }) { Thread.sleep(forTimeInterval: 0.05) }
+                return (try? connection.respond(response, to: request)) ?? false
+            }
+        }
+        var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+        configuration.streamFactory = broker.streamFactory
+        configuration.retryBackoff = .milliseconds(20)
+        let client = try await KafkaClient.connect(configuration)
+        defer { client.close() }
+        let consumer = try client.makeConsumer()
+        defer { consumer.close() }
+        for partition: Int32 in [0, 1] { try await consumer.assign(topic: Self.topic, partition: partition, from: .offset(0)) }
+        var received: [KafkaConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while received.count < 6 && ContinuousClock.now < deadline {
+            received += try await consumer.poll(timeout: .milliseconds(200))
+        }
+        #expect(received.filter { $0.partition == 0 }.map(\.offset) == [0, 1, 2])
+        #expect(received.filter { $0.partition == 1 }.map(\.offset) == [0, 1, 2])
+    }
+
     // MARK: - Decompression bombs: the bound covers records, not just bytes
 
     /// A gzip batch of `count` records with a one-byte value each.
