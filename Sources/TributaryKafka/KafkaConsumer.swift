@@ -41,6 +41,13 @@ public struct KafkaConsumerRecord: Sendable, CustomStringConvertible {
 /// parallel, records decoded (every codec, CRCs checked, control records dropped) into a
 /// bounded buffer that ``records`` and ``poll(maxRecords:timeout:)`` read from.
 ///
+/// The bound (``KafkaConsumerConfiguration/maxBufferedBytes``) counts each record's fixed cost
+/// as well as its bytes, and responses are decoded record by record into it, waiting for the
+/// reader when it is full: a small compressed response of millions of records does not expand
+/// past it. Data the broker never returns as a complete batch, offsets a batch cannot have, and
+/// batches that do not decode end in a `corruptRecords` error naming topic, partition and
+/// offset, never in a fetch loop that spins.
+///
 /// Positions: ``assign(topic:partition:from:)`` resolves where to start; ``seek(topic:partition:to:)``
 /// moves; ``pause(topic:partition:)`` and ``resume(topic:partition:)`` stop and restart fetching a
 /// partition without losing its position. An out-of-range position is reset by `autoOffsetReset`.

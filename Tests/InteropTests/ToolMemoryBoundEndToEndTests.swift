@@ -270,10 +270,29 @@ struct ToolMemoryBoundEndToEndTests {
         for index in 0..<3 {
             response += Self.gzipBatch(baseOffset: Int64(index * perBatch), compressedSection: compressed, count: Int32(perBatch))
         }
-        let records = response
-        let end = Int64(3 * perBatch)
-        let topic = "bomb"
-        let broker = try InMemoryKafkaBroker.listening { connection, _ in
+        let broker = try Self.scriptedBroker(topic: "bomb", records: response, end: Int64(3 * perBatch))
+        defer { broker.stop() }
+        print("gzip bomb: \(response.count) bytes in one response, \(section.count) bytes decompressed per batch, \(3 * perBatch) records")
+
+        let child = StalledReaderChild(try toolPath("kafka-cat"), ["-b", broker.bootstrapServers, "-C", "-t", "bomb", "-o", "beginning", "-q"])
+        try child.start()
+        defer { child.stop() }
+        let peak = try await child.settledPeakResidentBytes()
+        #expect(child.process.isRunning, "\(child.stderr)")
+        #expect(!child.stderr.contains("error"), "\(child.stderr)")
+        // The buffer bound, one decompressed batch (at most the bound too), and the same margin
+        // as the plain topic.
+        let bound = 2 * KafkaConsumerConfiguration.defaultMaxBufferedBytes + 96 * Self.mebibyte
+        print("kafka-cat -C, stalled reader, gzip bomb: peak RSS \(peak / Self.mebibyte) MiB (bound \(bound / Self.mebibyte) MiB)")
+        // It did decompress a batch and decode records into its buffer.
+        #expect(peak >= 96 * Self.mebibyte, "peak RSS \(peak) bytes")
+        #expect(peak <= bound, "peak RSS \(peak) bytes")
+    }
+
+    /// A broker on a TCP port with one topic of one partition whose log ends at `end`: a Fetch
+    /// at offset 0 returns `records`, later ones nothing; ListOffsets answers 0 and `end`.
+    static func scriptedBroker(topic: String, records: [UInt8], end: Int64) throws -> InMemoryKafkaBroker {
+        try InMemoryKafkaBroker.listening { connection, _ in
             connection.serve(topics: [.init(name: topic, partitions: 1)], timeout: .seconds(120)) { request in
                 switch request.api {
                 case .listOffsets?:
@@ -302,21 +321,22 @@ struct ToolMemoryBoundEndToEndTests {
                 }
             }
         }
-        defer { broker.stop() }
-        print("gzip bomb: \(response.count) bytes in one response, \(section.count) bytes decompressed per batch, \(3 * perBatch) records")
+    }
 
-        let child = StalledReaderChild(try toolPath("kafka-cat"), ["-b", broker.bootstrapServers, "-C", "-t", topic, "-o", "beginning", "-q"])
+    /// kafka-cat -C -e on a partition whose only batch states 10 MB and comes back as 100
+    /// bytes: it exits with an error naming the partition and offset after a few backed-off
+    /// fetches, instead of fetching the same bytes forever.
+    @Test func kafkaCatExitsOnABatchThatNeverComesWhole() async throws {
+        var cut = Self.gzipBatch(baseOffset: 0, compressedSection: try Compression.codec(for: .gzip).compress(Self.tinyRecordsSection(count: 100)), count: 100)
+        cut.replaceSubrange(8..<12, with: [0x00, 0x98, 0x96, 0x80])   // batch length 10,000,000
+        let broker = try Self.scriptedBroker(topic: "cut", records: Array(cut.prefix(100)), end: 100)
+        defer { broker.stop() }
+        let child = ChildProcess(try toolPath("kafka-cat"), ["-b", broker.bootstrapServers, "-C", "-t", "cut", "-o", "beginning", "-e"])
         try child.start()
-        defer { child.stop() }
-        let peak = try await child.settledPeakResidentBytes()
-        #expect(child.process.isRunning, "\(child.stderr)")
-        #expect(!child.stderr.contains("error"), "\(child.stderr)")
-        // The buffer bound, one decompressed batch (at most the bound too), and the same margin
-        // as the plain topic.
-        let bound = 2 * KafkaConsumerConfiguration.defaultMaxBufferedBytes + 96 * Self.mebibyte
-        print("kafka-cat -C, stalled reader, gzip bomb: peak RSS \(peak / Self.mebibyte) MiB (bound \(bound / Self.mebibyte) MiB)")
-        // It did decompress a batch and decode records into its buffer.
-        #expect(peak >= 96 * Self.mebibyte, "peak RSS \(peak) bytes")
-        #expect(peak <= bound, "peak RSS \(peak) bytes")
+        let result = await child.finish(timeout: .seconds(60))
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("fetches of cut [0] at offset 0"), "\(result.stderr)")
+        #expect(result.stderr.contains("never a complete record batch"), "\(result.stderr)")
     }
 }
