@@ -92,6 +92,8 @@ public final class KafkaConsumer: Sendable {
             var entry = state.partitions[key] ?? PartitionState()
             entry.position = offset
             entry.epoch &+= 1
+            // Responses of the previous epoch still decoding are dropped; forget their markers.
+            entry.decoding.removeAll()
             entry.skipBefore = Self.timestampOf(start)
             entry.clearIncompleteFetches()
             state.partitions[key] = entry
@@ -139,6 +141,8 @@ public final class KafkaConsumer: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.partitions[key]?.position = offset
             state.partitions[key]?.epoch &+= 1
+            // Responses of the previous epoch still decoding are dropped; forget their markers.
+            state.partitions[key]?.decoding.removeAll()
             state.partitions[key]?.highWatermark = nil
             state.partitions[key]?.skipBefore = Self.timestampOf(target)
             state.partitions[key]?.clearIncompleteFetches()
@@ -508,7 +512,7 @@ public final class KafkaConsumer: Sendable {
             // the partition stops here (it would come back the same).
             stopsHere = true
         }
-        let job = DecodeJob(target: target, bytes: bytes, aborted: configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : [],
+        let job = DecodeJob(target: target, end: nextPosition, bytes: bytes, aborted: configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : [],
                             decoder: decoder, broker: broker)
         let accepted = state.withLock { state -> Bool in
             guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return false }
@@ -579,6 +583,8 @@ public final class KafkaConsumer: Sendable {
 
     private struct DecodeJob: Sendable {
         let target: FetchTarget
+        /// Where the partition's position went after this response (from its batch headers).
+        let end: Int64
         let bytes: [UInt8]
         let aborted: [FetchResponse.FetchableTopicResponse.PartitionData.AbortedTransaction]
         let decoder: KafkaRecordBatchDecoder
@@ -646,11 +652,16 @@ public final class KafkaConsumer: Sendable {
             }
         } catch {
             let offset = error.baseOffset ?? job.target.offset
-            let text = if error.code == .decompressionFailed, error.compressionError?.code == .outputLimitExceeded {
-                "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) decompresses to more than maxBufferedBytes (\(configuration.maxBufferedBytes) bytes); raise KafkaConsumerConfiguration.maxBufferedBytes if batches this large are expected. The batch was skipped"
+            var text = if error.code == .decompressionFailed, error.compressionError?.code == .outputLimitExceeded {
+                "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) decompresses to more than maxBufferedBytes (\(configuration.maxBufferedBytes) bytes); raise KafkaConsumerConfiguration.maxBufferedBytes if batches this large are expected"
             } else {
                 "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)"
             }
+            // The position already moved past this response (from its batch headers).
+            let from = max(next, job.target.offset)
+            text += job.end > from
+                ? ". Records \(from) to \(job.end - 1) of this fetch were skipped; seek to \(from) to read them again"
+                : ". Fetching this partition stopped; seek past offset \(offset) to go on"
             failure = KafkaError(.corruptRecords, text, broker: job.broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error)
         }
         if live && !part.isEmpty {

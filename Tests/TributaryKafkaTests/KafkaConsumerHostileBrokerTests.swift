@@ -352,6 +352,34 @@ struct KafkaConsumerHostileBrokerTests {
         #expect(broker.seen.filter { $0.offset == 0 }.count == 1)   // decoded once, not fetched again
     }
 
+    @Test func aSeekWhileDecodingWaitsForRoomStartsCleanlyAtTheNewOffset() async throws {
+        // 2,000 records of 100 bytes: far more than a 64 KiB buffer holds, so decoding waits.
+        let records = (0..<2000).map { (delta: Int32($0), value: Array(repeating: UInt8($0 % 251), count: 100)) }
+        let bytes = try Self.batch(baseOffset: 0, records: records)
+        let broker = FetchBroker(highWatermark: 2000) { offset, _ in offset < 2000 ? bytes : [] }
+        let client = try await broker.client()
+        defer { client.close() }
+        let consumer = try await Self.consumer(client) { $0.maxBufferedBytes = 64 * 1024 }
+        defer { consumer.close() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while consumer.bufferedByteCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(consumer.bufferedByteCount > 0)
+
+        try await consumer.seek(topic: Self.topic, partition: 0, to: .offset(1500))
+        #expect(consumer.position(topic: Self.topic, partition: 0) == 1500)
+        var expected: Int64 = 1500
+        for try await record in consumer.records {
+            #expect(record.offset == expected)
+            if record.offset != expected { break }
+            expected += 1
+            if expected == 2000 { break }
+        }
+        #expect(expected == 2000)
+        while !consumer.isAtEnd(topic: Self.topic, partition: 0) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(consumer.isAtEnd(topic: Self.topic, partition: 0))
+        #expect(consumer.position(topic: Self.topic, partition: 0) == 2000)
+    }
+
     @Test func aBatchThatDecompressesBeyondTheBufferBoundIsAnErrorNamingTheSetting() async throws {
         // 2 MB of zeros in one record's value, gzip-compressed to a few KB.
         let bomb = try Self.batch(baseOffset: 0, records: [(delta: 0, value: Array(repeating: 0, count: 2_000_000))], codec: .gzip)
