@@ -20,21 +20,32 @@ import TributaryWire
 /// }
 /// ```
 public struct KafkaRecordBatchReader: Sendable {
-    private enum Current: Sendable {
+    /// What the current batch's records come from. The records section and its counters are
+    /// stored properties (not enum payloads), so reading a record mutates them in place.
+    private enum Source: Sendable {
         case none
-        /// A magic 2 batch: its records section, the records left, the last offset delta read.
-        case batch(records: ByteReader, left: Int, previousDelta: Int64, decompressed: Bool)
-        /// A control batch's first record, read for its marker and kept by the decoder's
-        /// `keepsControlRecords`: handed out before the rest of the batch.
-        case heldFirst(KafkaRecord, records: ByteReader, left: Int, previousDelta: Int64, decompressed: Bool)
+        /// A magic 2 batch: ``records`` from ``left`` on.
+        case batch
         /// A legacy message set, decoded whole (one message, or one compressed wrapper).
-        case legacy([KafkaRecord], next: Int)
+        case legacy
     }
 
     private let bytes: [UInt8]
     private let decoder: KafkaRecordBatchDecoder
     private var position = 0
-    private var current = Current.none
+    private var source = Source.none
+    /// The current magic 2 batch's records section.
+    private var records = ByteReader([])
+    /// Records of the current batch not read yet.
+    private var left = 0
+    /// The offset delta of the record read last (-1 before the first).
+    private var previousDelta: Int64 = -1
+    private var decompressed = false
+    /// A control batch's first record, read for its marker and kept by the decoder's
+    /// `keepsControlRecords`: handed out before the rest of the batch.
+    private var held: KafkaRecord?
+    private var legacyRecords: [KafkaRecord] = []
+    private var legacyNext = 0
     /// The batch being read: its header, `records` empty. Nil before the first ``nextBatch()``
     /// and after the last.
     public private(set) var batch: KafkaRecordBatch?
@@ -59,7 +70,10 @@ public struct KafkaRecordBatchReader: Sendable {
     ///
     /// - Throws: ``KafkaRecordError`` as ``KafkaRecordBatchDecoder/decode(_:)``.
     public mutating func nextBatch() throws(KafkaRecordError) -> KafkaRecordBatch? {
-        current = .none
+        source = .none
+        records = ByteReader([])
+        held = nil
+        legacyRecords = []
         batch = nil
         decompressedByteCount = 0
         switch try KafkaRecordBatchDecoder.locateBatch(in: bytes, at: position) {
@@ -73,7 +87,9 @@ public struct KafkaRecordBatchReader: Sendable {
             position = range.upperBound
             if magic != 2 {
                 var legacy = try decoder.decodeLegacy(bytes, range: range, baseOffset: baseOffset)
-                current = .legacy(legacy.records, next: 0)
+                legacyRecords = legacy.records
+                legacyNext = 0
+                source = .legacy
                 legacy.records = []
                 batch = legacy
                 return legacy
@@ -81,7 +97,11 @@ public struct KafkaRecordBatchReader: Sendable {
             let opened = try decoder.openBatch(bytes, range: range, baseOffset: baseOffset)
             var header = opened.header
             decompressedByteCount = opened.decompressedByteCount
-            current = .batch(records: opened.records, left: Int(header.recordCount), previousDelta: -1, decompressed: opened.decompressed)
+            records = opened.records
+            left = Int(header.recordCount)
+            previousDelta = -1
+            decompressed = opened.decompressed
+            source = .batch
             batch = header
             if header.isControl {
                 // The marker is in the first record (KIP-98); a control batch emptied by
@@ -89,12 +109,11 @@ public struct KafkaRecordBatchReader: Sendable {
                 let first = try nextRecord()
                 if let first { header.controlMarker = try KafkaRecordBatchDecoder.controlMarker(first, baseOffset: baseOffset) }
                 batch = header
-                if decoder.keepsControlRecords, let first, case .batch(let records, let left, let previous, let decompressed) = current {
-                    current = .heldFirst(first, records: records, left: left, previousDelta: previous, decompressed: decompressed)
+                if decoder.keepsControlRecords {
+                    held = first
                 } else {
                     // Not handed out: read through (and check) the rest now, keeping nothing.
                     while try nextRecord() != nil {}
-                    current = .none
                 }
             }
             return header
@@ -107,40 +126,49 @@ public struct KafkaRecordBatchReader: Sendable {
     /// - Throws: ``KafkaRecordError`` `malformed` for a record that does not decode, an offset
     ///   delta that does not increase or exceeds `lastOffsetDelta`, or bytes left over.
     public mutating func nextRecord() throws(KafkaRecordError) -> KafkaRecord? {
-        switch current {
+        switch source {
         case .none:
             return nil
-        case .legacy(let records, let next):
-            guard next < records.count else { return nil }
-            current = .legacy(records, next: next + 1)
-            return records[next]
-        case .heldFirst(let first, let records, let left, let previous, let decompressed):
-            current = .batch(records: records, left: left, previousDelta: previous, decompressed: decompressed)
-            return first
-        case .batch(var records, let left, let previous, let decompressed):
+        case .legacy:
+            guard legacyNext < legacyRecords.count else { return nil }
+            legacyNext += 1
+            return legacyRecords[legacyNext - 1]
+        case .batch:
+            if let first = held {
+                held = nil
+                return first
+            }
             guard let header = batch else { return nil }
-            current = .none
             let baseOffset = header.baseOffset
             if left == 0 {
-                try KafkaRecordBatchDecoder.wire(baseOffset, decompressed: decompressed) { () throws(WireDecodingError) in
+                source = .none
+                do throws(WireDecodingError) {
                     try records.expectEnd("records section of \(header.recordCount) records")
+                } catch {
+                    throw .wrapping(error, baseOffset: baseOffset, decompressed: decompressed)
                 }
                 return nil
             }
             let start = records.offset
-            var record = try KafkaRecordBatchDecoder.wire(baseOffset, decompressed: decompressed) { () throws(WireDecodingError) in
-                try KafkaRecordBatchDecoder.readRecord(&records)
+            var record: KafkaRecord
+            do throws(WireDecodingError) {
+                record = try KafkaRecordBatchDecoder.readRecord(&records)
+            } catch {
+                source = .none
+                throw .wrapping(error, baseOffset: baseOffset, decompressed: decompressed)
             }
             let delta = record.offset
-            guard delta > previous, delta <= Int64(header.lastOffsetDelta) else {
-                let found = previous < 0 ? "offset delta \(delta) for the first record" : "offset delta \(delta) after \(previous)"
+            guard delta > previousDelta, delta <= Int64(header.lastOffsetDelta) else {
+                source = .none
+                let found = previousDelta < 0 ? "offset delta \(delta) for the first record" : "offset delta \(delta) after \(previousDelta)"
                 throw .wrapping(records.error(.invalidValue, expected: "offset deltas that increase strictly up to lastOffsetDelta \(header.lastOffsetDelta)",
                                               found: found, at: start),
                                 baseOffset: baseOffset, decompressed: decompressed)
             }
+            previousDelta = delta
+            left -= 1
             record.offset = baseOffset &+ delta
             record.timestamp = header.attributes.timestampType == .logAppendTime ? header.maxTimestamp : header.baseTimestamp &+ record.timestamp
-            current = .batch(records: records, left: left - 1, previousDelta: delta, decompressed: decompressed)
             return record
         }
     }
