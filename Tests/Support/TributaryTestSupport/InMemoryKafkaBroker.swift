@@ -22,18 +22,19 @@ import TributaryWire
 /// (``FakeKafkaConnection/writeResponseFrame(correlationID:headerVersion:body:)``). When the
 /// script returns, its connection is closed.
 ///
-/// For the usual set-up, ``FakeKafkaConnection/serve(topics:apiVersions:_:)`` answers ApiVersions
-/// (with the versions the client supports) and Metadata (naming this broker as node 0, leader
-/// of every partition) itself and hands every other request to the script's closure.
+/// For the usual set-up, ``FakeKafkaConnection/serve(topics:apiVersions:timeout:_:)`` answers
+/// ApiVersions (with the versions the client supports) and Metadata (naming this broker as node
+/// 0, leader of every partition) itself and hands every other request, of any API key, to the
+/// script's closure. ``listening(script:)`` serves the same scripts on a TCP port, for a client
+/// in another process (a tool).
 ///
 /// ```swift
 /// let broker = InMemoryKafkaBroker { connection, _ in
 ///     connection.serve(topics: [.init(name: "orders", partitions: 1)]) { request in
-///         guard request.api == .fetch else { return true }
-///         var response = FetchResponse()
-///         // ... fill it in
-///         try? connection.respond(response, to: request)
-///         return true   // keep serving
+///         guard request.api == .produce, let produce = try? request.decode(ProduceRequest.self) else { return false }
+///         var response = ProduceResponse()
+///         // ... fill it in from `produce`
+///         return (try? connection.respond(response, to: request)) ?? false   // false ends the connection
 ///     }
 /// }
 /// var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
