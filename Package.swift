@@ -141,6 +141,6 @@ let package = Package(
         .testTarget(name: "BridgeToolSupportTests", dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryNATS", "TributaryTestSupport", "TributaryWire"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryTestSupport"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryTestSupport", "TributaryWire"], exclude: ["peers"], swiftSettings: strict),
     ]
 )

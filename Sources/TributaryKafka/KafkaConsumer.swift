@@ -41,6 +41,13 @@ public struct KafkaConsumerRecord: Sendable, CustomStringConvertible {
 /// parallel, records decoded (every codec, CRCs checked, control records dropped) into a
 /// bounded buffer that ``records`` and ``poll(maxRecords:timeout:)`` read from.
 ///
+/// The bound (``KafkaConsumerConfiguration/maxBufferedBytes``) counts each record's fixed cost
+/// as well as its bytes, and responses are decoded record by record into it, waiting for the
+/// reader when it is full: a small compressed response of millions of records does not expand
+/// past it. Data the broker never returns as a complete batch, offsets a batch cannot have, and
+/// batches that do not decode end in a `corruptRecords` error naming topic, partition and
+/// offset, never in a fetch loop that spins.
+///
 /// Positions: ``assign(topic:partition:from:)`` resolves where to start; ``seek(topic:partition:to:)``
 /// moves; ``pause(topic:partition:)`` and ``resume(topic:partition:)`` stop and restart fetching a
 /// partition without losing its position. An out-of-range position is reset by `autoOffsetReset`.
@@ -85,7 +92,10 @@ public final class KafkaConsumer: Sendable {
             var entry = state.partitions[key] ?? PartitionState()
             entry.position = offset
             entry.epoch &+= 1
+            // Responses of the previous epoch still decoding are dropped; forget their markers.
+            entry.decoding.removeAll()
             entry.skipBefore = Self.timestampOf(start)
+            entry.clearIncompleteFetches()
             state.partitions[key] = entry
             state.order.removeAll { $0 == key }
             state.order.append(key)
@@ -104,11 +114,13 @@ public final class KafkaConsumer: Sendable {
     /// Stops reading `topic`/`partition`; buffered records of it are dropped.
     public func unassign(topic: String, partition: Int32) {
         let key = KafkaTopicPartition(topic: topic, partition: partition)
-        state.withLock { state in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.partitions[key] = nil
             state.order.removeAll { $0 == key }
             state.dropBuffered(key)
+            return state.takeDecoderWakeup()
         }
+        waiter?.resume()
     }
 
     /// The partitions currently assigned.
@@ -126,13 +138,18 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(.invalidArgument, "seek on \(topic) [\(partition)], which is not assigned; assign it first", topic: topic, partition: partition)
         }
         let offset = try await client.offset(topic: topic, partition: partition, target)
-        state.withLock { state in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.partitions[key]?.position = offset
             state.partitions[key]?.epoch &+= 1
+            // Responses of the previous epoch still decoding are dropped; forget their markers.
+            state.partitions[key]?.decoding.removeAll()
             state.partitions[key]?.highWatermark = nil
             state.partitions[key]?.skipBefore = Self.timestampOf(target)
+            state.partitions[key]?.clearIncompleteFetches()
             state.dropBuffered(key)
+            return state.takeDecoderWakeup()
         }
+        waiter?.resume()
         wakeFetcher()
     }
 
@@ -141,9 +158,14 @@ public final class KafkaConsumer: Sendable {
         state.withLock { $0.partitions[KafkaTopicPartition(topic: topic, partition: partition)]?.paused = true }
     }
 
-    /// Fetches a paused partition again from its position.
+    /// Fetches a paused partition again from its position; also retries a partition that
+    /// stopped on a batch it could not get whole (see ``poll(maxRecords:timeout:)``).
     public func resume(topic: String, partition: Int32) {
-        state.withLock { $0.partitions[KafkaTopicPartition(topic: topic, partition: partition)]?.paused = false }
+        state.withLock { state in
+            let key = KafkaTopicPartition(topic: topic, partition: partition)
+            state.partitions[key]?.paused = false
+            state.partitions[key]?.clearIncompleteFetches()
+        }
         wakeFetcher()
     }
 
@@ -167,6 +189,11 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The fetched records waiting for the reader, in bytes as counted against
+    /// ``KafkaConsumerConfiguration/maxBufferedBytes``: each record's key, value and headers plus
+    /// the fixed cost of the record and its heap blocks.
+    public var bufferedByteCount: Int { state.withLock { $0.bufferedBytes } }
+
     /// Stops fetching; ``records`` ends after what is buffered. Idempotent.
     public func close() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -189,17 +216,21 @@ public final class KafkaConsumer: Sendable {
     ///
     /// - Returns: an empty array on timeout or after ``close()``.
     /// - Throws: the fetch loop's fatal error (such as `offsetOutOfRange` with reset `.none`, or
-    ///   `corruptRecords`).
+    ///   `corruptRecords`). `corruptRecords` names the topic, partition and offset: a batch that
+    ///   does not decode (its records are skipped), or a batch the broker never returns whole
+    ///   (that partition stops fetching until ``seek(topic:partition:to:)`` or
+    ///   ``resume(topic:partition:)``).
     public func poll(maxRecords: Int = 500, timeout: Duration) async throws(KafkaError) -> [KafkaConsumerRecord] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
-            let (records, failure, closed) = state.withLock { state -> ([KafkaConsumerRecord], KafkaError?, Bool) in
+            let (records, failure, closed, decoder) = state.withLock { state -> ([KafkaConsumerRecord], KafkaError?, Bool, CheckedContinuation<Void, Never>?) in
                 let records = state.take(maxRecords)
-                if !records.isEmpty { return (records, nil, false) }
+                if !records.isEmpty { return (records, nil, false, state.takeDecoderWakeupIfRoom(limit: configuration.maxBufferedBytes)) }
                 defer { state.failure = nil }
-                return ([], state.failure, state.closed)
+                return ([], state.failure, state.closed, nil)
             }
             if !records.isEmpty {
+                decoder?.resume()
                 wakeFetcher()
                 return records
             }
@@ -217,12 +248,16 @@ public final class KafkaConsumer: Sendable {
         while true {
             // One lock per record: the record, or else the failure (taken) and the closed flag.
             let halfFull = configuration.maxBufferedBytes / 2
-            let (record, failure, closed, wake) = state.withLock { state -> (KafkaConsumerRecord?, KafkaError?, Bool, Bool) in
-                if let record = state.takeOne() { return (record, nil, false, state.fetcherWakeup != nil && state.heldBytes < halfFull) }
+            let limit = configuration.maxBufferedBytes
+            let (record, failure, closed, wake, decoder) = state.withLock { state -> (KafkaConsumerRecord?, KafkaError?, Bool, Bool, CheckedContinuation<Void, Never>?) in
+                if let record = state.takeOne() {
+                    return (record, nil, false, state.fetcherWakeup != nil && state.heldBytes < halfFull, state.takeDecoderWakeupIfRoom(limit: limit))
+                }
                 defer { state.failure = nil }
-                return (nil, state.failure, state.closed, false)
+                return (nil, state.failure, state.closed, false, nil)
             }
             if let record {
+                decoder?.resume()
                 if wake { wakeFetcher() }
                 return record
             }
@@ -277,6 +312,9 @@ public final class KafkaConsumer: Sendable {
         let key: KafkaTopicPartition
         let offset: Int64
         let epoch: UInt64
+        /// The partition's max bytes for this fetch: `maxPartitionFetchBytes`, or more after a
+        /// batch larger than that came back cut.
+        let maxBytes: Int
     }
 
     private func fetchLoop() async {
@@ -285,9 +323,18 @@ public final class KafkaConsumer: Sendable {
             let (targets, closed) = state.withLock { state -> ([FetchTarget], Bool) in
                 // Nothing is fetched while the buffer is full; the reader wakes the loop.
                 guard state.heldBytes < configuration.maxBufferedBytes else { return ([], state.closed) }
-                let targets = state.order.compactMap { key -> FetchTarget? in
-                    guard let entry = state.partitions[key], !entry.paused else { return nil }
-                    return FetchTarget(key: key, offset: entry.position, epoch: entry.epoch)
+                var targets = state.order.compactMap { key -> FetchTarget? in
+                    guard let entry = state.partitions[key], !entry.paused, !entry.stalled else { return nil }
+                    return FetchTarget(key: key, offset: entry.position, epoch: entry.epoch,
+                                       maxBytes: entry.grownFetchBytes ?? configuration.maxPartitionFetchBytes)
+                }
+                // Each partition leads the next request in turn: a broker returns the first batch
+                // whole only to the first partition with data (KIP-74), and cuts others at the
+                // response's size limit.
+                if targets.count > 1 {
+                    state.fetchRotation &+= 1
+                    let shift = state.fetchRotation % targets.count
+                    targets = Array(targets[shift...] + targets[..<shift])
                 }
                 return (targets, state.closed)
             }
@@ -386,11 +433,18 @@ public final class KafkaConsumer: Sendable {
         request.isolationLevel = configuration.isolationLevel.rawValue
         request.sessionID = 0
         request.sessionEpoch = -1
-        var topics: [String: [FetchRequest.FetchTopic.FetchPartition]] = [:]
+        // Partitions go out in the fetch loop's (rotating) order, grouped by topic.
+        var topics: [FetchRequest.FetchTopic] = []
         for target in targets {
-            topics[target.key.topic, default: []].append(.init(partition: target.key.partition, fetchOffset: target.offset, partitionMaxBytes: Int32(clamping: configuration.maxPartitionFetchBytes)))
+            let partition = FetchRequest.FetchTopic.FetchPartition(partition: target.key.partition, fetchOffset: target.offset, partitionMaxBytes: Int32(clamping: target.maxBytes))
+            if let index = topics.firstIndex(where: { $0.topic == target.key.topic }) {
+                topics[index].partitions.append(partition)
+            } else {
+                topics.append(FetchRequest.FetchTopic(topic: target.key.topic, partitions: [partition]))
+            }
         }
-        request.topics = topics.sorted { $0.key < $1.key }.map { FetchRequest.FetchTopic(topic: $0.key, partitions: $0.value) }
+        request.topics = topics
+        let first = targets.first?.key
         let timeout = cluster.configuration.requestTimeout + configuration.fetchMaxWait
         let response: FetchResponse
         do throws(KafkaError) {
@@ -405,19 +459,24 @@ public final class KafkaConsumer: Sendable {
             return false
         }
         var allOK = true
-        var decoder = KafkaRecordBatchDecoder()
+        // One batch's decompressed records may take at most the buffer bound; its records are
+        // then handed over in parts as the reader makes room (see `decode`).
+        var decoder = KafkaRecordBatchDecoder(maxDecompressedBatchBytes: configuration.maxBufferedBytes)
         decoder.verifiesCRC = configuration.checkCRCs
         for topic in response.responses {
             for data in topic.partitions {
                 guard let target = targets.first(where: { $0.key.topic == topic.topic && $0.key.partition == data.partitionIndex }) else { continue }
-                let ok = await handle(data, for: target, decoder: decoder, broker: connection.endpoint)
+                let ok = await handle(data, for: target, isFirst: target.key == first, decoder: decoder, broker: connection.endpoint)
                 allOK = allOK && ok
             }
         }
         return allOK
     }
 
-    private func handle(_ data: FetchResponse.FetchableTopicResponse.PartitionData, for target: FetchTarget, decoder: KafkaRecordBatchDecoder, broker: String) async -> Bool {
+    /// Takes one partition's part of a Fetch response; `isFirst` says the partition led the
+    /// request (the broker owes it a whole first batch).
+    private func handle(_ data: FetchResponse.FetchableTopicResponse.PartitionData, for target: FetchTarget, isFirst: Bool,
+                        decoder: KafkaRecordBatchDecoder, broker: String) async -> Bool {
         let key = target.key
         let code = KafkaErrorCode(rawValue: data.errorCode)
         if code == .offsetOutOfRange {
@@ -439,14 +498,28 @@ public final class KafkaConsumer: Sendable {
         // Advance the position from the batch headers alone, so the next fetch can go out while
         // this response is decoded (on the decoding task, in arrival order).
         let bytes = data.records ?? []
-        let nextPosition = max(target.offset, KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: bytes) ?? target.offset)
-        let job = DecodeJob(target: target, bytes: bytes, aborted: configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : [],
+        let batchesEnd = KafkaRecordBatchDecoder.nextOffset(afterBatchesIn: bytes)
+        let nextPosition = max(target.offset, batchesEnd ?? target.offset)
+        // Data but no progress: no complete batch, or only batches before the position. Fetching
+        // again at once would get the same bytes forever.
+        var stopsHere = false
+        if !bytes.isEmpty && nextPosition == target.offset {
+            let stated = KafkaRecordBatchDecoder.statedSizeOfFirstBatch(in: bytes)
+            guard batchesEnd == nil, let stated, stated <= bytes.count else {
+                return fetchMadeNoProgress(bytes, statedSize: stated, for: target, ledTheRequest: isFirst, broker: broker)
+            }
+            // The first batch is all there but its header is malformed: decoding reports it, and
+            // the partition stops here (it would come back the same).
+            stopsHere = true
+        }
+        let job = DecodeJob(target: target, end: nextPosition, bytes: bytes, aborted: configuration.isolationLevel == .readCommitted ? (data.abortedTransactions ?? []) : [],
                             decoder: decoder, broker: broker)
         let accepted = state.withLock { state -> Bool in
             guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return false }
             entry.position = nextPosition
             entry.highWatermark = data.highWatermark
             entry.decoding.append(target.offset)
+            if stopsHere { entry.stalled = true } else if !bytes.isEmpty { entry.clearIncompleteFetches() }
             state.partitions[key] = entry
             state.decodingBytes += bytes.count
             return true
@@ -455,8 +528,63 @@ public final class KafkaConsumer: Sendable {
         return true
     }
 
+    /// How many fetches in a row may return data but no complete batch at or after the
+    /// position before the partition stops with a `corruptRecords` error: 5. The fetch loop
+    /// backs off (`retryBackoff`, doubling up to `retryBackoffMax`) between them.
+    public static let maxIncompleteFetches = 5
+
+    /// A fetch returned bytes but no complete batch at or after the position.
+    ///
+    /// A partition that did not lead the request may have been cut by the response's size
+    /// limit: nothing happens until it leads one (the loop rotates the order). One that led it
+    /// is owed its first batch whole (KIP-74); a broker that predates KIP-74 cuts it at the size
+    /// asked for, so the partition's fetch size grows to the batch's stated size, up to
+    /// `fetchMaxBytes` (like `fetch.max.bytes`). A cut batch larger than that, or no complete
+    /// batch after ``maxIncompleteFetches`` such fetches, is an error (as the Java consumer
+    /// raises RecordTooLargeException or a corrupt-record error when a partition returns data
+    /// but no complete batch), and the partition stops fetching until a seek or resume.
+    /// Returns false, so the fetch loop backs off before the next attempt, unless the cut may
+    /// have been the response limit's.
+    private func fetchMadeNoProgress(_ bytes: [UInt8], statedSize: Int?, for target: FetchTarget, ledTheRequest: Bool, broker: String) -> Bool {
+        let key = target.key
+        let limit = configuration.fetchMaxBytes
+        let cutByTheResponseLimit = !ledTheRequest && (statedSize ?? 0) > bytes.count
+        if cutByTheResponseLimit { return true }
+        let failure = state.withLock { state -> KafkaError? in
+            guard var entry = state.partitions[key], entry.epoch == target.epoch, entry.position == target.offset else { return nil }
+            entry.incompleteFetches += 1
+            defer { state.partitions[key] = entry }
+            let what = "\(key.topic) [\(key.partition)] at offset \(target.offset)"
+            if let statedSize, statedSize > limit {
+                entry.stalled = true
+                return KafkaError(.corruptRecords, "the record batch of \(what) is \(statedSize) bytes, more than fetchMaxBytes (\(limit)); raise KafkaConsumerConfiguration.fetchMaxBytes and maxPartitionFetchBytes to at least \(statedSize) (like fetch.max.bytes and max.partition.fetch.bytes) or seek past it; fetching this partition stopped",
+                                  broker: broker, topic: key.topic, partition: key.partition, offset: target.offset)
+            }
+            if entry.incompleteFetches >= Self.maxIncompleteFetches {
+                entry.stalled = true
+                let found = if let statedSize, statedSize > bytes.count {
+                    "a first batch cut short (\(bytes.count) of its stated \(statedSize) bytes)"
+                } else if statedSize == nil {
+                    "\(bytes.count) bytes that hold no batch header"
+                } else {
+                    "only batches that end before that offset"
+                }
+                return KafkaError(.corruptRecords, "\(broker) answered \(entry.incompleteFetches) fetches of \(what) (asking for up to \(target.maxBytes) bytes) with \(found), never a complete record batch; the batch is corrupt or the broker does not return it whole. Fetching this partition stopped: seek past offset \(target.offset), or resume the partition to try again",
+                                  broker: broker, topic: key.topic, partition: key.partition, offset: target.offset)
+            }
+            if let statedSize, statedSize > bytes.count, statedSize > target.maxBytes {
+                entry.grownFetchBytes = statedSize
+            }
+            return nil
+        }
+        if let failure { fail(with: failure) }
+        return false
+    }
+
     private struct DecodeJob: Sendable {
         let target: FetchTarget
+        /// Where the partition's position went after this response (from its batch headers).
+        let end: Int64
         let bytes: [UInt8]
         let aborted: [FetchResponse.FetchableTopicResponse.PartitionData.AbortedTransaction]
         let decoder: KafkaRecordBatchDecoder
@@ -466,55 +594,134 @@ public final class KafkaConsumer: Sendable {
     /// Decodes fetched batches in the order they arrived and hands the records to the reader.
     private func decodeLoop(_ jobs: AsyncStream<DecodeJob>) async {
         for await job in jobs {
-            decode(job)
+            await decode(job)
         }
     }
 
-    private func decode(_ job: DecodeJob) {
+    /// The records of one decoded part are handed over once their cost reaches this share of
+    /// `maxBufferedBytes`.
+    static let partsPerBuffer = 16
+
+    /// Decodes one fetched response batch by batch and record by record, and hands the records
+    /// to the reader in parts: a part goes into the buffer once it fits under
+    /// `maxBufferedBytes`, and the decoding waits for the reader otherwise. So a small response
+    /// that expands to millions of records never holds more than the buffer bound, the one
+    /// decompressed batch being read (itself at most `maxBufferedBytes`) and one part.
+    private func decode(_ job: DecodeJob) async {
         let key = job.target.key
-        var records: [KafkaConsumerRecord] = []
+        let partLimit = max(configuration.maxBufferedBytes / Self.partsPerBuffer, 1)
+        var reader = KafkaRecordBatchReader(job.bytes, decoder: job.decoder)
+        // This job's entry in the partition's `decoding` list: the next offset it hands over.
+        var marker = job.target.offset
+        // Records below this were handed over already (or come before the fetch position).
+        var next = job.target.offset
+        var part: [KafkaConsumerRecord] = []
+        var partCost = 0
+        // The current batch's decompressed bytes, counted in `decodingBytes` while held.
+        var heldDecompressed = 0
         var failure: KafkaError?
-        if !job.bytes.isEmpty {
-            do throws(KafkaRecordError) {
-                let set = try job.decoder.decode(job.bytes)
-                for batch in set.batches {
-                    if batch.isControl { continue }
-                    if batch.isTransactional && job.aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
-                        continue
-                    }
-                    for record in batch.records where record.offset >= job.target.offset {
-                        records.append(KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
-                                                           timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers))
+        var live = true
+        decoding: do throws(KafkaRecordError) {
+            while let batch = try reader.nextBatch() {
+                if reader.decompressedByteCount != heldDecompressed {
+                    let change = reader.decompressedByteCount - heldDecompressed
+                    heldDecompressed = reader.decompressedByteCount
+                    state.withLock { $0.decodingBytes += change }
+                }
+                if batch.isControl || batch.nextOffset <= next { continue }
+                if batch.isTransactional && job.aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
+                    continue
+                }
+                while let record = try reader.nextRecord() {
+                    guard record.offset >= next else { continue }
+                    next = record.offset &+ 1
+                    let consumerRecord = KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
+                                                             timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers)
+                    partCost += ConsumerState.size(of: consumerRecord)
+                    part.append(consumerRecord)
+                    if partCost >= partLimit {
+                        guard await hand(part, cost: partCost, from: job, marker: marker, next: next) else {
+                            live = false
+                            break decoding
+                        }
+                        marker = next
+                        part = []
+                        partCost = 0
                     }
                 }
-            } catch {
-                let offset = error.baseOffset ?? job.target.offset
-                failure = KafkaError(.corruptRecords, "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)",
-                                     broker: job.broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error)
             }
+        } catch {
+            let offset = error.baseOffset ?? job.target.offset
+            var text = if error.code == .decompressionFailed, error.compressionError?.code == .outputLimitExceeded {
+                "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) decompresses to more than maxBufferedBytes (\(configuration.maxBufferedBytes) bytes); raise KafkaConsumerConfiguration.maxBufferedBytes if batches this large are expected"
+            } else {
+                "a record batch of \(key.topic) [\(key.partition)] at offset \(offset) does not decode: \(error)"
+            }
+            // The position already moved past this response (from its batch headers).
+            let from = max(next, job.target.offset)
+            text += job.end > from
+                ? ". Records \(from) to \(job.end - 1) of this fetch were skipped; seek to \(from) to read them again"
+                : ". Fetching this partition stopped; seek past offset \(offset) to go on"
+            failure = KafkaError(.corruptRecords, text, broker: job.broker, topic: key.topic, partition: key.partition, offset: offset, underlying: error)
+        }
+        if live && !part.isEmpty {
+            live = await hand(part, cost: partCost, from: job, marker: marker, next: next)
+            marker = next
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.decodingBytes -= job.bytes.count
+            state.decodingBytes -= job.bytes.count + heldDecompressed
             guard var entry = state.partitions[key], entry.epoch == job.target.epoch else { return state.takeWaiters() }
-            if let index = entry.decoding.firstIndex(of: job.target.offset) { entry.decoding.remove(at: index) }
-            if let failure {
-                state.partitions[key] = entry
-                if state.failure == nil { state.failure = failure }
-                return state.takeWaiters()
-            }
-            if let threshold = entry.skipBefore {
-                if let index = records.firstIndex(where: { $0.timestamp >= threshold }) {
-                    records.removeFirst(index)
-                    entry.skipBefore = nil
-                } else {
-                    records.removeAll()
-                }
-            }
+            if let index = entry.decoding.firstIndex(of: marker) { entry.decoding.remove(at: index) }
             state.partitions[key] = entry
-            if !records.isEmpty { state.append(records, for: key) }
+            if let failure, live, state.failure == nil { state.failure = failure }
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Appends `records` (a part of `job`, up to `next`) once the buffer has room for `cost`
+    /// (or is empty), waiting for the reader meanwhile. False when the job went stale (its
+    /// partition was sought, unassigned, or the consumer closed): the rest of it is dropped.
+    private func hand(_ records: [KafkaConsumerRecord], cost: Int, from job: DecodeJob, marker: Int64, next: Int64) async -> Bool {
+        let key = job.target.key
+        let limit = configuration.maxBufferedBytes
+        while true {
+            let (outcome, waiters) = state.withLock { state -> (Bool?, [CheckedContinuation<Void, Never>]) in
+                guard !state.closed, var entry = state.partitions[key], entry.epoch == job.target.epoch else { return (false, []) }
+                guard state.bufferedBytes == 0 || state.bufferedBytes + cost <= limit else { return (nil, []) }
+                var records = records
+                if let threshold = entry.skipBefore {
+                    if let index = records.firstIndex(where: { $0.timestamp >= threshold }) {
+                        records.removeFirst(index)
+                        entry.skipBefore = nil
+                    } else {
+                        records.removeAll()
+                    }
+                }
+                if let index = entry.decoding.firstIndex(of: marker) { entry.decoding[index] = next }
+                state.partitions[key] = entry
+                if !records.isEmpty { state.append(records, for: key) }
+                return (true, state.takeReaderWaiters())
+            }
+            for waiter in waiters { waiter.resume() }
+            if let outcome { return outcome }
+            await waitForRoom(cost)
+        }
+    }
+
+    /// Waits until the buffer has room for `cost` (or is empty), the consumer closes, or a seek
+    /// or unassign wakes the decoding task.
+    private func waitForRoom(_ cost: Int) async {
+        let limit = configuration.maxBufferedBytes
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.closed || state.bufferedBytes == 0 || state.bufferedBytes + cost <= limit { return true }
+                state.decoderWakeup = continuation
+                state.decoderNeeds = cost
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     private func reset(_ target: FetchTarget, broker: String) async -> Bool {
@@ -588,6 +795,21 @@ private struct PartitionState: Sendable {
     var highWatermark: Int64?
     /// Start offsets of fetched responses still being decoded, oldest first.
     var decoding: [Int64] = []
+    /// Fetches in a row that returned data but no complete batch at or after the position.
+    var incompleteFetches = 0
+    /// The partition's fetch size after a batch larger than `maxPartitionFetchBytes` came back
+    /// cut; nil for the configured size.
+    var grownFetchBytes: Int?
+    /// Whether fetching stopped on a batch the broker never returns whole (or with a malformed
+    /// header); a seek, assign or resume clears it.
+    var stalled = false
+
+    mutating func clearIncompleteFetches() {
+        incompleteFetches = 0
+        grownFetchBytes = nil
+        stalled = false
+    }
+
     /// After a start by timestamp: records older than this are skipped until the first newer one.
     /// A broker may answer the timestamp lookup at batch granularity (tansu 0.6 answers with an
     /// earlier offset); the client then finds the exact record itself.
@@ -612,20 +834,61 @@ private struct ConsumerState: Sendable {
     var nextWaiterID = 0
     var fetcherWakeup: CheckedContinuation<Void, Never>?
     var wakeRequested = false
+    /// How far the partitions of the next fetch are rotated.
+    var fetchRotation = 0
+    /// The decoding task, waiting for room for a part of `decoderNeeds` bytes.
+    var decoderWakeup: CheckedContinuation<Void, Never>?
+    var decoderNeeds = 0
 
     mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
-        var all = Array(readerWaiters.values)
-        readerWaiters.removeAll()
+        var all = takeReaderWaiters()
         if let fetcherWakeup {
             all.append(fetcherWakeup)
             self.fetcherWakeup = nil
         }
+        if let decoder = takeDecoderWakeup() { all.append(decoder) }
         return all
     }
 
-    static func size(of record: KafkaConsumerRecord) -> Int {
-        64 + (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + 16 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+    mutating func takeReaderWaiters() -> [CheckedContinuation<Void, Never>] {
+        defer { readerWaiters.removeAll() }
+        return Array(readerWaiters.values)
     }
+
+    mutating func takeDecoderWakeup() -> CheckedContinuation<Void, Never>? {
+        defer { decoderWakeup = nil }
+        return decoderWakeup
+    }
+
+    /// The decoding task's wake-up once the reader made room for its part.
+    mutating func takeDecoderWakeupIfRoom(limit: Int) -> CheckedContinuation<Void, Never>? {
+        guard decoderWakeup != nil, bufferedBytes == 0 || bufferedBytes + decoderNeeds <= limit else { return nil }
+        return takeDecoderWakeup()
+    }
+
+    /// The memory a buffered record takes, as counted against `maxBufferedBytes`: the record
+    /// itself plus every heap block it owns (key, value, the headers array, long header keys,
+    /// header values) at the allocator's size, so a flood of tiny records is counted at what it
+    /// costs, not at its few payload bytes.
+    static func size(of record: KafkaConsumerRecord) -> Int {
+        var size = MemoryLayout<KafkaConsumerRecord>.stride
+        if let key = record.key { size += heapBlock(key.count) }
+        if let value = record.value { size += heapBlock(value.count) }
+        if !record.headers.isEmpty {
+            size += heapBlock(record.headers.count * MemoryLayout<KafkaRecord.Header>.stride)
+            for header in record.headers {
+                // Strings of up to 15 UTF-8 bytes are stored inline.
+                let keyBytes = header.key.utf8.count
+                if keyBytes > 15 { size += heapBlock(keyBytes) }
+                if let value = header.value { size += heapBlock(value.count) }
+            }
+        }
+        return size
+    }
+
+    /// A heap block holding `bytes` of elements: Swift's 32-byte array header, malloc's 8 bytes
+    /// of bookkeeping, rounded up to malloc's 16-byte granule.
+    static func heapBlock(_ bytes: Int) -> Int { (32 + bytes + 8 + 15) & ~15 }
 
     mutating func append(_ records: [KafkaConsumerRecord], for key: KafkaTopicPartition) {
         if head > 0 && head >= buffer.count / 2 {

@@ -44,7 +44,14 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var autoOffsetReset: KafkaOffsetResetPolicy = .latest
     /// Like `isolation.level`. Default `.readUncommitted`.
     public var isolationLevel: KafkaIsolationLevel = .readUncommitted
-    /// Bytes of fetched records held for the reader; fetching pauses above it. Default 64 MiB.
+    /// Bytes of fetched records held for the reader, like librdkafka's
+    /// `queued.max.messages.kbytes`; fetching pauses above it. Default 64 MiB.
+    ///
+    /// A record counts its key, value and headers plus a fixed cost for the record and each heap
+    /// block it owns (about 130 bytes for a record with a one-byte value), so a compressed batch
+    /// of millions of tiny records is bounded by what it costs in memory. Decoding hands records
+    /// over in parts and waits while the buffer is full. One batch may also decompress to at
+    /// most this many bytes; a larger one is a `corruptRecords` error that names this setting.
     public var maxBufferedBytes: Int = KafkaConsumerConfiguration.defaultMaxBufferedBytes
     /// Whether record batch CRCs are checked, like `check.crcs`. Default true.
     public var checkCRCs = true

@@ -69,6 +69,8 @@ public struct KafkaCatProperties: Sendable {
     public var fetchMaxBytes: Int?
     /// `max.partition.fetch.bytes`.
     public var maxPartitionFetchBytes: Int?
+    /// `queued.max.messages.kbytes`: the consumer's buffer bound, in KiB.
+    public var queuedMaxKilobytes: Int?
     /// `isolation.level`: read_committed or read_uncommitted.
     public var isolationLevel: KafkaIsolationLevel?
     /// `security.protocol`: plaintext or sasl_plaintext (ssl and sasl_ssl are refused at connect
@@ -136,6 +138,7 @@ public struct KafkaCatProperties: Sendable {
         Entry(name: "fetch.min.bytes", aliases: [], target: "KafkaConsumerConfiguration.fetchMinBytes", help: "bytes a fetch waits for"),
         Entry(name: "fetch.max.bytes", aliases: [], target: "KafkaConsumerConfiguration.fetchMaxBytes", help: "largest fetch response"),
         Entry(name: "max.partition.fetch.bytes", aliases: [], target: "KafkaConsumerConfiguration.maxPartitionFetchBytes", help: "largest fetch per partition"),
+        Entry(name: "queued.max.messages.kbytes", aliases: [], target: "KafkaConsumerConfiguration.maxBufferedBytes", help: "KiB of fetched records held for output (default 65536)"),
         Entry(name: "isolation.level", aliases: [], target: "KafkaConsumerConfiguration.isolationLevel", help: "read_committed or read_uncommitted"),
         Entry(name: "auto.offset.reset", aliases: [], target: "KafkaConsumerConfiguration.autoOffsetReset", help: "smallest/earliest, largest/latest or error"),
         Entry(name: "security.protocol", aliases: [], target: "KafkaClientConfiguration.securityProtocol", help: "plaintext, ssl, sasl_plaintext or sasl_ssl"),
@@ -329,6 +332,8 @@ public struct KafkaCatProperties: Sendable {
             fetchMaxBytes = try Self.number(key, value, minimum: 1)
         case "max.partition.fetch.bytes":
             maxPartitionFetchBytes = try Self.number(key, value, minimum: 1)
+        case "queued.max.messages.kbytes":
+            queuedMaxKilobytes = try Self.number(key, value, minimum: 1)
         case "isolation.level":
             switch value {
             case "read_committed": isolationLevel = .readCommitted
@@ -510,6 +515,7 @@ public struct KafkaCatProperties: Sendable {
         if let fetchMinBytes { configuration.fetchMinBytes = fetchMinBytes }
         if let fetchMaxBytes { configuration.fetchMaxBytes = fetchMaxBytes }
         if let maxPartitionFetchBytes { configuration.maxPartitionFetchBytes = maxPartitionFetchBytes }
+        if let queuedMaxKilobytes { configuration.maxBufferedBytes = queuedMaxKilobytes.multipliedReportingOverflow(by: 1024).overflow ? Int.max : queuedMaxKilobytes * 1024 }
         if let isolationLevel { configuration.isolationLevel = isolationLevel }
     }
 

@@ -83,57 +83,94 @@ public struct KafkaRecordBatchDecoder: Sendable {
         return next
     }
 
-    /// Decodes every complete batch in `bytes`.
+    /// Decodes every complete batch in `bytes`, each with all its records. A consumer that must
+    /// bound its memory reads batch by batch and record by record with
+    /// ``KafkaRecordBatchReader`` instead.
     ///
     /// - Throws: ``KafkaRecordError`` naming the batch's base offset on a CRC mismatch, an
-    ///   unknown magic or codec, a decompression failure, or malformed batch contents.
+    ///   unknown magic or codec, a decompression failure, or malformed batch contents (offset
+    ///   deltas that do not increase strictly up to `lastOffsetDelta`, a records count beyond
+    ///   `lastOffsetDelta + 1`).
     public func decode(_ bytes: [UInt8]) throws(KafkaRecordError) -> KafkaRecordSet {
         var set = KafkaRecordSet()
-        var position = 0
-        while position < bytes.count {
-            let remaining = bytes.count - position
-            // Need everything up to the magic byte to know the layout.
-            guard remaining > KafkaRecordBatch.magicOffset else {
-                set.truncatedByteCount = remaining
-                break
-            }
-            let baseOffset = Self.int64(bytes, at: position)
-            let length = Int(Self.int32(bytes, at: position + 8))
-            let magic = Int8(bitPattern: bytes[position + KafkaRecordBatch.magicOffset])
-            let minimum: Int
-            switch magic {
-            case 2: minimum = KafkaRecordBatch.headerSize - KafkaRecordBatch.logOverhead
-            case 1: minimum = Self.legacyV1MinimumSize
-            case 0: minimum = Self.legacyV0MinimumSize
-            default:
-                throw KafkaRecordError(
-                    code: .unsupportedMagic, expected: "magic 0, 1 or 2", found: "magic \(magic)",
-                    offset: position + KafkaRecordBatch.magicOffset,
-                    excerpt: Self.excerpt(bytes, at: position + KafkaRecordBatch.magicOffset), baseOffset: baseOffset)
-            }
-            guard length >= minimum else {
-                throw KafkaRecordError(
-                    code: .malformed, expected: "batch length of at least \(minimum) for magic \(magic)", found: "length \(length)",
-                    offset: position + 8, excerpt: Self.excerpt(bytes, at: position + 8), baseOffset: baseOffset)
-            }
-            guard length <= remaining - KafkaRecordBatch.logOverhead else {
-                set.truncatedByteCount = remaining
-                break
-            }
-            let range = position..<(position + KafkaRecordBatch.logOverhead + length)
-            if magic == 2 {
-                set.batches.append(try decodeBatch(bytes, range: range, baseOffset: baseOffset))
-            } else {
-                set.batches.append(try decodeLegacy(bytes, range: range, baseOffset: baseOffset))
-            }
-            position = range.upperBound
+        var reader = KafkaRecordBatchReader(bytes, decoder: self)
+        while var batch = try reader.nextBatch() {
+            var records: [KafkaRecord] = []
+            // Reserve for a bounded number only: the count is checked against the bytes, but each
+            // decoded record is larger than its 7-byte minimum, so growth follows real records.
+            records.reserveCapacity(min(Int(max(batch.recordCount, 0)), Self.maximumReservation))
+            while let record = try reader.nextRecord() { records.append(record) }
+            batch.records = records
+            set.batches.append(batch)
         }
+        set.truncatedByteCount = reader.truncatedByteCount
         return set
+    }
+
+    /// Where the next batch in `bytes` from `position` is, or why there is none.
+    enum NextBatch {
+        /// A complete batch fills `range`.
+        case batch(range: Range<Int>, baseOffset: Int64, magic: Int8)
+        /// The rest of the blob is a partial batch of this many bytes.
+        case truncated(Int)
+        /// Nothing is left.
+        case end
+    }
+
+    /// Locates the batch at `position`, checking its magic and length.
+    static func locateBatch(in bytes: [UInt8], at position: Int) throws(KafkaRecordError) -> NextBatch {
+        guard position < bytes.count else { return .end }
+        let remaining = bytes.count - position
+        // Need everything up to the magic byte to know the layout.
+        guard remaining > KafkaRecordBatch.magicOffset else { return .truncated(remaining) }
+        let baseOffset = int64(bytes, at: position)
+        let length = Int(int32(bytes, at: position + 8))
+        let magic = Int8(bitPattern: bytes[position + KafkaRecordBatch.magicOffset])
+        let minimum: Int
+        switch magic {
+        case 2: minimum = KafkaRecordBatch.headerSize - KafkaRecordBatch.logOverhead
+        case 1: minimum = legacyV1MinimumSize
+        case 0: minimum = legacyV0MinimumSize
+        default:
+            throw KafkaRecordError(
+                code: .unsupportedMagic, expected: "magic 0, 1 or 2", found: "magic \(magic)",
+                offset: position + KafkaRecordBatch.magicOffset,
+                excerpt: excerpt(bytes, at: position + KafkaRecordBatch.magicOffset), baseOffset: baseOffset)
+        }
+        guard length >= minimum else {
+            throw KafkaRecordError(
+                code: .malformed, expected: "batch length of at least \(minimum) for magic \(magic)", found: "length \(length)",
+                offset: position + 8, excerpt: excerpt(bytes, at: position + 8), baseOffset: baseOffset)
+        }
+        guard length <= remaining - KafkaRecordBatch.logOverhead else { return .truncated(remaining) }
+        return .batch(range: position..<(position + KafkaRecordBatch.logOverhead + length), baseOffset: baseOffset, magic: magic)
+    }
+
+    /// The size of the first batch in `bytes` as its header states it (log overhead included),
+    /// or nil when fewer than 12 bytes are there or the stated length is not positive. A
+    /// consumer that got no complete batch compares it with the fetch size it asked for.
+    public static func statedSizeOfFirstBatch(in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= KafkaRecordBatch.logOverhead else { return nil }
+        let length = Int(int32(bytes, at: 8))
+        guard length > 0 else { return nil }
+        return KafkaRecordBatch.logOverhead + length
     }
 
     // MARK: Magic 2
 
-    private func decodeBatch(_ bytes: [UInt8], range: Range<Int>, baseOffset: Int64) throws(KafkaRecordError) -> KafkaRecordBatch {
+    /// A magic 2 batch whose header is read and checked (CRC, codec, records count) and whose
+    /// records section is decompressed, ready to be read record by record.
+    struct OpenedBatch {
+        /// The header; `records` is empty and `controlMarker` nil.
+        var header: KafkaRecordBatch
+        /// The records section (the decompressed copy for a compressed batch).
+        var records: ByteReader
+        var decompressed: Bool
+        /// Bytes of the decompressed records section (0 for an uncompressed batch).
+        var decompressedByteCount: Int
+    }
+
+    func openBatch(_ bytes: [UInt8], range: Range<Int>, baseOffset: Int64) throws(KafkaRecordError) -> OpenedBatch {
         var reader = ByteReader(bytes, range: range)
         // The range holds at least a full header (checked by the caller), so these reads succeed;
         // they still go through the bounded reader.
@@ -185,38 +222,26 @@ public struct KafkaRecordBatchDecoder: Sendable {
                 found: "count \(fields.recordCount)", offset: fields.countOffset, excerpt: Self.excerpt(bytes, at: fields.countOffset),
                 baseOffset: baseOffset)
         }
-        let timestampType = fields.attributes.timestampType
-        var records: [KafkaRecord] = []
-        // Reserve for a bounded number only: the count is checked against the bytes, but each
-        // decoded record is larger than its 7-byte minimum, so growth follows real records.
-        records.reserveCapacity(min(Int(fields.recordCount), Self.maximumReservation))
-        try Self.wire(baseOffset, decompressed: decompressed) { () throws(WireDecodingError) in
-            for _ in 0..<Int(fields.recordCount) {
-                var record = try Self.readRecord(&recordsReader)
-                record.offset = baseOffset &+ record.offset
-                record.timestamp = timestampType == .logAppendTime ? fields.maxTimestamp : fields.baseTimestamp &+ record.timestamp
-                records.append(record)
-            }
-            try recordsReader.expectEnd("records section of \(fields.recordCount) records")
+        // Offset deltas increase strictly up to lastOffsetDelta, so a batch holds at most
+        // lastOffsetDelta + 1 records (fewer after compaction).
+        guard fields.recordCount == 0 || Int64(fields.recordCount) <= Int64(fields.lastOffsetDelta) + 1 else {
+            throw KafkaRecordError(
+                code: .malformed, expected: "records count of at most lastOffsetDelta + 1 (\(Int64(fields.lastOffsetDelta) + 1))",
+                found: "count \(fields.recordCount)", offset: fields.countOffset, excerpt: Self.excerpt(bytes, at: fields.countOffset),
+                baseOffset: baseOffset)
         }
-        var marker: KafkaControlMarker?
-        // A control batch emptied by compaction (kept for producer state) has no marker.
-        if fields.attributes.isControl, !records.isEmpty {
-            marker = try Self.controlMarker(records.first, baseOffset: baseOffset)
-        }
-        if fields.attributes.isControl {
-            if !keepsControlRecords { records = [] }
-        }
-        return KafkaRecordBatch(
+        let batch = KafkaRecordBatch(
             baseOffset: header.baseOffset, batchLength: header.batchLength, partitionLeaderEpoch: header.partitionLeaderEpoch,
             magic: header.magic, crc: header.crc, attributes: fields.attributes, lastOffsetDelta: fields.lastOffsetDelta,
             baseTimestamp: fields.baseTimestamp, maxTimestamp: fields.maxTimestamp, producerID: fields.producerID,
             producerEpoch: fields.producerEpoch, baseSequence: fields.baseSequence, recordCount: fields.recordCount,
-            records: records, controlMarker: marker)
+            records: [], controlMarker: nil)
+        return OpenedBatch(header: batch, records: recordsReader, decompressed: decompressed,
+                           decompressedByteCount: decompressed ? recordsReader.remainingCount : 0)
     }
 
     /// Reads one record; `offset` and `timestamp` hold the deltas.
-    private static func readRecord(_ reader: inout ByteReader) throws(WireDecodingError) -> KafkaRecord {
+    static func readRecord(_ reader: inout ByteReader) throws(WireDecodingError) -> KafkaRecord {
         let start = reader.offset
         let length = try reader.readVarint("record length")
         guard length >= 0 else {
@@ -263,7 +288,7 @@ public struct KafkaRecordBatchDecoder: Sendable {
     }
 
     /// The marker of a control batch: its record key is version int16, type int16 (KIP-98).
-    private static func controlMarker(_ record: KafkaRecord?, baseOffset: Int64) throws(KafkaRecordError) -> KafkaControlMarker {
+    static func controlMarker(_ record: KafkaRecord?, baseOffset: Int64) throws(KafkaRecordError) -> KafkaControlMarker {
         guard let key = record?.key, key.count >= 4 else {
             throw KafkaRecordError(
                 code: .malformed, expected: "a control record whose key holds version and type (4 bytes)",
@@ -325,7 +350,7 @@ public struct KafkaRecordBatchDecoder: Sendable {
         return message
     }
 
-    private func decodeLegacy(_ bytes: [UInt8], range: Range<Int>, baseOffset: Int64) throws(KafkaRecordError) -> KafkaRecordBatch {
+    func decodeLegacy(_ bytes: [UInt8], range: Range<Int>, baseOffset: Int64) throws(KafkaRecordError) -> KafkaRecordBatch {
         let wrapper = try readLegacyMessage(bytes, range: range, baseOffset: baseOffset, decompressed: false)
         let attributes = KafkaRecordBatch.Attributes(rawValue: Int16(wrapper.attributes) & 0x0F)
         let compressionID = wrapper.attributes & 0x07
@@ -432,7 +457,7 @@ public struct KafkaRecordBatchDecoder: Sendable {
         return output
     }
 
-    private static func wire<T>(_ baseOffset: Int64?, decompressed: Bool, _ body: () throws(WireDecodingError) -> T) throws(KafkaRecordError) -> T {
+    static func wire<T>(_ baseOffset: Int64?, decompressed: Bool, _ body: () throws(WireDecodingError) -> T) throws(KafkaRecordError) -> T {
         do throws(WireDecodingError) {
             return try body()
         } catch {
@@ -440,19 +465,19 @@ public struct KafkaRecordBatchDecoder: Sendable {
         }
     }
 
-    private static func int64(_ bytes: [UInt8], at index: Int) -> Int64 {
+    static func int64(_ bytes: [UInt8], at index: Int) -> Int64 {
         var value: UInt64 = 0
         for byte in bytes[index..<index + 8] { value = value << 8 | UInt64(byte) }
         return Int64(bitPattern: value)
     }
 
-    private static func int32(_ bytes: [UInt8], at index: Int) -> Int32 {
+    static func int32(_ bytes: [UInt8], at index: Int) -> Int32 {
         var value: UInt32 = 0
         for byte in bytes[index..<index + 4] { value = value << 8 | UInt32(byte) }
         return Int32(bitPattern: value)
     }
 
-    private static func excerpt(_ bytes: [UInt8], at index: Int) -> String {
+    static func excerpt(_ bytes: [UInt8], at index: Int) -> String {
         let start = min(max(index, 0), bytes.count)
         return ASCII.hexExcerpt(bytes[start..<min(start + 16, bytes.count)], maxBytes: 16)
     }

@@ -22,18 +22,19 @@ import TributaryWire
 /// (``FakeKafkaConnection/writeResponseFrame(correlationID:headerVersion:body:)``). When the
 /// script returns, its connection is closed.
 ///
-/// For the usual set-up, ``FakeKafkaConnection/serve(topics:apiVersions:_:)`` answers ApiVersions
-/// (with the versions the client supports) and Metadata (naming this broker as node 0, leader
-/// of every partition) itself and hands every other request to the script's closure.
+/// For the usual set-up, ``FakeKafkaConnection/serve(topics:apiVersions:timeout:_:)`` answers
+/// ApiVersions (with the versions the client supports) and Metadata (naming this broker as node
+/// 0, leader of every partition) itself and hands every other request, of any API key, to the
+/// script's closure. ``listening(script:)`` serves the same scripts on a TCP port, for a client
+/// in another process (a tool).
 ///
 /// ```swift
 /// let broker = InMemoryKafkaBroker { connection, _ in
 ///     connection.serve(topics: [.init(name: "orders", partitions: 1)]) { request in
-///         guard request.api == .fetch else { return true }
-///         var response = FetchResponse()
-///         // ... fill it in
-///         try? connection.respond(response, to: request)
-///         return true   // keep serving
+///         guard request.api == .produce, let produce = try? request.decode(ProduceRequest.self) else { return false }
+///         var response = ProduceResponse()
+///         // ... fill it in from `produce`
+///         return (try? connection.respond(response, to: request)) ?? false   // false ends the connection
 ///     }
 /// }
 /// var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
@@ -45,7 +46,7 @@ public final class InMemoryKafkaBroker: Sendable {
     /// The port the broker calls itself in Metadata.
     public let port: Int32
     private let script: @Sendable (FakeKafkaConnection, Int) -> Void
-    private let state = Mutex<(accepted: Int, peers: [Int32])>((0, []))
+    private let state = Mutex<(accepted: Int, peers: [Int32], listener: Int32?)>((0, [], nil))
 
     /// Creates a broker that runs `script` for each connection; `host` and `port` are what it
     /// names itself in Metadata and in ``bootstrapServers``.
@@ -93,7 +94,64 @@ public final class InMemoryKafkaBroker: Sendable {
     /// Shuts every broker end down: the scripts' reads end and the client sees the connections
     /// close.
     public func stop() {
-        for fd in state.withLock({ $0.peers }) { shutdown(fd, Int32(SHUT_RDWR)) }
+        let (peers, listener) = state.withLock { s -> ([Int32], Int32?) in
+            defer { s.listener = nil }
+            return (s.peers, s.listener)
+        }
+        for fd in peers { shutdown(fd, Int32(SHUT_RDWR)) }
+        if let listener {
+            shutdown(listener, Int32(SHUT_RDWR))
+            #if canImport(Glibc)
+            Glibc.close(listener)
+            #else
+            Darwin.close(listener)
+            #endif
+        }
+    }
+
+    /// A broker on a real TCP port of 127.0.0.1 (chosen free), for a client in another process
+    /// such as the `kafka-cat` tool: each accepted connection runs `script` as with
+    /// ``streamFactory``, and Metadata names `127.0.0.1:port`. ``stop()`` stops accepting.
+    ///
+    /// - Throws: `BrokerEnvironmentError` when the port cannot be opened.
+    public static func listening(script: @escaping @Sendable (FakeKafkaConnection, Int) -> Void) throws -> InMemoryKafkaBroker {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw BrokerEnvironmentError("socket() failed: errno \(errno)") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw BrokerEnvironmentError("bind/listen on 127.0.0.1 failed: errno \(errno)")
+        }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let broker = InMemoryKafkaBroker(host: "127.0.0.1", port: Int32(UInt16(bigEndian: address.sin_port)), script: script)
+        broker.state.withLock { $0.listener = fd }
+        Thread { [broker] in
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                let index = broker.state.withLock { s -> Int in
+                    s.accepted += 1
+                    s.peers.append(client)
+                    return s.accepted - 1
+                }
+                let peer = FakeKafkaConnection(fd: client, broker: broker)
+                Thread {
+                    broker.script(peer, index)
+                    peer.close()
+                }.start()
+            }
+        }.start()
+        return broker
     }
 
     /// A topic the Metadata helper reports: `partitions` partitions, all led by node 0.
