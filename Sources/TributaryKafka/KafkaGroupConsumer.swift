@@ -363,10 +363,11 @@ public final class KafkaGroupConsumer: Sendable {
                     failure = error
                 }
             }
-            let processed = state.withLock { state -> Int64? in
+            let (processed, idle) = state.withLock { state -> (Int64?, [CheckedContinuation<Void, Never>]) in
                 state.handling[key, default: 1] -= 1
-                return state.processed[key]
+                return (state.processed[key], state.takeIdleWaiters())
             }
+            for waiter in idle { waiter.resume() }
             let before = remaining.first?.offset
             if let processed { remaining = remaining.drop { $0.offset < processed } }
             guard let failure else {
@@ -695,10 +696,7 @@ public final class KafkaGroupConsumer: Sendable {
         guard !partitions.isEmpty else { return }
         // Stop handing out records of these partitions, let running handlers finish, then commit.
         state.withLock { $0.revoking.formUnion(partitions) }
-        let deadline = ContinuousClock.now.advanced(by: configuration.rebalanceTimeout)
-        while ContinuousClock.now < deadline, state.withLock({ state in partitions.contains { state.handling[$0, default: 0] > 0 } }) {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await waitForHandlers(of: partitions, atMost: configuration.rebalanceTimeout)
         try? await commitProcessed(only: partitions)
         state.withLock { state in
             state.assigned.subtract(partitions)
@@ -707,6 +705,26 @@ public final class KafkaGroupConsumer: Sendable {
         }
         for key in partitions { consumer.unassign(topic: key.topic, partition: key.partition) }
         onRebalance?(.revoked(KafkaTopicPartition.lists(partitions)))
+    }
+
+    /// Suspends until no handler runs for `partitions` (each handler that finishes wakes the
+    /// waiters whose partitions are then idle), or `limit` passes.
+    private func waitForHandlers(of partitions: Set<KafkaTopicPartition>, atMost limit: Duration) async {
+        let id = UInt64.random(in: 0...UInt64.max)
+        let timer = Task { [self] in
+            try? await Task.sleep(for: limit)
+            let waiter = state.withLock { $0.idleWaiters.removeValue(forKey: id)?.continuation }
+            waiter?.resume()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if !partitions.contains(where: { state.handling[$0, default: 0] > 0 }) { return true }
+                state.idleWaiters[id] = (partitions, continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
     }
 
     private func lose(_ partitions: Set<KafkaTopicPartition>) {
@@ -829,10 +847,23 @@ private struct GroupState: Sendable {
     var pendingPartitionCounts: [String: Int] = [:]
     var knownTopics = Set<String>()
     var handling: [KafkaTopicPartition: Int] = [:]
+    /// Revocations waiting for the handlers of their partitions to finish.
+    var idleWaiters: [UInt64: (partitions: Set<KafkaTopicPartition>, continuation: CheckedContinuation<Void, Never>)] = [:]
     var revoking = Set<KafkaTopicPartition>()
     var failure: KafkaError?
     var closing = false
     var deadLetterCounts = KafkaDeadLetterCounts()
+
+    /// Removes and returns the waiters none of whose partitions has a handler running.
+    mutating func takeIdleWaiters() -> [CheckedContinuation<Void, Never>] {
+        guard !idleWaiters.isEmpty else { return [] }
+        var ready: [CheckedContinuation<Void, Never>] = []
+        for (id, waiter) in idleWaiters where !waiter.partitions.contains(where: { handling[$0, default: 0] > 0 }) {
+            ready.append(waiter.continuation)
+            idleWaiters[id] = nil
+        }
+        return ready
+    }
 
     /// Records `offset` of an owned partition as processed: offset + 1 is what commits store.
     mutating func markProcessed(_ key: KafkaTopicPartition, offset: Int64) {
