@@ -1,3 +1,4 @@
+import Foundation
 import TributaryKafkaProtocol
 
 /// Transactions (KIP-98), for a producer with ``KafkaProducerConfiguration/transactionalID``.
@@ -168,11 +169,26 @@ extension KafkaProducer {
     private func sendTransactionRequest(_ request: KafkaTransactionMachine.Request, after delay: Duration) async {
         if delay > .zero { try? await Task.sleep(for: delay) }
         guard let transactionalID = configuration.transactionalID else { return }
+        // Retries of one request end after maxBlock, like the Java client's transactional calls:
+        // a coordinator that never answers usefully must not hold the producer forever.
+        let now = ContinuousClock.now
+        let started = state.withLock { state -> ContinuousClock.Instant in
+            if let first = state.transactionRetriesSince[request] { return first }
+            state.transactionRetriesSince[request] = now
+            return now
+        }
+        if now - started > configuration.maxBlock {
+            state.withLock { _ = $0.transactionRetriesSince.removeValue(forKey: request) }
+            transactionEvent { $0.requestFailed(request, retriable: false, detail: "no usable answer within maxBlock (\(configuration.maxBlock)) of retries; the coordinator is unreachable or keeps refusing") }
+            return
+        }
+        func settled() { state.withLock { _ = $0.transactionRetriesSince.removeValue(forKey: request) } }
         do throws(KafkaError) {
             switch request {
             case .findCoordinator:
                 let node = try await cluster.findTransactionCoordinator(transactionalID)
                 state.withLock { $0.transactionCoordinator = node }
+                settled()
                 transactionEvent { $0.responseReceived(request, code: .noError) }
 
             case .initProducerID(let current):
@@ -191,6 +207,7 @@ extension KafkaProducer {
                     transactionEvent { $0.requestFailed(request, retriable: false, detail: "InitProducerId v\(version) granted no producer id (\(response.producerID))") }
                 } else {
                     let identity = KafkaTransactionMachine.Identity(id: response.producerID, epoch: response.producerEpoch)
+                    settled()
                     transactionEvent { $0.producerIDGranted(identity) }
                 }
 
@@ -218,6 +235,7 @@ extension KafkaProducer {
                 if !code.isError && !Set(partitions).isSubset(of: answered) {
                     transactionEvent { $0.requestFailed(request, retriable: true, detail: "AddPartitionsToTxn answered without some of the partitions asked about") }
                 } else {
+                    if !code.isError { settled() }
                     transactionEvent { $0.responseReceived(request, code: code) }
                 }
 
@@ -228,6 +246,7 @@ extension KafkaProducer {
                 let body = AddOffsetsToTxnRequest(transactionalID: transactionalID, producerID: identity.id, producerEpoch: identity.epoch, groupID: groupID)
                 let response = try await connection.send(body, version: version)
                 let code = KafkaErrorCode(rawValue: response.errorCode)
+                if !code.isError { settled() }
                 transactionEvent { $0.responseReceived(request, code: code) }
 
             case .commitOffsets(let group, let offsets):
@@ -249,6 +268,7 @@ extension KafkaProducer {
                 for topic in response.topics {
                     for partition in topic.partitions where !code.isError { code = KafkaErrorCode(rawValue: partition.errorCode) }
                 }
+                if !code.isError { settled() }
                 transactionEvent { $0.responseReceived(request, code: code) }
 
             case .endTransaction(let commit):
@@ -257,7 +277,9 @@ extension KafkaProducer {
                 let identity = try currentIdentity()
                 let body = EndTxnRequest(transactionalID: transactionalID, producerID: identity.id, producerEpoch: identity.epoch, committed: commit)
                 let response = try await connection.send(body, version: version)
-                transactionEvent { $0.responseReceived(request, code: KafkaErrorCode(rawValue: response.errorCode)) }
+                let code = KafkaErrorCode(rawValue: response.errorCode)
+                if !code.isError { settled() }
+                transactionEvent { $0.responseReceived(request, code: code) }
             }
         } catch {
             if let code = error.brokerErrorCode, error.code == .brokerError {

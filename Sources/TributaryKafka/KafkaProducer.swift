@@ -491,6 +491,8 @@ public final class KafkaProducer: Sendable {
             return
         }
         var request = ProduceRequest()
+        // Transactional batches name their transactional id (KIP-98).
+        request.transactionalID = configuration.transactionalID
         request.acks = configuration.acks.rawValue
         request.timeoutMs = (configuration.requestTimeout ?? cluster.configuration.requestTimeout).kafkaMilliseconds
         var byTopic: [String: [ProduceRequest.TopicProduceData.PartitionProduceData]] = [:]
@@ -647,6 +649,8 @@ struct DriverState: Sendable {
     var transaction: KafkaTransactionMachine?
     /// The transaction coordinator's node id, once found.
     var transactionCoordinator: Int32?
+    /// When each transaction request that is being retried was first sent.
+    var transactionRetriesSince: [KafkaTransactionMachine.Request: ContinuousClock.Instant] = [:]
     /// The caller waiting for the running transaction operation.
     var transactionWaiter: CheckedContinuation<Result<Void, KafkaTransactionMachine.Failure>, Never>?
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
