@@ -477,11 +477,9 @@ public final class KafkaConsumer: Sendable {
         if !job.bytes.isEmpty {
             do throws(KafkaRecordError) {
                 let set = try job.decoder.decode(job.bytes)
+                var filter = KafkaAbortedTransactionFilter(aborted: job.aborted.map { .init(producerID: $0.producerID, firstOffset: $0.firstOffset) })
                 for batch in set.batches {
-                    if batch.isControl { continue }
-                    if batch.isTransactional && job.aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
-                        continue
-                    }
+                    if !filter.shouldDeliver(batch) { continue }
                     for record in batch.records where record.offset >= job.target.offset {
                         records.append(KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
                                                            timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers))
