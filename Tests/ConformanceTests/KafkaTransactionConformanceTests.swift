@@ -120,6 +120,53 @@ struct KafkaTransactionConformanceTests {
         try await producer.close()
     }
 
+    @Test func consumeTransformProduceWithAGroupMember() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let input = uniqueTopic("txn-ctp-in")
+        let output = uniqueTopic("txn-ctp-out")
+        let group = uniqueTopic("txn-ctp-g")
+        try await client.createTopic(KafkaNewTopic(name: input, partitions: 1))
+        try await client.createTopic(KafkaNewTopic(name: output, partitions: 1))
+        let plain = try client.makeProducer()
+        for index in 0..<5 { try await plain.send(topic: input, key: nil, value: Array("in-\(index)".utf8), partition: 0) }
+        try await plain.close()
+
+        var configuration = KafkaGroupConsumerConfiguration(groupID: group, topics: [input])
+        configuration.sessionTimeout = .seconds(6)
+        configuration.rebalanceTimeout = .seconds(10)
+        configuration.heartbeatInterval = .milliseconds(500)
+        configuration.autoOffsetReset = .earliest
+        configuration.enableAutoCommit = false
+        configuration.fetch.fetchMaxWait = .milliseconds(100)
+        let member = try client.makeGroupConsumer(configuration)
+        var records: [KafkaConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while records.count < 5 && ContinuousClock.now < deadline {
+            records += try await member.poll(timeout: .milliseconds(500))
+        }
+        #expect(records.count == 5)
+        let metadata = member.groupMetadata
+        #expect(metadata.groupID == group)
+        #expect(metadata.generationID >= 0)
+        #expect(!metadata.memberID.isEmpty)
+
+        let producer = try Self.transactionalProducer(client, id: uniqueTopic("txn-ctp"))
+        try await producer.initTransactions()
+        try producer.beginTransaction()
+        for record in records {
+            try await producer.produce(topic: output, key: nil, value: (record.value ?? []) + Array(" out".utf8), partition: 0)
+        }
+        let next = [KafkaTopicPartition(topic: input, partition: 0): (records.last?.offset ?? -1) + 1]
+        try await producer.sendOffsetsToTransaction(next, group: metadata)
+        try await producer.commitTransaction()
+        await member.close()
+        #expect(try await client.committedOffsets(group: group, topic: input, partitions: [0]) == [0: 5])
+        let written = try await readAll(client, topic: output, partitions: 1, count: 5)
+        #expect(Self.values(written) == (0..<5).map { "in-\($0) out" })
+        try await producer.close()
+    }
+
     @Test func aSecondProducerWithTheSameIDFencesTheFirst() async throws {
         let client = try await connectKafka()
         defer { client.close() }
