@@ -1,5 +1,8 @@
 import TributaryKafkaProtocol
 
+// `KafkaProducer.transactionState` returns the machine's state: nameable with `import TributaryKafka` alone.
+@_exported import struct TributaryKafkaProtocol.KafkaTransactionMachine
+
 /// The group identity a transactional producer sends with consumed offsets (TxnOffsetCommit
 /// version 3+, KIP-447), like the Java client's `ConsumerGroupMetadata`: the group coordinator
 /// refuses offsets from a member that left the group or an older generation, so a zombie

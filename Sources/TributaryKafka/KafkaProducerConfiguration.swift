@@ -93,6 +93,8 @@ public struct KafkaProducerConfiguration: Sendable {
     public var bufferMemory: Int = KafkaProducerConfiguration.defaultBufferMemory
     /// How long `send`/`produce` wait for buffer space or topic metadata before failing with
     /// `bufferFull` or the metadata error, like `max.block.ms`. Default 60 s.
+    /// A transactional producer also retries each transaction request (FindCoordinator,
+    /// InitProducerId, AddPartitionsToTxn, EndTxn, ...) for at most this long.
     public var maxBlock: Duration = KafkaProducerConfiguration.defaultMaxBlock
     /// Largest request, and so largest record, like `max.request.size`. Default 1 MiB + 64 KiB.
     public var maxRequestSize: Int = KafkaProducerConfiguration.defaultMaxRequestSize
