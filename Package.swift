@@ -115,6 +115,7 @@ let package = Package(
         .executableTarget(name: "secure-connect", dependencies: ["TributaryNATS"], path: "Examples/SecureConnect", swiftSettings: strict),
         .executableTarget(name: "order-pipeline", dependencies: ["TributaryKafka"], path: "Examples/OrderPipeline", swiftSettings: strict),
         .executableTarget(name: "kafka-sasl", dependencies: ["TributaryKafka"], path: "Examples/KafkaSASL", swiftSettings: strict),
+        .executableTarget(name: "kafka-transactions", dependencies: ["TributaryKafka"], path: "Examples/KafkaTransactions", swiftSettings: strict),
         .executableTarget(name: "bridge-example", dependencies: ["TributaryBridge", "TributaryKafka", "TributaryNATS"], path: "Examples/Bridge", swiftSettings: strict),
 
         // MARK: Tests

@@ -621,6 +621,8 @@ public final class KafkaConsumer: Sendable {
         var heldDecompressed = 0
         var failure: KafkaError?
         var live = true
+        // Under read_committed, the aborted transactions the broker listed.
+        var filter = KafkaAbortedTransactionFilter(aborted: job.aborted.map { .init(producerID: $0.producerID, firstOffset: $0.firstOffset) })
         decoding: do throws(KafkaRecordError) {
             while let batch = try reader.nextBatch() {
                 if reader.decompressedByteCount != heldDecompressed {
@@ -628,10 +630,10 @@ public final class KafkaConsumer: Sendable {
                     heldDecompressed = reader.decompressedByteCount
                     state.withLock { $0.decodingBytes += change }
                 }
-                if batch.isControl || batch.nextOffset <= next { continue }
-                if batch.isTransactional && job.aborted.contains(where: { $0.producerID == batch.producerID && $0.firstOffset <= batch.lastOffset }) {
-                    continue
-                }
+                // Every batch goes through the filter in order, control batches included (an abort
+                // marker ends its producer's aborted transaction).
+                let deliver = filter.shouldDeliver(batch)
+                if batch.isControl || batch.nextOffset <= next || !deliver { continue }
                 while let record = try reader.nextRecord() {
                     guard record.offset >= next else { continue }
                     next = record.offset &+ 1

@@ -45,6 +45,18 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         /// The broker does not enable the configured SASL mechanism (or offers no SASL at all);
         /// the message names the mechanisms it offers. Not retriable.
         public static let unsupportedSASLMechanism = Code("unsupportedSASLMechanism")
+        /// A transactional producer was fenced: another producer with the same transactional id
+        /// started (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH), or the id is not authorized
+        /// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); ``brokerErrorCode`` says which. Fatal: close
+        /// the producer; only a new one can continue the work.
+        public static let producerFenced = Code("producerFenced")
+        /// The open transaction failed or was aborted: records dropped by
+        /// `abortTransaction()`, or a commit refused because records or offsets of the
+        /// transaction failed (abort it, then begin a new one).
+        public static let transactionAborted = Code("transactionAborted")
+        /// A transaction call out of order (records outside a transaction, begin twice, commit
+        /// without begin, a second operation while one runs); the message says what to call.
+        public static let invalidTransactionState = Code("invalidTransactionState")
         /// The name of the code.
         public var description: String { name }
     }

@@ -77,11 +77,11 @@ public final class KafkaProducer: Sendable {
     /// Whether batches carry a producer id, epoch and sequence numbers (see
     /// ``KafkaProducerConfiguration/idempotence``).
     public let isIdempotent: Bool
-    private let client: KafkaClient
-    private var cluster: KafkaCluster { client.cluster }
-    private let state: Mutex<DriverState>
-    private let wakeup: WakeupPipe
-    private let clock = SystemMonotonicClock()
+    let client: KafkaClient
+    var cluster: KafkaCluster { client.cluster }
+    let state: Mutex<DriverState>
+    let wakeup: WakeupPipe
+    let clock = SystemMonotonicClock()
     private let deliveryQueue = DispatchQueue(label: "tributary-kafka-producer-deliveries")
 
     /// Creates a producer on `client`'s connections and starts its sender thread.
@@ -104,7 +104,13 @@ public final class KafkaProducer: Sendable {
         settings.maxInFlightRequestsPerConnection = configuration.maxInFlightRequestsPerConnection
         settings.idempotent = configuration.usesIdempotence
         settings.compression = configuration.compression
-        self.state = Mutex(DriverState(machine: Machine(configuration: settings, seed: UInt64.random(in: 0...UInt64.max))))
+        settings.transactional = configuration.transactionalID != nil
+        var driverState = DriverState(machine: Machine(configuration: settings, seed: UInt64.random(in: 0...UInt64.max)))
+        if configuration.transactionalID != nil {
+            driverState.transaction = KafkaTransactionMachine(retryBackoff: client.cluster.configuration.retryBackoff,
+                                                              retryBackoffMax: client.cluster.configuration.retryBackoffMax)
+        }
+        self.state = Mutex(driverState)
         do throws(TransportError) {
             self.wakeup = try WakeupPipe()
         } catch {
@@ -195,9 +201,17 @@ public final class KafkaProducer: Sendable {
         let keyHash = key.map { KafkaPartitioner.murmur2($0) }
         let timestamp = timestamp ?? Self.wallClockMilliseconds()
         let clock = self.clock
-        let outcome = state.withLock { state in
-            state.machine.append(topic: topic, partition: partition, keyHash: keyHash, timestamp: timestamp, key: key, value: value,
-                                 headers: headers, size: size, completion: completion, now: { clock.now() })
+        let (outcome, refusal) = state.withLock { state -> (Machine.AppendOutcome?, KafkaTransactionMachine.Failure?) in
+            // A transactional producer takes records only inside an open transaction.
+            if let refusal = state.transaction?.appendRefusal { return (nil, refusal) }
+            return (state.machine.append(topic: topic, partition: partition, keyHash: keyHash, timestamp: timestamp, key: key, value: value,
+                                         headers: headers, size: size, completion: completion, now: { clock.now() }), nil)
+        }
+        guard let outcome else {
+            var error = transactionError(refusal ?? .invalidState("no transaction is open"))
+            error.topic = topic
+            error.partition = partition
+            throw error
         }
         switch outcome {
         case .appended(_, let wakeSender):
@@ -339,12 +353,19 @@ public final class KafkaProducer: Sendable {
     private func senderMain() {
         while true {
             let now = clock.now()
-            let (actions, deadline, stop) = state.withLock { state in
+            let (actions, transactionEffects, deadline, stop) = state.withLock { state in
                 state.machine.draining = state.closing || !state.flushWaiters.isEmpty
                 let actions = state.machine.poll(now: now)
-                return (actions, state.machine.nextDeadline(now: now), state.stopped && state.machine.isIdle)
+                // Batches of partitions not yet in the open transaction wait for AddPartitionsToTxn.
+                var effects = TransactionEffects()
+                if state.transaction != nil {
+                    let needed = state.machine.partitionsAwaitingTransaction
+                    if !needed.isEmpty { effects = state.apply(state.transaction!.partitionsNeeded(needed)) }
+                }
+                return (actions, effects, state.machine.nextDeadline(now: now), state.stopped && state.machine.isIdle)
             }
             perform(actions)
+            execute(transactionEffects)
             if stop { break }
             var wait = Duration.milliseconds(100)
             if let deadline { wait = min(wait, deadline.duration(since: clock.now())) }
@@ -354,13 +375,13 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Feeds an event to the machine under the lock, then performs its actions outside it.
-    private func report(_ event: (inout DriverState) -> [Machine.Action]) {
+    func report(_ event: (inout DriverState) -> [Machine.Action]) {
         let actions = state.withLock { event(&$0) }
         perform(actions)
         wakeup.wake()
     }
 
-    private func perform(_ actions: [Machine.Action]) {
+    func perform(_ actions: [Machine.Action]) {
         for action in actions {
             switch action {
             case .send(let plan): send(plan)
@@ -470,6 +491,8 @@ public final class KafkaProducer: Sendable {
             return
         }
         var request = ProduceRequest()
+        // Transactional batches name their transactional id (KIP-98).
+        request.transactionalID = configuration.transactionalID
         request.acks = configuration.acks.rawValue
         request.timeoutMs = (configuration.requestTimeout ?? cluster.configuration.requestTimeout).kafkaMilliseconds
         var byTopic: [String: [ProduceRequest.TopicProduceData.PartitionProduceData]] = [:]
@@ -547,6 +570,11 @@ public final class KafkaProducer: Sendable {
             return KafkaError(code == nil ? .invalidConfiguration : .brokerError,
                               "the idempotent producer stopped: it could not get a producer id: \(detail)",
                               brokerErrorCode: code, api: .initProducerID, topic: topic, partition: partition)
+        case .transaction(let failure):
+            var error = transactionError(failure)
+            error.topic = topic
+            error.partition = partition
+            return error
         }
     }
 
@@ -554,6 +582,9 @@ public final class KafkaProducer: Sendable {
         var callbacks: [(@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void, Result<KafkaRecordMetadata, KafkaError>)] = []
         var unreported = 0
         var firstError: KafkaError?
+        // The first failure of a record of the open transaction (not one the transaction itself
+        // dropped): the transaction can no longer commit.
+        var transactionFailure: (code: KafkaErrorCode?, detail: String)?
         for outcome in outcomes {
             let key = outcome.partition
             switch outcome.result {
@@ -570,6 +601,9 @@ public final class KafkaProducer: Sendable {
                 }
             case .failure(let failure):
                 let error = error(for: failure, topic: key.topic, partition: key.partition)
+                if transactionFailure == nil {
+                    if case .transaction = failure {} else { transactionFailure = (error.brokerErrorCode, error.message) }
+                }
                 for delivery in outcome.deliveries {
                     switch delivery.completion as? Completion {
                     case .continuation(let continuation)?: continuation.resume(returning: .failure(error))
@@ -589,15 +623,20 @@ public final class KafkaProducer: Sendable {
                 for (callback, result) in callbacks { callback(result) }
             }
         }
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let (waiters, effects) = state.withLock { state -> ([CheckedContinuation<Void, Never>], TransactionEffects) in
             if unreported > 0 {
                 state.unreportedFailures += unreported
                 if state.firstUnreportedError == nil { state.firstUnreportedError = firstError }
             }
-            guard state.machine.isIdle else { return [] }
+            var effects = TransactionEffects()
+            if let transactionFailure, state.transaction != nil {
+                effects = state.apply(state.transaction!.recordFailed(code: transactionFailure.code, detail: transactionFailure.detail))
+            }
+            guard state.machine.isIdle else { return ([], effects) }
             defer { state.flushWaiters.removeAll() }
-            return state.flushWaiters
+            return (state.flushWaiters, effects)
         }
+        execute(effects)
         for waiter in waiters { waiter.resume() }
     }
 }
@@ -609,8 +648,16 @@ enum Completion: Sendable {
     case continuation(CheckedContinuation<Result<KafkaRecordMetadata, KafkaError>?, Never>)
 }
 
-private struct DriverState: Sendable {
+struct DriverState: Sendable {
     var machine: KafkaProducer.Machine
+    /// The transaction state, for a producer with a transactional id.
+    var transaction: KafkaTransactionMachine?
+    /// The transaction coordinator's node id, once found.
+    var transactionCoordinator: Int32?
+    /// When each transaction request that is being retried was first sent.
+    var transactionRetriesSince: [KafkaTransactionMachine.Request: ContinuousClock.Instant] = [:]
+    /// The caller waiting for the running transaction operation.
+    var transactionWaiter: CheckedContinuation<Result<Void, KafkaTransactionMachine.Failure>, Never>?
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
     var unreportedFailures = 0
     var firstUnreportedError: KafkaError?

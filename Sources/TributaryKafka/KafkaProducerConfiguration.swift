@@ -59,6 +59,8 @@ public struct KafkaProducerConfiguration: Sendable {
     public static let defaultMaxBlock: Duration = .seconds(60)
     /// Default largest request: 1 MiB (`max.request.size`); a bigger record is refused.
     public static let defaultMaxRequestSize = 1024 * 1024 + 64 * 1024
+    /// Default transaction timeout: 60 s (`transaction.timeout.ms`).
+    public static let defaultTransactionTimeout: Duration = .seconds(60)
 
     /// Like Kafka's `acks`. Default `.all`.
     public var acks: KafkaAcks = KafkaProducerConfiguration.defaultAcks
@@ -91,9 +93,20 @@ public struct KafkaProducerConfiguration: Sendable {
     public var bufferMemory: Int = KafkaProducerConfiguration.defaultBufferMemory
     /// How long `send`/`produce` wait for buffer space or topic metadata before failing with
     /// `bufferFull` or the metadata error, like `max.block.ms`. Default 60 s.
+    /// A transactional producer also retries each transaction request (FindCoordinator,
+    /// InitProducerId, AddPartitionsToTxn, EndTxn, ...) for at most this long.
     public var maxBlock: Duration = KafkaProducerConfiguration.defaultMaxBlock
     /// Largest request, and so largest record, like `max.request.size`. Default 1 MiB + 64 KiB.
     public var maxRequestSize: Int = KafkaProducerConfiguration.defaultMaxRequestSize
+    /// The transactional id, like `transactional.id`. Default nil: no transactions. With an id
+    /// the producer sends records only inside transactions (``KafkaProducer/initTransactions()``,
+    /// then ``KafkaProducer/beginTransaction()`` ... ``KafkaProducer/commitTransaction()``), and
+    /// a new producer with the same id fences this one. Needs idempotence.
+    public var transactionalID: String?
+    /// How long the transaction coordinator lets a transaction stay open before aborting it,
+    /// like `transaction.timeout.ms`. Default 60 s; must not exceed the broker's
+    /// `transaction.max.timeout.ms`.
+    public var transactionTimeout: Duration = KafkaProducerConfiguration.defaultTransactionTimeout
 
     /// A configuration with every default.
     public init() {}
@@ -111,6 +124,17 @@ public struct KafkaProducerConfiguration: Sendable {
     ///
     /// - Throws: ``KafkaError`` `invalidConfiguration` naming the bad field.
     public func validate() throws(KafkaError) {
+        if let transactionalID {
+            guard !transactionalID.isEmpty else {
+                throw KafkaError(.invalidConfiguration, "transactionalID must not be empty; set a name unique to this producer's role, or nil for no transactions")
+            }
+            guard idempotence != .disabled, usesIdempotence else {
+                throw KafkaError(.invalidConfiguration, "transactionalID needs an idempotent producer, but idempotence is \(idempotence) with acks \(acks) and maxInFlightRequestsPerConnection \(maxInFlightRequestsPerConnection); set idempotence = .automatic or .enabled with acks = .all and at most 5 requests in flight, or transactionalID = nil")
+            }
+            guard transactionTimeout >= .milliseconds(1), transactionTimeout <= .milliseconds(Int64(Int32.max)) else {
+                throw KafkaError(.invalidConfiguration, "transactionTimeout must be between 1 ms and \(Int32.max) ms (it is \(transactionTimeout))")
+            }
+        }
         if idempotence == .enabled {
             guard acks == .all else {
                 throw KafkaError(.invalidConfiguration, "acks must be .all for an idempotent producer (acks is \(acks)); set acks = .all, or idempotence = .disabled")

@@ -22,7 +22,7 @@ struct KafkaHeaderTests {
         #expect(KafkaAPIKey.produce.deprecatedVersions == 0...6)
         #expect(KafkaAPIKey(rawValue: 18) == .apiVersions)
         #expect(KafkaAPIKey.apiVersions.description == "ApiVersions(18)")
-        #expect(KafkaAPIKey.allCases.count == 22)
+        #expect(KafkaAPIKey.allCases.count == 26)
     }
 
     @Test("request header bytes for versions 0, 1 and 2")

@@ -27,6 +27,10 @@ let allMessageTypes: [any KafkaMessage.Type] = [
     SaslHandshakeRequest.self, SaslHandshakeResponse.self,
     SaslAuthenticateRequest.self, SaslAuthenticateResponse.self,
     InitProducerIdRequest.self, InitProducerIdResponse.self,
+    AddPartitionsToTxnRequest.self, AddPartitionsToTxnResponse.self,
+    AddOffsetsToTxnRequest.self, AddOffsetsToTxnResponse.self,
+    EndTxnRequest.self, EndTxnResponse.self,
+    TxnOffsetCommitRequest.self, TxnOffsetCommitResponse.self,
 ]
 
 /// Parses hex such as `"00 03 61 62"`; spaces, newlines and `//` comments to the end of a line

@@ -97,6 +97,29 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
     /// Upstream versions 0-5, supported 0-5, flexible from 2.
     case initProducerID = 22
 
+    /// Adds partitions to the open transaction of a transactional producer, before its first batch
+    /// to each of them.
+    ///
+    /// Upstream versions 0-5, supported 0-3, flexible from 3.
+    case addPartitionsToTxn = 24
+
+    /// Tells the transaction coordinator that a group's offsets will be committed in the open
+    /// transaction.
+    ///
+    /// Upstream versions 0-4, supported 0-3, flexible from 3.
+    case addOffsetsToTxn = 25
+
+    /// Commits or aborts the open transaction of a transactional producer.
+    ///
+    /// Upstream versions 0-5, supported 0-3, flexible from 3.
+    case endTxn = 26
+
+    /// Commits a group's consumed offsets as part of a producer's transaction
+    /// (consume-transform-produce).
+    ///
+    /// Upstream versions 0-4, supported 0-3, flexible from 3.
+    case txnOffsetCommit = 28
+
     /// Reads topic, broker and other resource configurations.
     ///
     /// Upstream versions 0-4, supported 0-4, flexible from 4; upstream deprecates 0.
@@ -138,6 +161,10 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
         case .initProducerID: "InitProducerId"
+        case .addPartitionsToTxn: "AddPartitionsToTxn"
+        case .addOffsetsToTxn: "AddOffsetsToTxn"
+        case .endTxn: "EndTxn"
+        case .txnOffsetCommit: "TxnOffsetCommit"
         case .describeConfigs: "DescribeConfigs"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
@@ -170,6 +197,10 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .createTopics: 0...7
         case .deleteTopics: 0...6
         case .initProducerID: 0...5
+        case .addPartitionsToTxn: 0...3
+        case .addOffsetsToTxn: 0...3
+        case .endTxn: 0...3
+        case .txnOffsetCommit: 0...3
         case .describeConfigs: 0...4
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
@@ -199,6 +230,10 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .createTopics: 5
         case .deleteTopics: 4
         case .initProducerID: 2
+        case .addPartitionsToTxn: 3
+        case .addOffsetsToTxn: 3
+        case .endTxn: 3
+        case .txnOffsetCommit: 3
         case .describeConfigs: 4
         case .saslAuthenticate: 2
         case .createPartitions: 2
@@ -227,6 +262,10 @@ public enum KafkaAPIKey: Int16, CaseIterable, Hashable, Sendable, CustomStringCo
         case .createTopics: 0...1
         case .deleteTopics: 0...0
         case .initProducerID: nil
+        case .addPartitionsToTxn: nil
+        case .addOffsetsToTxn: nil
+        case .endTxn: nil
+        case .txnOffsetCommit: nil
         case .describeConfigs: 0...0
         case .saslAuthenticate: nil
         case .createPartitions: nil

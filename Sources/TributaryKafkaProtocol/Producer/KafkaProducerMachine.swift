@@ -44,6 +44,13 @@ public struct KafkaProducerMachine: Sendable {
         public var maxInFlightRequestsPerConnection = 5
         /// Whether batches carry a producer id, epoch and sequence numbers.
         public var idempotent = false
+        /// Whether batches belong to transactions (KIP-98): they carry the transactional flag,
+        /// the producer id comes from ``producerIDGranted(_:)`` after InitProducerId with the
+        /// transactional id (the machine never asks for one), a partition's batches wait until
+        /// ``partitionsAddedToTransaction(_:)`` opens it, and errors that would reset the
+        /// sequence numbers fail the batch instead (the transaction must then be aborted).
+        /// Needs ``idempotent``.
+        public var transactional = false
         /// The record batch codec.
         public var compression: KafkaCompressionCodec = .none
 
@@ -88,6 +95,8 @@ public struct KafkaProducerMachine: Sendable {
         case missingPartitionInResponse
         /// The producer cannot get or keep a producer id; idempotent producing stopped.
         case producerIdentity(KafkaErrorCode?, detail: String)
+        /// The transaction failed or was aborted before the batch was sent.
+        case transaction(KafkaTransactionMachine.Failure)
     }
 
     /// Whether an append buffered the record.
@@ -320,6 +329,8 @@ public struct KafkaProducerMachine: Sendable {
     private var identityFailure: Failure?
     private var nextRequestID = 1
     private var closing = false
+    /// Partitions in the open transaction (transactional only): only their batches are sent.
+    private var transactionPartitions: Set<KafkaTopicPartition> = []
     private var random: SplitMix64
 
     /// Creates a machine. `seed` drives the sticky partitioner and the backoff jitter.
@@ -395,6 +406,7 @@ public struct KafkaProducerMachine: Sendable {
                 }
                 var settings = KafkaRecordBatchEncoder(compression: configuration.compression)
                 settings.timestampType = .createTime
+                settings.isTransactional = configuration.transactional
                 let capacity = min(configuration.batchSize + 256, max(16 * 1024, queue.lastBatchBytes + 256))
                 queue.batches.append(Batch(builder: KafkaRecordBatchBuilder(settings: settings, capacity: capacity), createdAt: now()))
                 signal = true
@@ -448,7 +460,12 @@ public struct KafkaProducerMachine: Sendable {
 
     /// InitProducerId granted `identity`. Sequence numbers start again at 0.
     public mutating func producerIDGranted(_ identity: ProducerIdentity) -> [Action] {
-        guard case .requesting = identityState else { return [] }
+        if configuration.transactional {
+            // The transaction coordinator's answer, asked for by the transaction machine.
+            if case .failed = identityState { return [] }
+        } else {
+            guard case .requesting = identityState else { return [] }
+        }
         identityState = .ready(identity)
         statistics.producerIdentities += 1
         if statistics.producerIdentities > 1 { statistics.sequenceResets += 1 }
@@ -552,6 +569,31 @@ public struct KafkaProducerMachine: Sendable {
         return outcomes.isEmpty ? [] : [.finish(outcomes)]
     }
 
+    // MARK: - Transactions
+
+    /// Partitions holding batches that wait for AddPartitionsToTxn (transactional only), sorted.
+    public var partitionsAwaitingTransaction: [KafkaTopicPartition] {
+        guard configuration.transactional else { return [] }
+        return queues.keys.filter { !transactionPartitions.contains($0) }.sorted()
+    }
+
+    /// AddPartitionsToTxn succeeded for `partitions`: their batches may be sent.
+    public mutating func partitionsAddedToTransaction(_ partitions: [KafkaTopicPartition]) {
+        transactionPartitions.formUnion(partitions)
+    }
+
+    /// The transaction ended (committed or aborted): the next records need their partitions
+    /// added again.
+    public mutating func transactionEnded() {
+        transactionPartitions.removeAll()
+    }
+
+    /// Fails every batch not in flight with `failure` (an abort, or a transaction that failed).
+    public mutating func failBuffered(_ failure: KafkaTransactionMachine.Failure) -> [Action] {
+        let outcomes = failEverythingQueued(with: .transaction(failure))
+        return outcomes.isEmpty ? [] : [.finish(outcomes)]
+    }
+
     // MARK: - The sender's pass
 
     /// Time passed (or something changed): expire batches past the delivery timeout, and send
@@ -568,7 +610,7 @@ public struct KafkaProducerMachine: Sendable {
         if case .draining(let bump) = identityState, requests.isEmpty {
             identityState = .needed(bump: bump, retryAt: nil)
         }
-        if case .needed(let bump, let retryAt) = identityState, retryAt.map({ $0 <= now }) ?? true {
+        if !configuration.transactional, case .needed(let bump, let retryAt) = identityState, retryAt.map({ $0 <= now }) ?? true {
             identityState = .requesting(bump: bump)
             actions.append(.initProducerID(current: bump ? lastIdentity : nil))
         }
@@ -587,6 +629,7 @@ public struct KafkaProducerMachine: Sendable {
                 expired.append(release(batch, of: key, result: .failure(.deliveryTimeout(attempts: batch.attempts))))
             }
             if blockedByIdentity { continue }
+            if configuration.transactional && !transactionPartitions.contains(key) { continue }
             guard let index = queue.batches.firstIndex(where: { $0.inFlight == nil }) else { continue }
             // In order: nothing after a batch waiting to be sent again may be in flight.
             if queue.batches[(index + 1)...].contains(where: { $0.inFlight != nil }) { continue }
@@ -685,6 +728,17 @@ public struct KafkaProducerMachine: Sendable {
         }
         let batch = queues[partition]!.batches[index]
         let withinTimeout = now.duration(since: batch.createdAt) < configuration.deliveryTimeout
+        if configuration.transactional && (code == .outOfOrderSequenceNumber || code == .unknownProducerID || code == .invalidProducerEpoch
+                                           || code == .producerFenced || code == .transactionalIDAuthorizationFailed) {
+            if index > 0 && withinTimeout && (code == .outOfOrderSequenceNumber || code == .unknownProducerID) {
+                requeue(partition, at: index, now: now, ambiguous: false, counted: false)
+                return
+            }
+            // Inside a transaction these end the transaction (or the producer), not the batch's
+            // identity: the driver's transaction machine decides.
+            finishInFlight(partition, request: request, result: .failure(.broker(code, message: answer.message)), into: &outcomes)
+            return
+        }
         if configuration.idempotent && (code == .outOfOrderSequenceNumber || code == .unknownProducerID) {
             if index > 0 && withinTimeout {
                 // An earlier batch has not landed yet: this one follows it when it is sent again.
@@ -742,7 +796,8 @@ public struct KafkaProducerMachine: Sendable {
     /// Stops sending until every request of the current identity came back, then asks for a new
     /// epoch (`bump`) or a new id.
     private mutating func beginIdentityReset(bump: Bool) {
-        guard configuration.idempotent else { return }
+        // A transactional producer's epoch changes only through the transaction machine.
+        guard configuration.idempotent, !configuration.transactional else { return }
         switch identityState {
         case .ready(let identity):
             lastIdentity = identity

@@ -44,7 +44,13 @@ from kafka.protocol.consumer import (
     OffsetFetchRequest, OffsetFetchResponse,
     SyncGroupRequest, SyncGroupResponse,
 )
-from kafka.protocol.producer import InitProducerIdRequest, InitProducerIdResponse
+from kafka.protocol.producer import (
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
+    EndTxnRequest, EndTxnResponse,
+    InitProducerIdRequest, InitProducerIdResponse,
+    TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+)
 from kafka.protocol.sasl import (
     SaslAuthenticateRequest, SaslAuthenticateResponse,
     SaslHandshakeRequest, SaslHandshakeResponse,
@@ -456,6 +462,142 @@ def init_producer_id_request_v5():
 def init_producer_id_response_v5():
     return 'InitProducerIdResponse v5', new_style(InitProducerIdResponse, 5,
         throttle_time_ms=10, error_code=51, producer_id=-1, producer_epoch=-1)
+
+
+# AddPartitionsToTxn: 0...3 (4+ is the broker-to-broker batched form)
+
+
+def add_partitions_request(version):
+    R = AddPartitionsToTxnRequest
+    T = R.AddPartitionsToTxnTopic
+    return new_style(R, version,
+        v3_and_below_transactional_id='saga-1', v3_and_below_producer_id=4001, v3_and_below_producer_epoch=3,
+        v3_and_below_topics=[T(name='orders', partitions=[0, 2]), T(name='audit', partitions=[1])])
+
+
+def add_partitions_response(version):
+    R = AddPartitionsToTxnResponse
+    T = R.AddPartitionsToTxnTopicResult
+    P = T.AddPartitionsToTxnPartitionResult
+    return new_style(R, version,
+        throttle_time_ms=0,
+        results_by_topic_v3_and_below=[T(name='orders', results_by_partition=[
+            P(partition_index=0, partition_error_code=0), P(partition_index=2, partition_error_code=51)])])
+
+
+@case('AddPartitionsToTxn')
+def add_partitions_to_txn_request_v0():
+    return 'AddPartitionsToTxnRequest v0', add_partitions_request(0)
+
+
+@case('AddPartitionsToTxn')
+def add_partitions_to_txn_response_v0():
+    return 'AddPartitionsToTxnResponse v0', add_partitions_response(0)
+
+
+@case('AddPartitionsToTxn')
+def add_partitions_to_txn_request_v3():
+    return 'AddPartitionsToTxnRequest v3', add_partitions_request(3)
+
+
+@case('AddPartitionsToTxn')
+def add_partitions_to_txn_response_v3():
+    return 'AddPartitionsToTxnResponse v3', add_partitions_response(3)
+
+
+# AddOffsetsToTxn: 0...3
+
+
+@case('AddOffsetsToTxn')
+def add_offsets_to_txn_request_v0():
+    return 'AddOffsetsToTxnRequest v0', new_style(AddOffsetsToTxnRequest, 0,
+        transactional_id='saga-1', producer_id=4001, producer_epoch=3, group_id='payments')
+
+
+@case('AddOffsetsToTxn')
+def add_offsets_to_txn_response_v0():
+    return 'AddOffsetsToTxnResponse v0', new_style(AddOffsetsToTxnResponse, 0, throttle_time_ms=0, error_code=0)
+
+
+@case('AddOffsetsToTxn')
+def add_offsets_to_txn_request_v3():
+    return 'AddOffsetsToTxnRequest v3', new_style(AddOffsetsToTxnRequest, 3,
+        transactional_id='saga-1', producer_id=4001, producer_epoch=3, group_id='payments')
+
+
+@case('AddOffsetsToTxn')
+def add_offsets_to_txn_response_v3():
+    return 'AddOffsetsToTxnResponse v3', new_style(AddOffsetsToTxnResponse, 3, throttle_time_ms=5, error_code=90)
+
+
+# EndTxn: 0...3
+
+
+@case('EndTxn')
+def end_txn_request_v0():
+    return 'EndTxnRequest v0', new_style(EndTxnRequest, 0,
+        transactional_id='saga-1', producer_id=4001, producer_epoch=3, committed=True)
+
+
+@case('EndTxn')
+def end_txn_response_v0():
+    return 'EndTxnResponse v0', new_style(EndTxnResponse, 0, throttle_time_ms=0, error_code=0)
+
+
+@case('EndTxn')
+def end_txn_request_v3():
+    return 'EndTxnRequest v3', new_style(EndTxnRequest, 3,
+        transactional_id='saga-1', producer_id=4001, producer_epoch=3, committed=False)
+
+
+@case('EndTxn')
+def end_txn_response_v3():
+    return 'EndTxnResponse v3', new_style(EndTxnResponse, 3, throttle_time_ms=0, error_code=51)
+
+
+# TxnOffsetCommit: 0...3
+
+
+@case('TxnOffsetCommit')
+def txn_offset_commit_request_v0():
+    R = TxnOffsetCommitRequest
+    T = R.TxnOffsetCommitRequestTopic
+    return 'TxnOffsetCommitRequest v0', new_style(R, 0,
+        transactional_id='saga-1', group_id='payments', producer_id=4001, producer_epoch=3,
+        topics=[T(name='orders', partitions=[
+            T.TxnOffsetCommitRequestPartition(partition_index=0, committed_offset=1234, committed_metadata=None)])])
+
+
+@case('TxnOffsetCommit')
+def txn_offset_commit_request_v3():
+    R = TxnOffsetCommitRequest
+    T = R.TxnOffsetCommitRequestTopic
+    return 'TxnOffsetCommitRequest v3', new_style(R, 3,
+        transactional_id='saga-1', group_id='payments', producer_id=4001, producer_epoch=3,
+        generation_id=7, member_id='consumer-1-5e8f', group_instance_id=None,
+        topics=[T(name='orders', partitions=[
+            T.TxnOffsetCommitRequestPartition(partition_index=0, committed_offset=1234, committed_leader_epoch=5,
+                                              committed_metadata='worker-1')])])
+
+
+def txn_offset_commit_response(version):
+    R = TxnOffsetCommitResponse
+    T = R.TxnOffsetCommitResponseTopic
+    return new_style(R, version,
+        throttle_time_ms=0,
+        topics=[T(name='orders', partitions=[
+            T.TxnOffsetCommitResponsePartition(partition_index=0, error_code=0),
+            T.TxnOffsetCommitResponsePartition(partition_index=1, error_code=22)])])
+
+
+@case('TxnOffsetCommit')
+def txn_offset_commit_response_v0():
+    return 'TxnOffsetCommitResponse v0', txn_offset_commit_response(0)
+
+
+@case('TxnOffsetCommit')
+def txn_offset_commit_response_v3():
+    return 'TxnOffsetCommitResponse v3', txn_offset_commit_response(3)
 
 
 # Heartbeat: 0...4

@@ -354,6 +354,62 @@ struct KafkaProducerMachineTests {
         #expect(machine.isIdle)
     }
 
+    // MARK: - Transactions
+
+    /// A transactional machine that knows `orders` and is connected; no identity yet.
+    static func transactional() -> Machine {
+        var configuration = Self.configuration()
+        configuration.transactional = true
+        var machine = Machine(configuration: configuration, seed: 42)
+        machine.metadataUpdated(topic: topic, leaders: [1, 2])
+        machine.connected(broker: 1)
+        machine.connected(broker: 2)
+        return machine
+    }
+
+    @Test func transactionalBatchesWaitForTheirPartitionToJoinTheTransaction() {
+        var machine = Self.transactional()
+        // The identity comes from the transaction coordinator: the machine never asks for one.
+        #expect(Self.initRequests(machine.poll(now: Self.at(0))).isEmpty)
+        _ = machine.producerIDGranted(.init(id: 9, epoch: 2))
+        Self.append(&machine, partition: 0, completion: 1)
+        Self.append(&machine, partition: 1, completion: 2)
+        #expect(machine.partitionsAwaitingTransaction == [Self.tp(0), Self.tp(1)])
+        #expect(Self.sends(machine.poll(now: Self.at(10))).isEmpty)
+
+        machine.partitionsAddedToTransaction([Self.tp(0)])
+        #expect(machine.partitionsAwaitingTransaction == [Self.tp(1)])
+        let plans = Self.sends(machine.poll(now: Self.at(10)))
+        #expect(plans.map(\.broker) == [1])
+        #expect(Self.stamps(plans[0]) == ["0:9/2#0x1"])
+        #expect(plans[0].batches[0].builder.settings.isTransactional)
+
+        // The transaction ends: the next records need their partitions added again.
+        _ = machine.responseReceived(id: plans[0].id, results: [Self.tp(0): Self.ok(0)], now: Self.at(11))
+        machine.transactionEnded()
+        Self.append(&machine, partition: 0, completion: 3, now: 20)
+        #expect(machine.partitionsAwaitingTransaction == [Self.tp(0), Self.tp(1)])
+    }
+
+    @Test func fencedBatchesFailWithoutAnEpochBumpAndAbortDropsWhatWaits() {
+        var machine = Self.transactional()
+        _ = machine.producerIDGranted(.init(id: 9, epoch: 2))
+        Self.append(&machine, partition: 0, completion: 1)
+        Self.append(&machine, partition: 1, completion: 2)
+        machine.partitionsAddedToTransaction([Self.tp(0)])
+        let plan = Self.sends(machine.poll(now: Self.at(10)))[0]
+        let done = Self.outcomes(machine.responseReceived(id: plan.id, results: [Self.tp(0): Self.error(.producerFenced)], now: Self.at(11)))
+        guard case .failure(.broker(.producerFenced, _)) = done.first?.result else { Issue.record("expected PRODUCER_FENCED, got \(String(describing: done.first?.result))"); return }
+        // No new id or epoch is asked for: the transaction machine decides.
+        #expect(Self.initRequests(machine.poll(now: Self.at(12))).isEmpty)
+        #expect(machine.producerIdentity == .init(id: 9, epoch: 2))
+
+        let dropped = Self.outcomes(machine.failBuffered(.aborted))
+        #expect(dropped.map(\.partition) == [Self.tp(1)])
+        guard case .failure(.transaction(.aborted)) = dropped.first?.result else { Issue.record("expected the abort"); return }
+        #expect(machine.isIdle)
+    }
+
     @Test func sequenceNumbersWrapAtInt32Max() {
         #expect(Machine.sequence(Int32.max, plus: 1) == 0)
         #expect(Machine.sequence(Int32.max - 1, plus: 3) == 1)
