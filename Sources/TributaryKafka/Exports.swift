@@ -21,3 +21,5 @@
 @_exported import struct TributaryTransport.TransportError
 // TLS settings (`KafkaClientConfiguration.tls`).
 @_exported import struct TributaryTLS.TLSConfiguration
+// The producer machine: `KafkaProducerStatistics` is its counters type.
+@_exported import struct TributaryKafkaProtocol.KafkaProducerMachine

@@ -6,25 +6,8 @@ import TributaryKafkaProtocol
 /// The group identity a transactional producer sends with consumed offsets (TxnOffsetCommit
 /// version 3+, KIP-447), like the Java client's `ConsumerGroupMetadata`: the group coordinator
 /// refuses offsets from a member that left the group or an older generation, so a zombie
-/// instance cannot commit.
-public struct KafkaConsumerGroupMetadata: Sendable, Hashable {
-    /// The group id.
-    public var groupID: String
-    /// The generation of the member's assignment; -1 skips the generation check.
-    public var generationID: Int32
-    /// The member id; empty skips the member check.
-    public var memberID: String
-    /// The static member's instance id (KIP-345), or nil.
-    public var groupInstanceID: String?
-
-    /// Metadata for `groupID`; without a member, the coordinator checks nothing but the group.
-    public init(groupID: String, generationID: Int32 = -1, memberID: String = "", groupInstanceID: String? = nil) {
-        self.groupID = groupID
-        self.generationID = generationID
-        self.memberID = memberID
-        self.groupInstanceID = groupInstanceID
-    }
-}
+/// instance cannot commit. The transaction machine's own type, named for the client.
+public typealias KafkaConsumerGroupMetadata = KafkaTransactionMachine.GroupMetadata
 
 extension KafkaGroupConsumer {
     /// The member's group metadata for ``KafkaProducer/sendOffsetsToTransaction(_:group:)``: the

@@ -53,9 +53,7 @@ extension KafkaProducer {
     ///   `transactionAborted` when the group refused the offsets (the transaction must be
     ///   aborted); `producerFenced`.
     public func sendOffsetsToTransaction(_ offsets: [KafkaTopicPartition: Int64], group: KafkaConsumerGroupMetadata) async throws(KafkaError) {
-        let metadata = KafkaTransactionMachine.GroupMetadata(groupID: group.groupID, generationID: group.generationID,
-                                                             memberID: group.memberID, groupInstanceID: group.groupInstanceID)
-        try await runTransactionOperation { $0.sendOffsetsRequested(offsets, group: metadata) }
+        try await runTransactionOperation { $0.sendOffsetsRequested(offsets, group: group) }
     }
 
     /// Sends every record of the transaction, waits for all of them, then commits it (EndTxn):
@@ -129,18 +127,6 @@ extension KafkaProducer {
             }
         }
         if !effects.isEmpty { wakeup.wake() }
-    }
-
-    /// Waits until every record appended so far succeeded or failed (sent without linger).
-    private func waitUntilIdle() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                if state.machine.isIdle { return true }
-                state.flushWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() } else { wakeup.wake() }
-        }
     }
 
     /// The error for a transaction failure.

@@ -19,33 +19,9 @@ public struct KafkaRecordMetadata: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(topic) [\(partition)] @ \(offset)" }
 }
 
-/// Counters of a producer's work since it was created.
-public struct KafkaProducerStatistics: Hashable, Sendable {
-    /// Records acknowledged (or written, with acks=0).
-    public var deliveredRecords = 0
-    /// Records that failed.
-    public var failedRecords = 0
-    /// Produce requests sent.
-    public var requests = 0
-    /// Batches sent again after a retriable error.
-    public var retriedBatches = 0
-    /// Records sent again when nothing protected them from being stored twice: without
-    /// idempotence, after a request whose fate is unknown (the connection broke or timed out
-    /// after it was written); with idempotence, only when the producer id or epoch had to change
-    /// under a batch that may already have been written. Each may be in the log twice.
-    public var possiblyDuplicatedRecords = 0
-    /// Batches a retry found already written: the broker recognised their sequence numbers
-    /// (DUPLICATE_SEQUENCE_NUMBER) and stored nothing twice.
-    public var recognisedDuplicates = 0
-    /// Times the sequence numbers started again under a new producer epoch or id.
-    public var sequenceResets = 0
-    /// Epoch bumps (KIP-360) the broker refused, after which a new producer id was used.
-    public var refusedEpochBumps = 0
-    /// The producer id in use, when idempotent.
-    public var producerID: Int64?
-    /// The producer epoch in use, when idempotent.
-    public var producerEpoch: Int16?
-}
+/// Counters of a producer's work since it was created: the producer machine's counters, with
+/// the producer id and epoch in use when idempotent.
+public typealias KafkaProducerStatistics = KafkaProducerMachine.Statistics
 
 /// Produces records to Kafka: per-partition batches sent when full or after `linger`,
 /// retriable errors retried until the delivery timeout, and (by default, with `acks=all`)
@@ -124,21 +100,7 @@ public final class KafkaProducer: Sendable {
     deinit { wakeup.close() }
 
     /// Counters since the producer was created.
-    public var statistics: KafkaProducerStatistics {
-        let (counters, identity) = state.withLock { ($0.machine.statistics, $0.machine.producerIdentity) }
-        var statistics = KafkaProducerStatistics()
-        statistics.deliveredRecords = counters.deliveredRecords
-        statistics.failedRecords = counters.failedRecords
-        statistics.requests = counters.requests
-        statistics.retriedBatches = counters.retriedBatches
-        statistics.possiblyDuplicatedRecords = counters.possiblyDuplicatedRecords
-        statistics.recognisedDuplicates = counters.recognisedDuplicates
-        statistics.sequenceResets = counters.sequenceResets
-        statistics.refusedEpochBumps = counters.refusedEpochBumps
-        statistics.producerID = identity?.id
-        statistics.producerEpoch = identity?.epoch
-        return statistics
-    }
+    public var statistics: KafkaProducerStatistics { state.withLock { $0.machine.statistics } }
 
     // MARK: - Public API
 
@@ -287,14 +249,7 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError`` for the first failure, since the last flush, of a record produced
     ///   without a delivery callback, with the count of such failures.
     public func flush() async throws(KafkaError) {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                if state.machine.isIdle { return true }
-                state.flushWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() } else { wakeup.wake() }
-        }
+        await waitUntilIdle()
         // Callbacks of the records just finished run before flush returns.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             deliveryQueue.async { continuation.resume() }
@@ -306,6 +261,19 @@ public final class KafkaProducer: Sendable {
         if unreported.0 > 0, var error = unreported.1 {
             error.message = "\(unreported.0) record(s) produced without a delivery callback failed; the first: \(error.message)"
             throw error
+        }
+    }
+
+    /// Waits until every record appended so far succeeded or failed (buffered batches are sent
+    /// without waiting for linger meanwhile).
+    func waitUntilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.machine.isIdle { return true }
+                state.flushWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() } else { wakeup.wake() }
         }
     }
 

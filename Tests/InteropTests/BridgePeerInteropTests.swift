@@ -25,8 +25,7 @@ struct BridgePeerInteropTests {
     }
 
     static func python(_ script: String, _ arguments: [String]) throws -> ChildProcess {
-        let path = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/\(script)").path
-        return ChildProcess(try BrokerEnvironment.pythonExecutable(), [path] + arguments)
+        try pythonPeer(script, arguments)
     }
 
     static func hex(_ text: String) -> String { Array(text.utf8).map { String(format: "%02x", $0) }.joined() }

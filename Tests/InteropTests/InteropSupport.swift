@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryKafka
 import TributaryNATS
 import TributaryTestSupport
 
@@ -152,3 +153,16 @@ func peerScript() -> String {
     BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/nats_py_peer.py").path
 }
 
+/// A Python peer script of `Tests/InteropTests/peers`, run with the harness's Python.
+func pythonPeer(_ script: String, _ arguments: [String]) throws -> ChildProcess {
+    let path = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/\(script)").path
+    return ChildProcess(try BrokerEnvironment.pythonExecutable(), [path] + arguments)
+}
+
+/// A Kafka client of the harness's broker (15 s request timeout), with the broker list.
+func harnessKafkaClient() async throws -> (KafkaClient, String) {
+    let brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")
+    var configuration = try KafkaClientConfiguration(bootstrapServers: brokers)
+    configuration.requestTimeout = .seconds(15)
+    return (try await KafkaClient.connect(configuration), brokers)
+}

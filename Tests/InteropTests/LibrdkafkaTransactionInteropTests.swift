@@ -24,15 +24,11 @@ struct LibrdkafkaTransactionInteropTests {
     static let committedOnly = everything.filter { $0.value.hasPrefix("c") }
 
     private static func peer(_ arguments: [String]) throws -> ChildProcess {
-        let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/librdkafka_txn_peer.py").path
-        return ChildProcess(try BrokerEnvironment.pythonExecutable(), [script] + arguments)
+        try pythonPeer("librdkafka_txn_peer.py", arguments)
     }
 
     private static func client() async throws -> (KafkaClient, String) {
-        let brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")
-        var configuration = try KafkaClientConfiguration(bootstrapServers: brokers)
-        configuration.requestTimeout = .seconds(15)
-        return (try await KafkaClient.connect(configuration), brokers)
+        try await harnessKafkaClient()
     }
 
     private static func read(_ client: KafkaClient, topic: String, isolation: KafkaIsolationLevel) async throws -> [Entry] {

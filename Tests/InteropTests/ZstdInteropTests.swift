@@ -34,15 +34,11 @@ struct ZstdInteropTests {
     }
 
     private static func peer(_ arguments: [String]) throws -> ChildProcess {
-        let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/InteropTests/peers/librdkafka_peer.py").path
-        return ChildProcess(try BrokerEnvironment.pythonExecutable(), [script] + arguments)
+        try pythonPeer("librdkafka_peer.py", arguments)
     }
 
     private static func client() async throws -> (KafkaClient, String) {
-        let brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")
-        var configuration = try KafkaClientConfiguration(bootstrapServers: brokers)
-        configuration.requestTimeout = .seconds(15)
-        return (try await KafkaClient.connect(configuration), brokers)
+        try await harnessKafkaClient()
     }
 
     @Test("librdkafka reads every value of zstd batches the Tributary producer wrote")

@@ -23,6 +23,16 @@ struct ImportTributaryKafkaOnlyTests {
         #expect(!"\(codec)".isEmpty && !"\(code)".isEmpty && !"\(api)".isEmpty)
     }
 
+    @Test func producerTypesAreNameable() {
+        var statistics = KafkaProducerStatistics()
+        statistics.deliveredRecords = 3
+        let idempotence: KafkaIdempotence = .enabled
+        let group = KafkaConsumerGroupMetadata(groupID: "payments", generationID: 4, memberID: "m-1")
+        let identity = KafkaProducerMachine.ProducerIdentity(id: 7, epoch: 1)
+        #expect(statistics.deliveredRecords == 3 && statistics.producerID == nil)
+        #expect("\(idempotence)" == "true" && group.generationID == 4 && "\(identity)" == "7/1")
+    }
+
     @Test func rebalanceEventsPrintReadably() {
         let event = KafkaRebalanceEvent.assigned([KafkaTopicPartitions(topic: "orders", partitions: [0, 1]),
                                                   KafkaTopicPartitions(topic: "payments", partitions: [2])])

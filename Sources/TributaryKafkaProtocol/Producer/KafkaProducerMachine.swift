@@ -219,17 +219,26 @@ public struct KafkaProducerMachine: Sendable {
         /// Batches sent again after a retriable error.
         public var retriedBatches = 0
         /// Records sent again when nothing protected them from being stored twice: without
-        /// idempotence after a request whose fate is unknown, or with it after the producer id
-        /// or epoch changed under a batch that may have been written.
+        /// idempotence, after a request whose fate is unknown (the connection broke or timed out
+        /// after it was written); with idempotence, only when the producer id or epoch had to
+        /// change under a batch that may already have been written. Each may be in the log twice.
         public var possiblyDuplicatedRecords = 0
-        /// Batches the broker recognised as already written (DUPLICATE_SEQUENCE_NUMBER).
+        /// Batches a retry found already written: the broker recognised their sequence numbers
+        /// (DUPLICATE_SEQUENCE_NUMBER) and stored nothing twice.
         public var recognisedDuplicates = 0
         /// Producer ids and epochs granted.
         public var producerIdentities = 0
-        /// Times the sequence numbers were reset under a new id or epoch.
+        /// Times the sequence numbers started again under a new producer epoch or id.
         public var sequenceResets = 0
-        /// Refused epoch bumps, after which a new producer id was used instead.
+        /// Epoch bumps (KIP-360) the broker refused, after which a new producer id was used.
         public var refusedEpochBumps = 0
+        /// The producer id in use, when idempotent.
+        public var producerID: Int64?
+        /// The producer epoch in use, when idempotent.
+        public var producerEpoch: Int16?
+
+        /// Counters at zero.
+        public init() {}
     }
 
     private struct Batch: Sendable {
@@ -467,6 +476,8 @@ public struct KafkaProducerMachine: Sendable {
             guard case .requesting = identityState else { return [] }
         }
         identityState = .ready(identity)
+        statistics.producerID = identity.id
+        statistics.producerEpoch = identity.epoch
         statistics.producerIdentities += 1
         if statistics.producerIdentities > 1 { statistics.sequenceResets += 1 }
         nextSequences.removeAll()
