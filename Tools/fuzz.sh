@@ -18,6 +18,7 @@
 #
 # Environment:
 #   FUZZ_NICE=N          run the fuzzer under `nice -n N` (default 0)
+#   FUZZ_SKIP_BUILD=1    use the binaries already in .build/fuzz (after `Tools/fuzz.sh --build`)
 #   FUZZ_ARGS="..."      extra libFuzzer flags, e.g. "-max_len=65536 -jobs=2"
 #   CI=true              no colours, one summary line per target (the same exit status)
 set -euo pipefail
@@ -123,7 +124,7 @@ else
     chosen=("$selection")
 fi
 
-build
+[[ "${FUZZ_SKIP_BUILD:-}" == 1 ]] || build
 failed=()
 for target in "${chosen[@]}"; do
     run "$target" "$seconds" || failed+=("$target")
