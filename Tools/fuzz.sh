@@ -6,7 +6,7 @@
 #   Tools/fuzz.sh all [SECONDS]          every target in turn, SECONDS each
 #   Tools/fuzz.sh --build                build only
 #
-# The targets are built with SwiftPM's --sanitize=fuzzer --sanitize=address and -parse-as-library,
+# The targets are built with the fuzzer and address sanitizers and -parse-as-library,
 # in release mode, into .build/fuzz. Each target's corpus lives in .build/fuzz-corpus/TARGET: on
 # first use it is seeded from the golden test fixtures (Tools/fuzz/fixture_seeds.py), from the
 # target's own encoders (the target writes them when TRIBUTARY_FUZZ_WRITE_SEEDS is set) and from
@@ -39,8 +39,12 @@ targets() {
 
 build() {
     say "building the fuzz targets (release, fuzzer + address sanitizers) into ${SCRATCH#"$REPO_ROOT"/}"
-    swift build -c release --package-path "$FUZZ_PACKAGE" --scratch-path "$SCRATCH" \
-        --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+    # --sanitize=fuzzer tells SwiftPM that libFuzzer provides main (so it does not rename the entry
+    # point); the sanitizers themselves come from one -sanitize=fuzzer,address flag placed last, as
+    # separate -sanitize= flags (what --sanitize=fuzzer --sanitize=address gives, in no fixed order)
+    # let the last one win and can drop the coverage instrumentation.
+    swift build -c release --package-path "$FUZZ_PACKAGE" --scratch-path "$SCRATCH" --sanitize=fuzzer \
+        -Xswiftc -parse-as-library -Xswiftc -enable-testing -Xswiftc -sanitize=fuzzer,address
 }
 
 seed() {
