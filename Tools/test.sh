@@ -11,6 +11,7 @@
 # Environment:
 #   NATS_URL=nats://host:port   run the suite against that server instead of starting one
 #   SWIFT_SCRATCH_PATH=DIR      passed to swift as --scratch-path (default .build)
+#   FUZZ_SMOKE_SECONDS=N        seconds per fuzz target in the fuzz smoke run (default 20)
 #   CI=true                     non-interactive run on a fresh machine (missing apt packages
 #                               are installed; needs root or passwordless sudo)
 set -euo pipefail
@@ -114,4 +115,17 @@ echo "+ swift test ${scratch[*]} --skip '$BROKER_SUITES'"
 swift test "${scratch[@]}" --skip "$BROKER_SUITES" || status=$?
 echo "+ swift test ${scratch[*]} --filter '$BROKER_SUITES'"
 swift test "${scratch[@]}" --filter "$BROKER_SUITES" || status=$?
+
+# Fuzz smoke run: every libFuzzer target in Tools/fuzz (the decoders of peer input) for
+# FUZZ_SMOKE_SECONDS each (default 20; 0 skips it, which CI=true does not allow). A crash fails the run.
+fuzz_seconds="${FUZZ_SMOKE_SECONDS:-20}"
+echo
+echo "== Fuzz smoke run: Tools/fuzz.sh all $fuzz_seconds =="
+if [[ "$fuzz_seconds" == 0 ]]; then
+    [[ "${CI:-}" == true ]] && { echo "test.sh: error: FUZZ_SMOKE_SECONDS=0 under CI=true: the fuzz smoke run is part of CI" >&2; exit 1; }
+    say "fuzz smoke run skipped (FUZZ_SMOKE_SECONDS=0)"
+elif ! "$SCRIPT_DIR/fuzz.sh" all "$fuzz_seconds"; then
+    status=1
+    echo "test.sh: FUZZ SMOKE RUN FAILED: a fuzz target crashed; the input is kept under .build/fuzz-artifacts/ (see above)" >&2
+fi
 exit "$status"

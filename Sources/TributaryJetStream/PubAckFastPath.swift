@@ -45,7 +45,8 @@ enum PubAckFastPath {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let value = String(decoding: bytes[start..<index], as: UTF8.self)
+                    // Invalid UTF-8 is left to JSONDecoder, which refuses it (decoding would repair it).
+                    guard let value = String(validating: bytes[start..<index], as: UTF8.self) else { return nil }
                     index += 1
                     return value
                 }

@@ -58,7 +58,11 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     /// The size of the encoded header block: version line, every `name: value` line, and the
     /// blank line that ends it.
     public var wireSize: Int {
-        var size = 12 + (statusDescription?.utf8.count ?? 0) + (status == nil ? 0 : 5)
+        var size = 12
+        if let status {
+            size += 1 + Self.statusText(status).count
+            if let statusDescription, !statusDescription.isEmpty { size += 1 + statusDescription.utf8.count }
+        }
         for entry in entries { size += entry.name.utf8.count + entry.value.utf8.count + 4 }
         return size
     }
@@ -119,7 +123,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
         buffer.append(contentsOf: "NATS/1.0".utf8)
         if let status {
             buffer.append(UInt8(ascii: " "))
-            ASCII.appendDecimal(status, to: &buffer)
+            buffer.append(contentsOf: Self.statusText(status))
             if let statusDescription, !statusDescription.isEmpty {
                 buffer.append(UInt8(ascii: " "))
                 buffer.append(contentsOf: statusDescription.utf8)
@@ -140,6 +144,15 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
         var out: [UInt8] = []
         encode(into: &out)
         return out
+    }
+
+    /// The status as the version line carries it: three digits for 0...999 (`NATS/1.0 012` reads
+    /// back as 12 and must be written the same way, since the parser accepts only 3-digit statuses).
+    private static func statusText(_ status: Int) -> [UInt8] {
+        var text: [UInt8] = []
+        if (0..<100).contains(status) { text.append(contentsOf: status < 10 ? [48, 48] : [48]) }
+        ASCII.appendDecimal(status, to: &text)
+        return text
     }
 
     /// Parses a header block. `offset` is used in errors to locate the block in the stream.

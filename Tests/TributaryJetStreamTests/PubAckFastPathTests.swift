@@ -34,4 +34,29 @@ struct PubAckFastPathTests {
     func fallback(json: String) {
         #expect(PubAckFastPath.parse(Array(json.utf8)) == nil)
     }
+
+    @Test("a stream name that is not valid UTF-8 is left to the decoder, which refuses it (fuzz fixture)")
+    func invalidUTF8() throws {
+        let payload = try fuzzFixture("jetstream-json/pub-ack-invalid-utf8")
+        #expect(PubAckFastPath.parse(payload) == nil)
+        do {
+            _ = try JetStreamContext.decodeResponse(payload, as: PubAck.self, apiSubject: "$JS.API.STREAM.INFO.ORDERS", stream: nil, consumer: nil)
+            Issue.record("a PubAck with an invalid UTF-8 stream name decoded")
+        } catch {
+            #expect(error.code == .invalidResponse)
+        }
+    }
+}
+
+/// Bytes of a fuzz fixture under `Tests/Fixtures/fuzz` (see its README), found upward from this file.
+func fuzzFixture(_ name: String, from file: String = #filePath) throws -> [UInt8] {
+    var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+    while directory.path != "/" {
+        let candidate = directory.appendingPathComponent("Fixtures/fuzz").appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: candidate.path) {
+            return [UInt8](try Data(contentsOf: candidate))
+        }
+        directory.deleteLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Fixtures/fuzz/" + name])
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TributaryWire
 
@@ -54,4 +55,33 @@ struct JSONValueTests {
         #expect(value["flag"]?.boolValue == true)
         #expect(value["count"]?.intValue == 42)
     }
+
+    @Test("a high surrogate followed by an escape that is not a low surrogate reads as U+FFFD, then that escape")
+    func unpairedHighSurrogate() throws {
+        #expect(try parse(#""\uD8FE\u2EDF""#) == .string("\u{FFFD}\u{2EDF}"))
+        #expect(try parse(#""\uDBFF\uDBFF\uDC00""#) == .string("\u{FFFD}\u{10FC00}"))
+        #expect(try parse(#""\uD800\u0041""#) == .string("\u{FFFD}A"))
+        #expect(try parse(#""\uDC00""#) == .string("\u{FFFD}"))
+    }
+
+    @Test("the fuzz input with an unpaired high surrogate gives a ParseError, not a trap (fuzz fixture)")
+    func unpairedHighSurrogateFixture() throws {
+        let bytes = try fuzzFixture("json-value/unpaired-high-surrogate")
+        #expect(throws: JSONValue.ParseError.self) {
+            try bytes.withBytes { (raw) throws(JSONValue.ParseError) in try JSONValue.parse(raw) }
+        }
+    }
+}
+
+/// Bytes of a fuzz fixture under `Tests/Fixtures/fuzz` (see its README), found upward from this file.
+func fuzzFixture(_ name: String, from file: String = #filePath) throws -> [UInt8] {
+    var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+    while directory.path != "/" {
+        let candidate = directory.appendingPathComponent("Fixtures/fuzz").appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: candidate.path) {
+            return [UInt8](try Data(contentsOf: candidate))
+        }
+        directory.deleteLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Fixtures/fuzz/" + name])
 }
