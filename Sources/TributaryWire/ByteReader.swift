@@ -448,8 +448,15 @@ public struct ByteReader: Sendable {
             throw error(.truncated, expected: "\(count) tagged fields of \(what)", found: "\(remainingCount) byte\(remainingCount == 1 ? "" : "s") left", at: start)
         }
         var unknown: [WireTaggedField] = []
+        var seen: [UInt32] = []
         for _ in 0..<count {
+            let tagOffset = offset
             let tag = try readUnsignedVarint("tag in \(what)")
+            // A tag appears at most once (KIP-482); a repeated one could not be written back.
+            guard !seen.contains(tag) else {
+                throw error(.invalidValue, expected: "each tag once in the tagged fields of \(what)", found: "tag \(tag) again", at: tagOffset)
+            }
+            if count > 1 { seen.append(tag) }
             let sizeOffset = offset
             let size = Int(try readUnsignedVarint("size of tagged field \(tag) of \(what)"))
             guard size <= limits.maxBytesLength else {

@@ -19,7 +19,7 @@ struct JetStreamRunLoopTests {
             try await js.publish(index % 5 == 0 ? "bad-\(index)" : "good-\(index)", to: "\(subject).jobs", headers: headers,
                                  options: JetStreamPublishOptions(messageID: "job-\(index)"))
         }
-        let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "workers", ackWait: .seconds(2), maxDeliver: maxDeliver))
+        let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "workers", ackWait: .seconds(10), maxDeliver: maxDeliver))
         return (stream, subject, dlq, consumer)
     }
 

@@ -79,8 +79,15 @@ struct KafkaTransactionConformanceTests {
         #expect(Self.values(visible) == ["a", "b", "c", "d", "e", "f"])
         // Each marker takes one offset after its transaction's records: a b c [commit] d e [abort] ... f [commit].
         #expect(visible.prefix(5).map(\.offset) == [0, 1, 2, 4, 5])
-        let end = try await client.offset(topic: topic, partition: 0, .latest)
-        #expect(end == visible.last!.offset + 2, "the last commit marker follows the last record")
+        // The broker writes the marker after answering EndTxn: allow it a moment to appear.
+        let expectedEnd = visible.last!.offset + 2
+        var end = try await client.offset(topic: topic, partition: 0, .latest)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while end < expectedEnd && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            end = try await client.offset(topic: topic, partition: 0, .latest)
+        }
+        #expect(end == expectedEnd, "the last commit marker follows the last record")
     }
 
     @Test func offsetsSentToATransactionAreCommittedOnlyWithIt() async throws {

@@ -209,6 +209,16 @@ struct ByteReaderTests {
         #expect(error?.offset == 4)
     }
 
+    @Test("a tag repeated in one tagged-field section is an error (it could not be written back)")
+    func repeatedTag() {
+        // Two fields, both tag 5, one byte each.
+        let error = decodingError(hexBytes("02 05 01 AA 05 01 BB")) { (reader: inout ByteReader) throws(WireDecodingError) in
+            try reader.readTaggedFields("header") { (_: UInt32, _: inout ByteReader) throws(WireDecodingError) -> Bool in false }
+        }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.offset == 4)
+    }
+
     @Test("sub-readers and ranges read only their bytes, with offsets from the whole buffer")
     func ranges() throws {
         let bytes = hexBytes("AA 0001 BB")
