@@ -216,7 +216,7 @@ public final class FakeKafkaConnection: Sendable {
 
     /// Reads the next request frame; nil when the client closed the connection, the frame is
     /// malformed or larger than ``maxRequestSize``, or `timeout` passed.
-    public func readRequest(timeout: Duration = .seconds(10)) -> Request? {
+    public func readRequest(timeout: Duration = .seconds(60)) -> Request? {
         let deadline = ContinuousClock.now + timeout
         guard let sizeBytes = readExactly(4, deadline: deadline) else { return nil }
         let size = Int(Int32(bitPattern: UInt32(sizeBytes[0]) << 24 | UInt32(sizeBytes[1]) << 16 | UInt32(sizeBytes[2]) << 8 | UInt32(sizeBytes[3])))
@@ -370,7 +370,7 @@ public final class FakeKafkaConnection: Sendable {
     /// ``answerApiVersions(_:versions:)`` and ``answerMetadata(_:topics:)``); every other
     /// request goes to `handle`, which answers it (or not) as the test needs.
     public func serve(topics: [InMemoryKafkaBroker.Topic], apiVersions: [KafkaAPIKey: ClosedRange<Int16>]? = nil,
-                      timeout: Duration = .seconds(30), _ handle: (Request) -> Bool) {
+                      timeout: Duration = .seconds(300), _ handle: (Request) -> Bool) {
         while let request = readRequest(timeout: timeout) {
             switch request.api {
             case .apiVersions?:
