@@ -246,11 +246,7 @@ final class KafkaCluster: Sendable {
     }
 
     static func backoff(attempt: Int, base: Duration, max maximum: Duration) -> Duration {
-        let exponent = min(attempt, 16)
-        let raw = base * (1 << exponent)
-        let capped = raw > maximum ? maximum : raw
-        // ±20 % jitter, like the Java client's.
-        return capped * Double.random(in: 0.8...1.2)
+        KafkaBackoff.delay(attempt: attempt, base: base, max: maximum, unit: Double.random(in: 0..<1))
     }
 }
 

@@ -530,8 +530,6 @@ public final class KafkaProducer: Sendable {
             error.topic = topic
             error.partition = partition
             return error
-        case .encoding(let error):
-            return KafkaError(.invalidArgument, "the batch cannot be encoded: \(error)", topic: topic, partition: partition, underlying: error)
         case .missingPartitionInResponse:
             return KafkaError(.protocolError, "the Produce response has no entry for this partition", api: .produce, topic: topic, partition: partition)
         case .producerIdentity(let code, let detail):

@@ -217,7 +217,7 @@ do {
     let bridge = try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route])
 
     // The reader at the far end starts first.
-    let readTask: Task<Void, Never>
+    var readTask: Task<Void, Never>?
     if settings.mode == "nats-to-kafka" {
         var consumerSettings = KafkaConsumerConfiguration()
         consumerSettings.fetchMaxWait = .milliseconds(10)
@@ -237,7 +237,6 @@ do {
             reader.record(Array(message.payload))
         }
         try await endNATS.flush()
-        readTask = Task {}
     }
     let running = await routeStarted(bridge)
 
@@ -277,7 +276,7 @@ do {
     }
     let finished = reader.state.withLock { $0.lastAt }
     let cpuAfter = ProcessResources.cpuTimes()
-    readTask.cancel()
+    readTask?.cancel()
     try await producer.close()
     await publisher.close()
     await bridge.drain()

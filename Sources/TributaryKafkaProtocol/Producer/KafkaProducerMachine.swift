@@ -89,8 +89,6 @@ public struct KafkaProducerMachine: Sendable {
         case broker(KafkaErrorCode, message: String?)
         /// The request got no usable answer and could not be retried.
         case request(any Error & Sendable)
-        /// The batch could not be encoded.
-        case encoding(KafkaRecordError)
         /// The Produce response did not mention the partition.
         case missingPartitionInResponse
         /// The producer cannot get or keep a producer id; idempotent producing stopped.
@@ -274,7 +272,7 @@ public struct KafkaProducerMachine: Sendable {
         var sticky = KafkaStickyPartition()
 
         /// A fixed partition if it exists, the key's, else the sticky one (KIP-480).
-        mutating func place(partition: Int32?, keyHash: Int32?, random: inout SplitMix64) -> Placement {
+        mutating func place(partition: Int32?, keyHash: Int32?, random: inout SeededGenerator) -> Placement {
             guard partitionCount > 0 else { return .unknown(partitionCount: 0) }
             if let partition {
                 guard partition >= 0 && Int(partition) < partitionCount else { return .unknown(partitionCount: partitionCount) }
@@ -284,7 +282,7 @@ public struct KafkaProducerMachine: Sendable {
             return .partition(Int32(sticky.partition(partitionCount: partitionCount, using: &random)))
         }
 
-        mutating func stickyBatchCompleted(random: inout SplitMix64) {
+        mutating func stickyBatchCompleted(random: inout SeededGenerator) {
             sticky.batchCompleted(partitionCount: max(partitionCount, 1), using: &random)
         }
     }
@@ -340,13 +338,13 @@ public struct KafkaProducerMachine: Sendable {
     private var closing = false
     /// Partitions in the open transaction (transactional only): only their batches are sent.
     private var transactionPartitions: Set<KafkaTopicPartition> = []
-    private var random: SplitMix64
+    private var random: SeededGenerator
 
     /// Creates a machine. `seed` drives the sticky partitioner and the backoff jitter.
     public init(configuration: Configuration, seed: UInt64) {
         self.configuration = configuration
         self.identityState = configuration.idempotent ? .needed(bump: false, retryAt: nil) : .unused
-        self.random = SplitMix64(seed: seed)
+        self.random = SeededGenerator(seed: seed)
     }
 
     /// The identity batches are stamped with, when idempotent and granted.
@@ -354,9 +352,6 @@ public struct KafkaProducerMachine: Sendable {
         if case .ready(let identity) = identityState { return identity }
         return nil
     }
-
-    /// Whether the partition count of `topic` is known.
-    public func knowsTopic(_ topic: String) -> Bool { topics[topic] != nil }
 
     /// The number of partitions of `topic`, if known.
     public func partitionCount(of topic: String) -> Int? { topics[topic]?.partitionCount }
@@ -797,11 +792,8 @@ public struct KafkaProducerMachine: Sendable {
     }
 
     private mutating func backoff(attempt: Int) -> Duration {
-        let exponent = min(attempt, 16)
-        let raw = configuration.retryBackoff * (1 << exponent)
-        let capped = raw > configuration.retryBackoffMax ? configuration.retryBackoffMax : raw
-        let jitter = 0.8 + 0.4 * Double(random.next() >> 11) / Double(1 << 53)
-        return capped * jitter
+        KafkaBackoff.delay(attempt: attempt, base: configuration.retryBackoff, max: configuration.retryBackoffMax,
+                           unit: Double(random.next() >> 11) / Double(1 << 53))
     }
 
     /// Stops sending until every request of the current identity came back, then asks for a new
@@ -869,20 +861,5 @@ public struct KafkaProducerMachine: Sendable {
     /// Sequence numbers wrap from Int32.max to 0.
     public static func sequence(_ base: Int32, plus count: Int) -> Int32 {
         Int32(truncatingIfNeeded: (Int64(base) + Int64(count)) % (Int64(Int32.max) + 1))
-    }
-}
-
-/// A small seeded generator (SplitMix64) for jitter and sticky choices.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -44,18 +44,5 @@ struct DeadlineQueue<Key: Hashable & Sendable>: Sendable {
     mutating func removeAll() { heap.removeAll() }
 }
 
-/// SplitMix64: a small seeded generator, so jitter and lame-duck delays are reproducible in tests.
-public struct NATSRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// Creates a generator from `seed`.
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The connection machine's seeded generator (jitter, shuffles, lame-duck delays).
+public typealias NATSRandom = SeededGenerator
