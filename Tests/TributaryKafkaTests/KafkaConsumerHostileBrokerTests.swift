@@ -163,7 +163,7 @@ struct KafkaConsumerHostileBrokerTests {
     }
 
     /// Polls until records or an error arrive, for up to `timeout`.
-    static func firstError(of consumer: KafkaConsumer, timeout: Duration = .seconds(20)) async -> KafkaError? {
+    static func firstError(of consumer: KafkaConsumer, timeout: Duration = .seconds(90)) async -> KafkaError? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             do {
