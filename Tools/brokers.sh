@@ -20,8 +20,10 @@
 # plugs in as install_kafka / start_kafka writing kafka.env with KAFKA_BROKERS; `stop`
 # and `env` need no change.
 #
-# A broker given by the user's environment (NATS_URL, later KAFKA_BROKERS) is recorded,
-# checked for reachability and never started or stopped here.
+# A broker given by the user's environment (NATS_URL, KAFKA_BROKERS) is recorded, checked for
+# reachability and never started or stopped here. A value equal to the recorded one is taken
+# for our own (the user sourced .brokers/env) unless TRIBUTARY_EXTERNAL_BROKERS=1
+# (Tools/test.sh --external sets it).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -361,13 +363,16 @@ start_nats() {
     # (the user sourced .brokers/env): then this is our own server, maybe stopped since.
     local recorded
     recorded="$(env_file_value "$fragment" NATS_URL)"
-    if [[ -n "${NATS_URL:-}" && "$NATS_URL" != "$recorded" ]]; then
+    if [[ -n "${NATS_URL:-}" && ( "$NATS_URL" != "$recorded" || "${TRIBUTARY_EXTERNAL_BROKERS:-}" == 1 ) ]]; then
         local host port
         read -r host port < <(nats_url_address "$NATS_URL")
         port_open "$host" "$port" ||
             die "NATS_URL=$(redact "$NATS_URL") is set but $host:$port does not accept connections: start that server or unset NATS_URL"
         say "using NATS_URL=$(redact "$NATS_URL") from the environment; no nats-server started"
-        write_env_file "$fragment" NATS_URL "$NATS_URL" NATS_SERVER_BIN "$bin"
+        local recorded_values=(NATS_URL "$NATS_URL" NATS_SERVER_BIN "$bin")
+        # The monitoring endpoint of that server, when the user gives it (compose: port 8222).
+        [[ -n "${NATS_MONITOR_URL:-}" ]] && recorded_values+=(NATS_MONITOR_URL "$NATS_MONITOR_URL")
+        write_env_file "$fragment" "${recorded_values[@]}"
         return 0
     fi
 
@@ -493,7 +498,7 @@ install_kafka() { # python
 start_kafka() {
     local fragment="$STATE_DIR/kafka.env" recorded running bin attempt port pid status log="$STATE_DIR/kafka.log"
     recorded="$(env_file_value "$fragment" KAFKA_BROKERS)"
-    if [[ -n "${KAFKA_BROKERS:-}" && "$KAFKA_BROKERS" != "$recorded" ]]; then
+    if [[ -n "${KAFKA_BROKERS:-}" && ( "$KAFKA_BROKERS" != "$recorded" || "${TRIBUTARY_EXTERNAL_BROKERS:-}" == 1 ) ]]; then
         local first="${KAFKA_BROKERS%%,*}"
         port_open "${first%:*}" "${first##*:}" ||
             die "KAFKA_BROKERS=$KAFKA_BROKERS is set but $first does not accept connections: start that broker or unset KAFKA_BROKERS"
@@ -532,6 +537,30 @@ start_kafka() {
     done
 }
 
+# MARK: - Compose file checker
+
+# docker-compose 1.29.2 (the last Python release) validates Tools/docker/docker-compose.yml with
+# `config -q` without a Docker engine. It pins PyYAML<6, which no longer builds, so it goes into
+# its own venv with --no-deps beside a known-good set of its dependencies.
+COMPOSE_VERSION="1.29.2"
+COMPOSE_DEPENDENCIES=("PyYAML==6.0.2" "jsonschema==3.2.0" "pyrsistent==0.20.0" "attrs==25.3.0" "six==1.17.0"
+    "docopt==0.6.2" "texttable==1.7.0" "python-dotenv==1.0.1" "distro==1.9.0" "docker==6.1.3" "dockerpty==0.4.1"
+    "requests==2.32.3" "urllib3==2.2.3" "idna==3.10" "certifi==2024.8.30" "charset-normalizer==3.4.0"
+    "websocket-client==1.8.0" "packaging==24.2")
+install_compose_checker() { # python
+    local py="$1" venv="$STATE_DIR/compose-venv"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        "$py" -m venv "$venv" >/dev/null 2>&1 || { rm -rf "$venv"; die "cannot make a venv in $venv for docker-compose (install python3-venv)"; }
+    fi
+    pip_install_pinned "$venv/bin/python" "${COMPOSE_DEPENDENCIES[@]}"
+    if [[ "$("$venv/bin/python" -c 'from importlib import metadata; print(metadata.version("docker-compose"))' 2>/dev/null)" != "$COMPOSE_VERSION" ]]; then
+        say "pip install --no-deps docker-compose==$COMPOSE_VERSION (compose file checker)"
+        "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet --no-deps "docker-compose==$COMPOSE_VERSION"
+    fi
+    "$venv/bin/docker-compose" version --short >/dev/null 2>&1 || die "docker-compose $COMPOSE_VERSION in $venv does not run"
+    NEW_INSTALL_ENV+=(TRIBUTARY_COMPOSE_CHECKER "$venv/bin/docker-compose")
+}
+
 # MARK: - Commands
 
 cmd_install() {
@@ -545,6 +574,7 @@ cmd_install() {
             "install_$kind" "$py"
         fi
     done
+    install_compose_checker "$py"
     write_env_file "$INSTALL_ENV" "${NEW_INSTALL_ENV[@]}"
     assemble_env
 }

@@ -2,6 +2,13 @@
 # Tools/test.sh — the project's test command (README and .ci/run call it).
 #
 #   Tools/test.sh [swift test arguments...]      e.g. Tools/test.sh --filter NATSServerProcessTests
+#   Tools/test.sh --external [swift test arguments...]
+#                                                the brokers are yours: NATS_URL (JetStream on) and
+#                                                KAFKA_BROKERS must be set and answer (for example
+#                                                Tools/docker/docker-compose.yml); nothing is started
+#                                                for them. The servers tests must kill or configure
+#                                                themselves (auth, cluster, private fault-test
+#                                                brokers) still run locally from Tools/brokers.sh.
 #
 # Installs the pinned brokers and peer clients (Tools/brokers.sh install), starts them on
 # 127.0.0.1 and free ports, builds every target with tests, runs `swift test` and exits
@@ -60,6 +67,15 @@ ensure_system_packages() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+external=0
+if [[ "${1:-}" == "--external" ]]; then
+    external=1
+    shift
+    export TRIBUTARY_EXTERNAL_BROKERS=1
+    [[ -n "${NATS_URL:-}" ]] || die "--external needs NATS_URL (a nats-server with JetStream, e.g. nats://127.0.0.1:4222 from Tools/docker/docker-compose.yml)"
+    [[ -n "${KAFKA_BROKERS:-}" ]] || die "--external needs KAFKA_BROKERS (host:port of a Kafka broker, e.g. 127.0.0.1:9092 from Tools/docker/docker-compose.yml)"
+fi
+
 command -v swift >/dev/null 2>&1 ||
     die "swift not found on PATH: install a Swift 6.3 toolchain (https://www.swift.org/install/linux/)"
 ensure_system_packages
@@ -73,7 +89,12 @@ started_here=0
 cleanup() {
     local status=$?
     if ((started_here)); then
-        "$BROKERS" stop || true
+        if ((external)); then
+            # Never stop the user's brokers, even ones an earlier run started and recorded.
+            "$BROKERS" stop nats_auth nats_cluster || true
+        else
+            "$BROKERS" stop || true
+        fi
     fi
     exit "$status"
 }
@@ -81,6 +102,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+if ((external)); then
+    # brokers.sh records NATS_URL and KAFKA_BROKERS from the environment and starts neither.
+    say "external brokers: NATS_URL and KAFKA_BROKERS from the environment; nats_auth and nats_cluster start locally"
+fi
 "$BROKERS" start
 # shellcheck disable=SC1091
 . "$REPO_ROOT/.brokers/env"
@@ -93,7 +118,8 @@ echo "swift:       $(swift --version 2>&1 | head -n 1)"
 nats_version="$("$NATS_SERVER_BIN" --version 2>&1)"
 echo "nats-server: ${nats_version#nats-server: } ($NATS_SERVER_BIN)"
 echo "nats-py:     $("$TRIBUTARY_PYTHON" -c 'from importlib import metadata; print(metadata.version("nats-py"))') ($TRIBUTARY_PYTHON)"
-echo "NATS_URL:    $(sed -E 's#(://)[^@/,]*@#\1***@#g' <<<"$NATS_URL")"
+echo "NATS_URL:    $(sed -E 's#(://)[^@/,]*@#\1***@#g' <<<"$NATS_URL")$( ((external)) && echo " (external)")"
+echo "KAFKA:       $KAFKA_BROKERS$( ((external)) && echo " (external)")"
 # shellcheck disable=SC1091
 echo "machine:     $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}") $(uname -m), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cores${CI:+, CI=$CI}"
 echo

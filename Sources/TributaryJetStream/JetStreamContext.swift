@@ -113,6 +113,12 @@ public final class JetStreamContext: Sendable {
         if name.isEmpty {
             throw JetStreamError(.invalidArgument, "\(what) name is empty; give a name")
         }
+        // The common case, checked on every call of the hot paths (KV get, direct get): printable
+        // ASCII without the forbidden characters. Anything else takes the Character scan below.
+        if name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ".") && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: ">")
+                && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") }) {
+            return
+        }
         if let bad = name.first(where: { $0 == "." || $0 == "*" || $0 == ">" || $0 == "/" || $0 == "\\" || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true }) {
             throw JetStreamError(.invalidArgument, "\(what) name '\(name)' contains '\(bad.isWhitespace ? "whitespace" : String(bad))'; names may not contain whitespace, '.', '*', '>', '/' or '\\'")
         }

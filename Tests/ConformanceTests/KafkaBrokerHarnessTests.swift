@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Testing
 import TributaryTestSupport
 import TributaryTransport
@@ -50,5 +51,25 @@ struct KafkaBrokerHarnessTests {
             keys.insert(int16(14 + index * 6))
         }
         #expect(keys.isSuperset(of: [0, 1, 2, 3, 18]), "Produce, Fetch, ListOffsets, Metadata, ApiVersions: \(keys.sorted())")
+    }
+}
+
+@Suite("Kafka broker profile")
+struct KafkaBrokerProfileTests {
+    @Test func profileFollowsTheAnnouncedAPIs() {
+        // tansu 0.6.0's ApiVersions answer, as measured.
+        let tansu: Set<Int16> = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 26, 28, 29, 30, 32, 36, 42, 44, 46, 50, 51, 60, 69, 71, 75]
+        #expect(KafkaBrokerProfile.profile(announcing: tansu) == .tansu)
+        #expect(KafkaBrokerProfile.profile(announcing: tansu.union([23, 37])) == .kafka)
+    }
+
+    @Test func theHarnessBrokerIsProfiledFromItsApiVersions() throws {
+        let keys = try KafkaBrokerProfile.announcedAPIs()
+        #expect(keys.isSuperset(of: [0, 1, 2, 3, 18]), "\(keys.sorted())")
+        // Tools/brokers.sh leaves kafka.pid when it started tansu itself (not with --external).
+        let startedHere = FileManager.default.fileExists(atPath: BrokerEnvironment.repoRoot().appendingPathComponent(".brokers/kafka.pid").path)
+        if startedHere {
+            #expect(try KafkaBrokerProfile.current() == .tansu)
+        }
     }
 }
