@@ -1,3 +1,4 @@
+import TributaryWire
 import Synchronization
 
 /// A route's counters since the bridge started.
@@ -97,11 +98,11 @@ final class InFlightLimiter: Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let limit: Int
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(limit: Int) {
         self.limit = limit
-        state = Mutex(State(available: limit))
+        state = Locked(State(available: limit))
     }
 
     func acquire() async {

@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryJetStream
 import TributaryKafka
 import TributaryNATS
@@ -39,7 +39,7 @@ public final class NATSKafkaBridge: Sendable {
         var stoppers: [@Sendable () -> Void] = []
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let control = Mutex(Control())
+    private let control = Locked(Control())
 
     /// A bridge over `nats` and `kafka` (both stay open; close them after ``run()`` returns).
     ///

@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 
 /// A Zstandard compressor (RFC 8878): frames of compressed blocks with Huffman-coded literals
 /// and FSE-coded sequences, falling back to raw or RLE blocks when those are smaller.
@@ -76,7 +76,7 @@ final class ZstdEncoder: @unchecked Sendable {
     }
 
     /// Encoders kept for the next `compress` call, so small batches do not pay for a fresh workspace.
-    private static let spare = Mutex<[ZstdEncoder]>([])
+    private static let spare = Locked<[ZstdEncoder]>([])
     private static let maxSpare = 2
 
     /// Runs `body` with an encoder taken from the spares, or a new one; returns it afterwards.

@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryNATS
 
 /// The async-publish machinery of a context: one reply inbox, a bounded window of pending
@@ -39,8 +39,8 @@ final class AsyncPublisher: Sendable {
     }
 
     /// The reply prefix (`<inbox>.`) and its subscription to `<inbox>.*`, made on first use.
-    private let setup = Mutex<(prefix: String, subscription: NATSSubscription)?>(nil)
-    private let state: Mutex<State>
+    private let setup = Locked<(prefix: String, subscription: NATSSubscription)?>(nil)
+    private let state: Locked<State>
 
     init(client: NATSClient, window: Int, ackTimeout: Duration, windowWait: Duration) {
         self.client = client
@@ -48,7 +48,7 @@ final class AsyncPublisher: Sendable {
         self.ackTimeout = ackTimeout
         self.windowWait = windowWait
         // Twice the window: acknowledgements arriving a little out of order stay in the ring.
-        state = Mutex(State(pending: PendingPublishRing(minimumCapacity: min(window, 1 << 16) * 2)))
+        state = Locked(State(pending: PendingPublishRing(minimumCapacity: min(window, 1 << 16) * 2)))
     }
 
     var pendingCount: Int { state.withLock { $0.inFlight } }

@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 import TributaryNATS
 
 /// JetStream over a connected ``NATSClient``: streams, acknowledged publishing, consumers.
@@ -15,7 +15,7 @@ public final class JetStreamContext: Sendable {
     public let apiPrefix: String
 
     /// Whether each known stream allows direct get; filled by create, update and info.
-    let directGetAllowed = Mutex<[String: Bool]>([:])
+    let directGetAllowed = Locked<[String: Bool]>([:])
     let asyncPublisher: AsyncPublisher
 
     /// Creates a context over `client`.

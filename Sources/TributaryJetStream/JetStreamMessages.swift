@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryNATS
 
 /// Something a continuous pull noticed that did not end it.
@@ -58,7 +58,7 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
         var reconnectWatch: Task<Void, Never>?
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(consumer: JetStreamConsumer, options: JetStreamPullOptions, endOnHeartbeatMiss: Bool = false) {
         self.consumer = consumer
@@ -66,7 +66,7 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
         self.options = options
         self.inbox = consumer.context.client.newInbox()
         let threshold = Swift.min(options.thresholdMessages ?? options.batch / 2, options.batch - 1)
-        state = Mutex(State(accounting: PullRequestAccounting(batch: options.batch, maxBytes: options.maxBytes,
+        state = Locked(State(accounting: PullRequestAccounting(batch: options.batch, maxBytes: options.maxBytes,
                                                              thresholdMessages: Swift.max(0, threshold))))
         (events, eventContinuation) = AsyncStream.makeStream(of: JetStreamPullEvent.self, bufferingPolicy: .bufferingNewest(64))
     }

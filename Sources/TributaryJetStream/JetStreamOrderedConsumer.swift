@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryNATS
 
 /// Settings of an ordered consumer (``JetStreamContext/orderedConsumer(stream:options:)``).
@@ -90,14 +90,14 @@ public final class JetStreamOrderedMessages: AsyncSequence, Sendable {
         var nextDeletion = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(context: JetStreamContext, stream: String, options: JetStreamOrderedConsumerOptions, namePrefix: String) {
         self.context = context
         self.stream = stream
         self.options = options
         let machine = OrderedConsumerMachine(namePrefix: namePrefix)
-        state = Mutex(State(machine: machine, pendingStart: (machine.consumerName, nil)))
+        state = Locked(State(machine: machine, pendingStart: (machine.consumerName, nil)))
     }
 
     /// How many times the underlying consumer was recreated (gaps, restarts, deletions).

@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 
 /// The pending acknowledgement of one async publish: ends in exactly one ack or error.
 public final class JetStreamPublishHandle: Sendable {
@@ -10,7 +10,7 @@ public final class JetStreamPublishHandle: Sendable {
         var waiters: [CheckedContinuation<Result<PubAck, JetStreamError>, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(subject: String) {
         self.subject = subject

@@ -16,7 +16,7 @@ import TributaryWire
 /// in flight are answered, the exchange runs on the same connection, and the held requests go
 /// out after it.
 ///
-/// Concurrency: one `Mutex` guards the outbound bytes, the in-flight table, the re-authentication
+/// Concurrency: one lock (`Locked`) guards the outbound bytes, the in-flight table, the re-authentication
 /// phase and the closed state. Callers encode outside the lock, append under it and wake the I/O
 /// thread; completions run on the I/O thread after the lock is released and only resume
 /// continuations. Every operation on the stream happens on the I/O thread.
@@ -119,7 +119,7 @@ final class KafkaBrokerConnection: Sendable {
     private let configuration: KafkaClientConfiguration
     private let address: KafkaBrokerAddress
     private let wakeup: WakeupPipe
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private init(address: KafkaBrokerAddress, wakeup: WakeupPipe, nodeID: Int32?, configuration: KafkaClientConfiguration) {
         self.address = address

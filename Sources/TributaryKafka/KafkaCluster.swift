@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryKafkaProtocol
 
 /// The broker pool and metadata cache shared by a client's producer, consumers and admin calls:
@@ -18,7 +18,7 @@ final class KafkaCluster: Sendable {
     }
 
     let configuration: KafkaClientConfiguration
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(configuration: KafkaClientConfiguration) {
         self.configuration = configuration

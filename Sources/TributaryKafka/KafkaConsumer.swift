@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 import TributaryKafkaProtocol
 
 /// A record read from Kafka.
@@ -56,10 +56,10 @@ public final class KafkaConsumer: Sendable {
     public let configuration: KafkaConsumerConfiguration
     let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
-    private let state = Mutex(ConsumerState())
+    private let state = Locked(ConsumerState())
     private let decodeJobs: AsyncStream<DecodeJob>.Continuation
     // Lock order: `fetchConnections` is never taken while `state` is held, nor the reverse.
-    private let fetchConnections = Mutex<[Int32: KafkaBrokerConnection]>([:])
+    private let fetchConnections = Locked<[Int32: KafkaBrokerConnection]>([:])
 
     /// Creates a consumer on `client`'s connections; nothing is fetched until a partition is
     /// assigned.

@@ -1,4 +1,3 @@
-import Synchronization
 import TributaryKafkaProtocol
 import TributaryWire
 
@@ -40,7 +39,7 @@ public final class KafkaGroupConsumer: Sendable {
     private let client: KafkaClient
     private var cluster: KafkaCluster { client.cluster }
     private let consumer: KafkaConsumer
-    private let state: Mutex<GroupState>
+    private let state: Locked<GroupState>
     private let onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?
 
     /// Creates a member and starts joining the group in the background.
@@ -54,7 +53,7 @@ public final class KafkaGroupConsumer: Sendable {
         self.client = client
         self.configuration = configuration
         self.onRebalance = onRebalance
-        self.state = Mutex(GroupState(machine: KafkaGroupMachine(settings: .init(topics: configuration.topics, assignors: configuration.assignors,
+        self.state = Locked(GroupState(machine: KafkaGroupMachine(settings: .init(topics: configuration.topics, assignors: configuration.assignors,
                                                                                  groupInstanceID: configuration.groupInstanceID))))
         var fetch = configuration.fetch
         fetch.autoOffsetReset = configuration.autoOffsetReset == .none ? .none : configuration.autoOffsetReset

@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 import TributaryKafkaProtocol
 
 /// The token provider of an OAUTHBEARER ``KafkaSASL`` and the token it last returned, shared by
@@ -35,7 +35,7 @@ final class KafkaOAuthBearerTokenSource: Sendable, Hashable {
 
     private let provider: Provider
     private let now: @Sendable () -> Date
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(provider: @escaping Provider, now: @escaping @Sendable () -> Date = { Date() }) {
         self.provider = provider

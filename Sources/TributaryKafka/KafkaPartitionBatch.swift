@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 
 /// The records of one partition from one fetch, handed to a batch handler of
 /// ``KafkaGroupConsumer/run(concurrency:retry:deadLetter:eachBatch:)`` (like kafkajs's
@@ -19,7 +19,7 @@ public final class KafkaPartitionBatch: Sendable, CustomStringConvertible {
     /// Which attempt this is for the first record, and what failed before.
     public let context: KafkaHandlerContext
     private let owner: KafkaGroupConsumer
-    private let resolved = Mutex<Int64?>(nil)
+    private let resolved = Locked<Int64?>(nil)
 
     init(topic: String, partition: Int32, records: [KafkaConsumerRecord], context: KafkaHandlerContext, owner: KafkaGroupConsumer) {
         self.topic = topic

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
@@ -55,7 +54,7 @@ public final class KafkaProducer: Sendable {
     public let isIdempotent: Bool
     let client: KafkaClient
     var cluster: KafkaCluster { client.cluster }
-    let state: Mutex<DriverState>
+    let state: Locked<DriverState>
     let wakeup: WakeupPipe
     let clock = SystemMonotonicClock()
     private let deliveryQueue = DispatchQueue(label: "tributary-kafka-producer-deliveries")
@@ -86,7 +85,7 @@ public final class KafkaProducer: Sendable {
             driverState.transaction = KafkaTransactionMachine(retryBackoff: client.cluster.configuration.retryBackoff,
                                                               retryBackoffMax: client.cluster.configuration.retryBackoffMax)
         }
-        self.state = Mutex(driverState)
+        self.state = Locked(driverState)
         do throws(TransportError) {
             self.wakeup = try WakeupPipe()
         } catch {

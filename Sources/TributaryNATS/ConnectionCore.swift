@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-import Synchronization
 import TributaryNATSProtocol
 import TributaryTransport
 import TributaryWire
@@ -81,11 +80,11 @@ final class ConnectionCore: Sendable {
     let options: NATSOptions
     let wakeup: WakeupPipe
     let clock: any MonotonicClock
-    let state: Mutex<EngineState>
+    let state: Locked<EngineState>
     let eventStream: AsyncStream<NATSEvent>
     let eventContinuation: AsyncStream<NATSEvent>.Continuation
     /// Further event streams, one per `NATSClient.eventStream()` call; nil once the client ended.
-    let eventObservers = Mutex<(next: Int, streams: [Int: AsyncStream<NATSEvent>.Continuation])?>((0, [:]))
+    let eventObservers = Locked<(next: Int, streams: [Int: AsyncStream<NATSEvent>.Continuation])?>((0, [:]))
 
     /// A publish goes straight to the socket only when nothing was written for this long.
     static let directWriteIdleNanos: UInt64 = 50_000
@@ -124,7 +123,7 @@ final class ConnectionCore: Sendable {
         configuration.replyPrefix = options.inboxPrefix + "."
         configuration.randomize = !options.noRandomize
         let machine = ConnectionMachine(configuration: configuration, servers: servers, seed: UInt64.random(in: .min ... .max))
-        state = Mutex(EngineState(machine: machine))
+        state = Locked(EngineState(machine: machine))
         (eventStream, eventContinuation) = AsyncStream.makeStream(of: NATSEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let wake = wakeup
         clock.onAdvance { wake.wake() }

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 import TributaryNATSProtocol
 import TributaryWire
 
@@ -26,7 +25,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
     public let maxPendingBytes: Int
 
     let core: ConnectionCore
-    let state: Mutex<SubscriptionState>
+    let state: Locked<SubscriptionState>
 
     struct SubscriptionState {
         var queue: [NATSMessage] = []
@@ -99,7 +98,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         self.maxPendingMessages = maxPendingMessages
         self.maxPendingBytes = maxPendingBytes
         self.core = core
-        self.state = Mutex(SubscriptionState())
+        self.state = Locked(SubscriptionState())
     }
 
     /// Messages delivered to this subscription but not yet consumed.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import TributaryWire
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -21,7 +22,7 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
     private let ssl: OpaquePointer
     private let io: IOBox
     private let closed = Atomic<Bool>(false)
-    private let lock = Mutex<Void>(())
+    private let lock = Locked<Void>(())
     private var wantsWritable = false
     /// Set by a read that returned bytes, cleared by one that would block: with read-ahead, the
     /// session may hold whole records after a successful read, but only a partial one after a

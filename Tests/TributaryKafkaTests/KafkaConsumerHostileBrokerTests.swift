@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TributaryCompression
 import TributaryKafka
@@ -28,7 +27,7 @@ struct KafkaConsumerHostileBrokerTests {
     final class FetchBroker: Sendable {
         /// The Fetch requests seen so far.
         final class Recorder: Sendable {
-            let fetches = Mutex<[FetchSeen]>([])
+            let fetches = Locked<[FetchSeen]>([])
         }
 
         let broker: InMemoryKafkaBroker

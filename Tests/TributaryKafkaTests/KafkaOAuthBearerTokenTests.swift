@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 import Testing
 @testable import TributaryKafka
 
@@ -11,7 +11,7 @@ struct KafkaOAuthBearerTokenTests {
 
     /// A wall clock the test moves.
     final class TestClock: Sendable {
-        private let time = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+        private let time = Locked(Date(timeIntervalSince1970: 1_700_000_000))
         var now: Date { time.withLock { $0 } }
         func advance(_ seconds: TimeInterval) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
     }
@@ -20,7 +20,7 @@ struct KafkaOAuthBearerTokenTests {
     final class CountingProvider: Sendable {
         let clock: TestClock
         let lifetime: TimeInterval?
-        private let count = Mutex(0)
+        private let count = Locked(0)
         init(clock: TestClock, lifetime: TimeInterval?) {
             self.clock = clock
             self.lifetime = lifetime
@@ -167,7 +167,7 @@ struct KafkaOAuthBearerTokenTests {
     }
 
     @Test func cancellationIsCancellationNotAnAuthenticationFailure() async throws {
-        let started = Mutex(0)
+        let started = Locked(0)
         let source = KafkaOAuthBearerTokenSource(provider: {
             started.withLock { $0 += 1 }
             try await Task.sleep(for: .seconds(30))

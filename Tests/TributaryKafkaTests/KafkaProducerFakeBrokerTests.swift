@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TributaryKafka
 import TributaryKafkaProtocol
@@ -30,8 +29,8 @@ struct KafkaProducerFakeBrokerTests {
     /// A broker whose InitProducerId and Produce answers come from closures, in order.
     final class ScriptedBroker: Sendable {
         final class Recorder: Sendable {
-            let batches = Mutex<[BatchSeen]>([])
-            let inits = Mutex<[(id: Int64, epoch: Int16)]>([])
+            let batches = Locked<[BatchSeen]>([])
+            let inits = Locked<[(id: Int64, epoch: Int16)]>([])
         }
 
         let broker: InMemoryKafkaBroker
@@ -155,7 +154,7 @@ struct KafkaProducerFakeBrokerTests {
     /// A broker log that checks sequences as Kafka does: the next sequence is stored, an older
     /// one is a duplicate, a later one is out of order.
     final class SequenceLog: Sendable {
-        let state = Mutex<(next: Int32, stored: [Int32])>((0, []))
+        let state = Locked<(next: Int32, stored: [Int32])>((0, []))
 
         func answer(_ batch: BatchSeen) -> ProduceAnswer {
             state.withLock { state in
@@ -183,7 +182,7 @@ struct KafkaProducerFakeBrokerTests {
         let client = try await scripted.client()
         defer { client.close() }
         let producer = try client.makeProducer(Self.producerConfiguration(batchSize: 200, linger: .milliseconds(20)))
-        let results = Mutex<[Int: Int64]>([:])
+        let results = Locked<[Int: Int64]>([:])
         for index in 0..<6 {
             try await producer.produce(topic: Self.topic, key: nil, value: Array(String(format: "record-%03d-", index).utf8) + Array(repeating: 46, count: 120), partition: 0) { result in
                 if case .success(let metadata) = result { results.withLock { $0[index] = metadata.offset } }
@@ -240,7 +239,7 @@ struct KafkaProducerFakeBrokerTests {
         let client = try await scripted.client()
         defer { client.close() }
         let producer = try client.makeProducer(Self.producerConfiguration())
-        let threads = Mutex<[String]>([])
+        let threads = Locked<[String]>([])
         for _ in 0..<20 {
             try await producer.produce(topic: Self.topic, key: nil, value: Array("x".utf8), partition: 0) { _ in
                 let name = Thread.current.name ?? ""

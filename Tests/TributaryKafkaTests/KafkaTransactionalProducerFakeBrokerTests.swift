@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TributaryKafka
 import TributaryKafkaProtocol
@@ -15,7 +14,7 @@ struct KafkaTransactionalProducerFakeBrokerTests {
 
     /// What the broker saw, one line per request, e.g. `EndTxn commit 4001/0`.
     final class Log: Sendable {
-        let lines = Mutex<[String]>([])
+        let lines = Locked<[String]>([])
         func add(_ line: String) -> Int { lines.withLock { $0.append(line); return $0.filter { $0.hasPrefix(line.prefix(while: { $0 != " " })) }.count - 1 } }
         var all: [String] { lines.withLock { $0 } }
     }

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
+import TributaryWire
 import Glibc
 #endif
 import Foundation
-import Synchronization
 
 /// A scripted NATS server on 127.0.0.1 for tests of misbehaving peers (stale, malformed frames).
 ///
@@ -12,8 +12,8 @@ public final class FakeNATSServer: Sendable {
     /// The listening port.
     public let port: Int
     private let listenFD: Int32
-    private let accepted = Mutex(0)
-    private let stopped = Mutex(false)
+    private let accepted = Locked(0)
+    private let stopped = Locked(false)
 
     /// `nats://127.0.0.1:PORT`.
     public var url: String { "nats://127.0.0.1:\(port)" }

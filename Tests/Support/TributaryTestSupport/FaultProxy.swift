@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +26,7 @@ public final class FaultProxy: Sendable {
         var pairs: [Int: (Int32, Int32)] = [:]
         var nextPair = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Listens on `port` (a free port when nil) and forwards to 127.0.0.1:`upstreamPort`.
     public init(port: Int? = nil, upstreamPort: Int) throws {

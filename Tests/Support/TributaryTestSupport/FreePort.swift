@@ -1,4 +1,4 @@
-import Synchronization
+import TributaryWire
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +8,7 @@ import Darwin
 
 /// Ports `freePort()` returned in this process, so that parallel tests never get the same one.
 private enum FreePortRegistry {
-    static let handedOut = Mutex<Set<Int>>([])
+    static let handedOut = Locked<Set<Int>>([])
 }
 
 /// A TCP port on 127.0.0.1 that is free right now.

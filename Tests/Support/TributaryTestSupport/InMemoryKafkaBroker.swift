@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import Synchronization
 import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
@@ -46,7 +45,7 @@ public final class InMemoryKafkaBroker: Sendable {
     /// The port the broker calls itself in Metadata.
     public let port: Int32
     private let script: @Sendable (FakeKafkaConnection, Int) -> Void
-    private let state = Mutex<(accepted: Int, peers: [Int32], listener: Int32?)>((0, [], nil))
+    private let state = Locked<(accepted: Int, peers: [Int32], listener: Int32?)>((0, [], nil))
 
     /// Creates a broker that runs `script` for each connection; `host` and `port` are what it
     /// names itself in Metadata and in ``bootstrapServers``.
@@ -205,7 +204,7 @@ public final class FakeKafkaConnection: Sendable {
     let fd: Int32
     private let broker: InMemoryKafkaBroker
     /// Bytes read but not yet handed out as a frame. Only the script thread touches it.
-    private let pending = Mutex<[UInt8]>([])
+    private let pending = Locked<[UInt8]>([])
 
     init(fd: Int32, broker: InMemoryKafkaBroker) {
         self.fd = fd

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import Synchronization
 import TributaryTransport
 import TributaryWire
 
@@ -13,7 +12,7 @@ import TributaryWire
 /// opens runs `script` on a thread of its own with the peer end and the connection's index.
 public final class InMemoryNATSServer: Sendable {
     private let script: @Sendable (FakeNATSConnection, Int) -> Void
-    private let state = Mutex<(accepted: Int, peers: [Int32])>((0, []))
+    private let state = Locked<(accepted: Int, peers: [Int32])>((0, []))
 
     /// Creates a server that runs `script` for each connection.
     public init(script: @escaping @Sendable (FakeNATSConnection, Int) -> Void) {
@@ -60,7 +59,7 @@ public final class InMemoryNATSServer: Sendable {
 /// A clock that moves only when told: time-dependent behaviour (keep-alive, backoff, request
 /// timeouts) is tested without waiting for it.
 public final class ManualClock: MonotonicClock {
-    private let state = Mutex<(now: MonotonicInstant, handlers: [@Sendable () -> Void])>((MonotonicInstant(nanoseconds: 1_000_000_000), []))
+    private let state = Locked<(now: MonotonicInstant, handlers: [@Sendable () -> Void])>((MonotonicInstant(nanoseconds: 1_000_000_000), []))
 
     /// Creates a clock at an arbitrary fixed instant.
     public init() {}

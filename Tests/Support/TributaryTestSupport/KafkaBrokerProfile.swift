@@ -1,7 +1,7 @@
 #if canImport(Glibc)
+import TributaryWire
 import Glibc
 #endif
-import Synchronization
 import TributaryTransport
 
 /// Which Kafka-protocol broker the suite talks to, for the tests whose expectations differ by
@@ -40,7 +40,7 @@ public enum KafkaBrokerProfile: String, Sendable {
         keys.contains(23) || keys.contains(37) ? .kafka : .tansu
     }
 
-    private static let cache = Mutex<Set<Int16>?>(nil)
+    private static let cache = Locked<Set<Int16>?>(nil)
 
     private static func fetchAnnouncedAPIs() throws -> Set<Int16> {
         let brokers = try BrokerEnvironment.recorded("KAFKA_BROKERS")

@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,7 +43,7 @@ public final class KafkaSASLBroker: Sendable {
     /// Whether this is a broker from the environment (nothing started here).
     public let isExternal: Bool
     private let tansu: TansuProcess?
-    private let front: Mutex<Process?>
+    private let front: Locked<Process?>
     private let logPath: String?
 
     /// The SASL broker from the environment when `KAFKA_SASL_MECHANISM` is set, else a fresh
@@ -67,7 +67,7 @@ public final class KafkaSASLBroker: Sendable {
         self.password = password
         isExternal = true
         tansu = nil
-        front = Mutex(nil)
+        front = Locked(nil)
         logPath = nil
     }
 
@@ -107,7 +107,7 @@ public final class KafkaSASLBroker: Sendable {
         self.password = Self.users["alice"] ?? ""
         self.isExternal = false
         self.tansu = tansu
-        self.front = Mutex(process)
+        self.front = Locked(process)
         self.logPath = logPath
         let deadline = ContinuousClock.now + timeout
         while !logs().contains("front: listening on") || !BrokerSocket.canConnect(port: frontPort) {

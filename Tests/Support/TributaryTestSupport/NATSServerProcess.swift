@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +49,7 @@ public final class NATSServerProcess: Sendable {
         var launches = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Prepares a server; nothing runs until `start()`.
     ///
@@ -120,7 +120,7 @@ public final class NATSServerProcess: Sendable {
         self.configPath = configPath
         self.jetStreamStorePath = storePath
         self.arguments = arguments
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     deinit {

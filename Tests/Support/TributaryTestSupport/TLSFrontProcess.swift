@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ import Glibc
 public final class TLSFrontProcess: Sendable {
     /// Where the relay accepts TLS.
     public let port: Int
-    private let process: Mutex<Process?>
+    private let process: Locked<Process?>
 
     /// Starts the relay on `port` (a free one when nil) towards `upstreamPort`, serving
     /// `certificate`/`key`; with `clientCA`, clients must present a certificate it signed.
@@ -26,7 +26,7 @@ public final class TLSFrontProcess: Sendable {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        self.process = Mutex(process)
+        self.process = Locked(process)
         let deadline = ContinuousClock.now + .seconds(20)
         while !BrokerSocket.canConnect(port: self.port) {
             guard process.isRunning, ContinuousClock.now < deadline else {

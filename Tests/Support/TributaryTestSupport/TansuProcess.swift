@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +15,7 @@ public final class TansuProcess: Sendable {
     public let port: Int
     /// The port tansu advertises in metadata.
     public let advertisedPort: Int
-    private let process: Mutex<Process?>
+    private let process: Locked<Process?>
     private let logPath: String
 
     /// Starts tansu (the binary the harness installed, TANSU_BIN) and waits until it accepts
@@ -35,7 +35,7 @@ public final class TansuProcess: Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        self.process = Mutex(process)
+        self.process = Locked(process)
         let deadline = ContinuousClock.now + timeout
         while !BrokerSocket.canConnect(port: port) {
             guard process.isRunning, ContinuousClock.now < deadline else {

@@ -1,5 +1,5 @@
+import TributaryWire
 import Foundation
-import Synchronization
 
 /// TLS material for tests, made once per test process by the `openssl` command in a fresh
 /// temporary directory (never committed): a CA, a second unrelated CA, a server certificate for
@@ -27,7 +27,7 @@ public struct TestCertificates: Sendable {
     public var foreignClientCertificate: String { directory + "/foreign-client.pem" }
     public var foreignClientKey: String { directory + "/foreign-client.key" }
 
-    private static let shared = Mutex<Result<TestCertificates, BrokerEnvironmentError>?>(nil)
+    private static let shared = Locked<Result<TestCertificates, BrokerEnvironmentError>?>(nil)
 
     /// The process-wide set, made on first use.
     public static func make() throws -> TestCertificates {
