@@ -18,6 +18,7 @@
 # Environment:
 #   NATS_URL=nats://host:port   run the suite against that server instead of starting one
 #   SWIFT_SCRATCH_PATH=DIR      passed to swift as --scratch-path (default .build)
+#   TSAN_SUITES=REGEX           test suites of the ThreadSanitizer run (Tools/tsan.sh); none skips it
 #   FUZZ_SMOKE_SECONDS=N        seconds per fuzz target in the fuzz smoke run (default 20)
 #   CI=true                     non-interactive run on a fresh machine (missing apt packages
 #                               are installed; needs root or passwordless sudo)
@@ -141,6 +142,21 @@ echo "+ swift test ${scratch[*]} --skip '$BROKER_SUITES'"
 swift test "${scratch[@]}" --skip "$BROKER_SUITES" || status=$?
 echo "+ swift test ${scratch[*]} --filter '$BROKER_SUITES'"
 swift test "${scratch[@]}" --filter "$BROKER_SUITES" || status=$?
+
+# ThreadSanitizer run of the client tests that run real threads without a broker (the in-memory
+# NATS client, the fake-broker Kafka clients, JetStream and the bridge over in-memory servers):
+# Tools/tsan.sh builds them into .build-tsan and fails on any report. TSAN_SUITES=none skips it,
+# which CI=true does not allow.
+tsan_suites="${TSAN_SUITES:-TributaryNATSTests|TributaryKafkaTests|TributaryJetStreamTests|TributaryBridgeTests|TributaryTransportTests|TributaryTLSTests}"
+echo
+echo "== ThreadSanitizer: Tools/tsan.sh --filter '$tsan_suites' =="
+if [[ "$tsan_suites" == none ]]; then
+    [[ "${CI:-}" == true ]] && { echo "test.sh: error: TSAN_SUITES=none under CI=true: the ThreadSanitizer run is part of CI" >&2; exit 1; }
+    say "ThreadSanitizer run skipped (TSAN_SUITES=none)"
+elif ! "$SCRIPT_DIR/tsan.sh" --filter "$tsan_suites"; then
+    status=1
+    echo "test.sh: THREADSANITIZER RUN FAILED (see above and .build-tsan/tsan.log)" >&2
+fi
 
 # Fuzz smoke run: every libFuzzer target in Tools/fuzz (the decoders of peer input) for
 # FUZZ_SMOKE_SECONDS each (default 20; 0 skips it, which CI=true does not allow). A crash fails the run.
