@@ -154,6 +154,6 @@ let package = Package(
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryNATS", "TributaryTestSupport", "TributaryWire"], swiftSettings: strict),
         .testTarget(name: "SoakCoreTests", dependencies: ["SoakCore"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryTestSupport", "TributaryWire"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["SoakCore", "TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryTestSupport", "TributaryWire"], exclude: ["peers"], swiftSettings: strict),
     ]
 )

@@ -129,3 +129,34 @@ public enum SoakReport {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension SoakReport {
+    /// A row read back from a rendered report, with its scenario's fault count.
+    public struct ParsedRow: Sendable, Equatable {
+        public var row: SoakRow
+        public var faults: Int
+    }
+
+    /// Reads the table of a report ``render(rows:faults:duration:seed:cores:peakRSSKB:verdict:)``
+    /// produced (a dash reads as 0). Lines that are not table rows are skipped; a row with the
+    /// wrong number of cells or a non-number where a count belongs is skipped too, so a caller
+    /// comparing row counts notices.
+    public static func parseTable(_ text: String) -> [ParsedRow] {
+        var rows: [ParsedRow] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("| ") {
+            let cells = line.split(separator: "|").map { String($0.filter { $0 != " " }) }
+            guard cells.count == columns.count, cells[0] != columns[0],
+                  let delivery = SoakDelivery(rawValue: cells[2]) else { continue }
+            let counts = cells[3...].map { $0 == "-" ? 0 : Int($0) }
+            guard counts.allSatisfy({ $0 != nil }) else { continue }
+            let n = counts.map { $0 ?? 0 }
+            rows.append(ParsedRow(
+                row: SoakRow(scenario: cells[0], traffic: cells[1], delivery: delivery, sent: n[0], acknowledged: n[1],
+                             failed: n[2], received: n[3], lost: n[4], wiped: n[5], duplicates: n[6], unknown: 0,
+                             gaps: n[7], dropsReported: n[8]),
+                faults: n[9]
+            ))
+        }
+        return rows
+    }
+}

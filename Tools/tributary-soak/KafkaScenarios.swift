@@ -85,17 +85,18 @@ func runKafkaPartition(run: SoakRun, faults: [SoakFault], log: @escaping @Sendab
     let proxyPort = try freePort()
     let broker = try TansuBroker(advertisedPort: proxyPort)
     try await broker.start()
-    defer { broker.kill() }
-    let proxy = try FaultProxy(port: proxyPort, upstreamPort: broker.port)
-    defer { proxy.stop() }
-    return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, _ in
-        log("\(scenario.rawValue): cutting connections for \(fault.hold)")
-        let every = 1 + Int(fault.choice % 200)
-        proxy.cutClient(every: every)
-        proxy.cutServer(every: every)
-        try? await Task.sleep(for: fault.hold)
-        proxy.cutClient(every: nil)
-        proxy.cutServer(every: nil)
+    return try await withCleanup({ broker.kill() }) {
+        let proxy = try FaultProxy(port: proxyPort, upstreamPort: broker.port)
+        defer { proxy.stop() }
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, _ in
+            log("\(scenario.rawValue): cutting connections for \(fault.hold)")
+            let every = 1 + Int(fault.choice % 200)
+            proxy.cutClient(every: every)
+            proxy.cutServer(every: every)
+            try? await Task.sleep(for: fault.hold)
+            proxy.cutClient(every: nil)
+            proxy.cutServer(every: nil)
+        }
     }
 }
 
@@ -105,19 +106,20 @@ func runKafkaRestart(run: SoakRun, faults: [SoakFault], log: @escaping @Sendable
     let scenario = SoakScenario.kafkaRestart
     let broker = try TansuBroker()
     try await broker.start()
-    defer { broker.kill() }
-    return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, context in
-        log("\(scenario.rawValue): killing tansu for \(fault.hold)")
-        await offPool { broker.kill() }
-        // Acknowledgements already on their way are recorded before the wipe is.
-        try? await Task.sleep(for: .milliseconds(300))
-        context.ledger.brokerWiped()
-        try? await Task.sleep(for: fault.hold)
-        do {
-            try await broker.start()
-            try await ensureTopic(context.admin, context.topic, partitions: 3, until: .now + .seconds(30))
-        } catch {
-            log("\(scenario.rawValue): restart failed: \(error)")
+    return try await withCleanup({ broker.kill() }) {
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, context in
+            log("\(scenario.rawValue): killing tansu for \(fault.hold)")
+            await offPool { broker.kill() }
+            // Acknowledgements already on their way are recorded before the wipe is.
+            try? await Task.sleep(for: .milliseconds(300))
+            context.ledger.brokerWiped()
+            try? await Task.sleep(for: fault.hold)
+            do {
+                try await broker.start()
+                try await ensureTopic(context.admin, context.topic, partitions: 3, until: .now + .seconds(30))
+            } catch {
+                log("\(scenario.rawValue): restart failed: \(error)")
+            }
         }
     }
 }
@@ -128,19 +130,20 @@ func runRebalanceStorm(run: SoakRun, faults: [SoakFault], log: @escaping @Sendab
     let scenario = SoakScenario.rebalanceStorm
     let broker = try TansuBroker()
     try await broker.start()
-    defer { broker.kill() }
-    return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 4, run: run, faults: faults) { fault, context in
-        let count = 1 + Int(fault.choice % 3)
-        log("\(scenario.rawValue): \(count) member(s) join for \(fault.hold)")
-        let stop = Stop()
-        var tasks: [Task<Void, Never>] = []
-        for _ in 0..<count {
-            guard let member = try? context.consumerClient.makeGroupConsumer(soakGroupConfiguration(group: context.group, topic: context.topic)) else { continue }
-            tasks.append(memberTask(member, ledger: context.ledger, stop: stop, errors: context.errors))
+    return try await withCleanup({ broker.kill() }) {
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 4, run: run, faults: faults) { fault, context in
+            let count = 1 + Int(fault.choice % 3)
+            log("\(scenario.rawValue): \(count) member(s) join for \(fault.hold)")
+            let stop = Stop()
+            var tasks: [Task<Void, Never>] = []
+            for _ in 0..<count {
+                guard let member = try? context.consumerClient.makeGroupConsumer(soakGroupConfiguration(group: context.group, topic: context.topic)) else { continue }
+                tasks.append(memberTask(member, ledger: context.ledger, stop: stop, errors: context.errors))
+            }
+            try? await Task.sleep(for: fault.hold)
+            stop.set()
+            for task in tasks { await task.value }
         }
-        try? await Task.sleep(for: fault.hold)
-        stop.set()
-        for task in tasks { await task.value }
     }
 }
 

@@ -180,3 +180,16 @@ enum SoakSocket {
         return result == 0
     }
 }
+
+/// Runs `body`, then `cleanup` (stopping brokers blocks until they exit) through `offPool`,
+/// whether `body` returned or threw.
+func withCleanup<T: Sendable>(_ cleanup: @escaping @Sendable () -> Void, _ body: () async throws -> T) async throws -> T {
+    do {
+        let value = try await body()
+        await offPool(cleanup)
+        return value
+    } catch {
+        await offPool(cleanup)
+        throw error
+    }
+}
