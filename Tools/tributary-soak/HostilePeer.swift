@@ -14,6 +14,8 @@ func runHostilePeer(run: SoakRun, faults: [SoakFault], seed: UInt64, log: @escap
     let nats = LedgerBox(scenario, "nats-connect", .probe)
     let kafka = LedgerBox(scenario, "kafka-connect", .probe)
     let url = "nats://127.0.0.1:\(server.port)"
+    var natsCodes: [String: Int] = [:]
+    var kafkaCodes: [String: Int] = [:]
     for fault in faults {
         await run.sleep(until: fault.at)
         let natsID = nats.sent()
@@ -32,7 +34,7 @@ func runHostilePeer(run: SoakRun, faults: [SoakFault], seed: UInt64, log: @escap
         }
         if let code = natsOutcome ?? nil {
             nats.acknowledged(natsID)
-            _ = code
+            natsCodes[code, default: 0] += 1
         } else {
             log("\(scenario.rawValue): NATS attempt \(natsID) did not end in a NATSError")
         }
@@ -50,11 +52,16 @@ func runHostilePeer(run: SoakRun, faults: [SoakFault], seed: UInt64, log: @escap
                 return "\(error.code)"
             }
         }
-        if kafkaOutcome ?? nil != nil {
+        if let code = kafkaOutcome ?? nil {
             kafka.acknowledged(kafkaID)
+            kafkaCodes[code, default: 0] += 1
         } else {
             log("\(scenario.rawValue): Kafka attempt \(kafkaID) did not end in a KafkaError")
         }
     }
+    func tally(_ codes: [String: Int]) -> String {
+        codes.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+    }
+    log("\(scenario.rawValue): NATSError codes: \(tally(natsCodes)); KafkaError codes: \(tally(kafkaCodes))")
     return [nats.summary, kafka.summary]
 }
