@@ -5,7 +5,8 @@
 //   tributary-soak --duration 60s [--scenarios a,b,...] [--seed N] [--report FILE]
 //
 // Needs NATS_SERVER_BIN and TANSU_BIN (Tools/brokers.sh install records both in .brokers/env).
-// Exit 0: no acknowledged message lost; 1: the verdict failed; 2: usage or broker start-up.
+// Exit 0: no acknowledged message lost; 1: the verdict failed (a scenario whose brokers did not
+// start has no traffic, which fails it too); 2: usage error.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ func usage(_ message: String? = nil) -> Never {
       --report FILE      also write the report to FILE
     Starts its own brokers (nats-server from NATS_SERVER_BIN, tansu from TANSU_BIN), prints one
     line per fault on stderr and the report table on stdout. Exit 0 when no acknowledged message
-    was lost and every scenario carried traffic, 1 otherwise, 2 on a usage or start-up error.
+    was lost and every scenario carried traffic, 1 otherwise, 2 on a usage error.
     """
     if message == nil {
         StandardStreams.writeOutput(Array((text + "\n").utf8))
