@@ -88,7 +88,8 @@ func runKafkaPartition(run: SoakRun, faults: [SoakFault], log: @escaping @Sendab
     return try await withCleanup({ broker.kill() }) {
         let proxy = try FaultProxy(port: proxyPort, upstreamPort: broker.port)
         defer { proxy.stop() }
-        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, _ in
+        defer { log("\(scenario.rawValue): the proxy accepted \(proxy.connections) connection(s) and cut \(proxy.cuts)") }
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults, log: log) { fault, _ in
             log("\(scenario.rawValue): cutting connections for \(fault.hold)")
             let every = 1 + Int(fault.choice % 200)
             proxy.cutClient(every: every)
@@ -107,7 +108,7 @@ func runKafkaRestart(run: SoakRun, faults: [SoakFault], log: @escaping @Sendable
     let broker = try TansuBroker()
     try await broker.start()
     return try await withCleanup({ broker.kill() }) {
-        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults) { fault, context in
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 3, run: run, faults: faults, log: log) { fault, context in
             log("\(scenario.rawValue): killing tansu for \(fault.hold)")
             await offPool { broker.kill() }
             // Acknowledgements already on their way are recorded before the wipe is.
@@ -131,7 +132,7 @@ func runRebalanceStorm(run: SoakRun, faults: [SoakFault], log: @escaping @Sendab
     let broker = try TansuBroker()
     try await broker.start()
     return try await withCleanup({ broker.kill() }) {
-        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 4, run: run, faults: faults) { fault, context in
+        return try await kafkaTraffic(scenario, bootstrap: broker.bootstrap, partitions: 4, run: run, faults: faults, log: log) { fault, context in
             let count = 1 + Int(fault.choice % 3)
             log("\(scenario.rawValue): \(count) member(s) join for \(fault.hold)")
             let stop = Stop()
@@ -161,7 +162,7 @@ struct KafkaContext: Sendable {
 /// The Kafka traffic of a scenario: topic, an idempotent producer and a one-member group, the
 /// fault loop, then the drain.
 func kafkaTraffic(_ scenario: SoakScenario, bootstrap: String, partitions: Int32, run: SoakRun, faults: [SoakFault],
-                  fault action: @escaping @Sendable (SoakFault, KafkaContext) async -> Void) async throws -> [SoakRow] {
+                  log: @escaping @Sendable (String) -> Void, fault action: @escaping @Sendable (SoakFault, KafkaContext) async -> Void) async throws -> [SoakRow] {
     let topic = "soak-\(scenario.rawValue)"
     let group = "soak-\(scenario.rawValue)-group"
     let admin = try await soakKafkaClient(bootstrap, id: "soak-admin")
@@ -186,5 +187,6 @@ func kafkaTraffic(_ scenario: SoakScenario, bootstrap: String, partitions: Int32
     await run.drain([ledger])
     stop.set()
     await consuming.value
+    log("\(scenario.rawValue): group members met \(errors.count) error(s) polling or committing (retried)")
     return [ledger.summary]
 }
