@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "tributary-bridge", targets: ["tributary-bridge"]),
         .executable(name: "bridge-bench", targets: ["bridge-bench"]),
         .executable(name: "tributary-gen", targets: ["tributary-gen"]),
+        .executable(name: "tributary-soak", targets: ["tributary-soak"]),
     ],
     targets: [
         // MARK: Libraries
@@ -104,6 +105,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The fault matrix: SoakCore holds the pure logic (ledger, schedule, report, verdict);
+        // tributary-soak launches private brokers through the test support's launchers.
+        .target(name: "SoakCore", dependencies: ["TributaryWire"], path: "Tools/SoakCore", swiftSettings: strict),
+        .executableTarget(
+            name: "tributary-soak",
+            dependencies: ["SoakCore", "ToolSupport", "TributaryJetStream", "TributaryKafka", "TributaryNATS", "TributaryTestSupport", "TributaryWire"],
+            path: "Tools/tributary-soak",
+            swiftSettings: strict
+        ),
+
         // MARK: Examples (mirrors of the README's code, built by CI)
         .executableTarget(name: "nats-quickstart", dependencies: ["TributaryNATS"], path: "Examples/NATSQuickStart", swiftSettings: strict),
         .executableTarget(name: "nats-credentials", dependencies: ["TributaryNATS"], path: "Examples/NATSCredentials", swiftSettings: strict),
@@ -141,7 +152,8 @@ let package = Package(
         .testTarget(name: "TributaryBridgeTests", dependencies: ["TributaryBridge", "TributaryKafka", "TributaryNATS"], swiftSettings: strict),
         .testTarget(name: "BridgeToolSupportTests", dependencies: ["BridgeToolSupport", "ToolSupport", "TributaryBridge", "TributaryKafka"], swiftSettings: strict),
         .testTarget(name: "TributaryKafkaTests", dependencies: ["TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryNATS", "TributaryTestSupport", "TributaryWire"], swiftSettings: strict),
+        .testTarget(name: "SoakCoreTests", dependencies: ["SoakCore"], swiftSettings: strict),
         .testTarget(name: "KafkaCatCoreTests", dependencies: ["KafkaCatCore", "ToolSupport", "TributaryKafka"], swiftSettings: strict),
-        .testTarget(name: "InteropTests", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryTestSupport", "TributaryWire"], exclude: ["peers"], swiftSettings: strict),
+        .testTarget(name: "InteropTests", dependencies: ["SoakCore", "TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryKafkaProtocol", "TributaryCompression", "TributaryTestSupport", "TributaryWire"], exclude: ["peers"], swiftSettings: strict),
     ]
 )
