@@ -205,7 +205,7 @@ struct KafkaClusterViewRouterTests {
         request.sessionEpoch = 3
         var topic = FetchRequest.FetchTopic()
         topic.topicID = id
-        topic.partitions = [0, 1].map { var p = FetchRequest.FetchTopic.FetchPartition(); p.partition = $0; return p }
+        topic.partitions = [Int32(0), 1].map { (index: Int32) -> FetchRequest.FetchTopic.FetchPartition in var p = FetchRequest.FetchTopic.FetchPartition(); p.partition = index; return p }
         request.topics = [topic]
         let decision = try Router.route(request: try Self.requestFrame(request, version: 13), at: 2, map: map)
         guard case .forward(let forwarded, let pending) = decision else { Issue.record("expected forward, got \(decision)"); return }
@@ -233,7 +233,7 @@ struct KafkaClusterViewRouterTests {
         var request = FetchRequest()
         var topic = FetchRequest.FetchTopic()
         topic.topic = Self.topic
-        topic.partitions = [2].map { var p = FetchRequest.FetchTopic.FetchPartition(); p.partition = $0; return p }
+        topic.partitions = [Int32(2)].map { (index: Int32) -> FetchRequest.FetchTopic.FetchPartition in var p = FetchRequest.FetchTopic.FetchPartition(); p.partition = index; return p }
         request.topics = [topic]
         let decision = try Router.route(request: try Self.requestFrame(request, version: 11), at: 1, map: map)
         guard case .answer(let answer) = decision else { Issue.record("expected an answer, got \(decision)"); return }

@@ -13,19 +13,23 @@ import TributaryWire
 struct KafkaCoordinatorLookupFakeBrokerTests {
     static let topic = "orders"
 
+    /// How many FindCoordinator requests the broker answered.
+    final class Counter: Sendable {
+        private let count = Locked(0)
+        func add() -> Int { count.withLock { $0 += 1; return $0 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
     /// A broker (node 0 in its metadata) whose first `missing` FindCoordinator answers name node 7,
     /// which no metadata knows, and later ones node 0. Offset fetches and the transaction calls are
     /// answered with success.
-    static func broker(missing: Int, findCoordinatorCount: Locked<Int>) -> InMemoryKafkaBroker {
+    static func broker(missing: Int, findCoordinatorCount: Counter) -> InMemoryKafkaBroker {
         InMemoryKafkaBroker { connection, _ in
             connection.serve(topics: [.init(name: topic, partitions: 2)]) { request in
                 switch request.api {
                 case .findCoordinator?:
                     guard let body = try? request.decode(FindCoordinatorRequest.self) else { return false }
-                    let asked = findCoordinatorCount.withLock { count -> Int in
-                        count += 1
-                        return count
-                    }
+                    let asked = findCoordinatorCount.add()
                     let node: Int32 = asked <= missing ? 7 : 0
                     let port: Int32 = asked <= missing ? 9999 : 9092
                     var response = FindCoordinatorResponse()
@@ -64,17 +68,17 @@ struct KafkaCoordinatorLookupFakeBrokerTests {
     }
 
     @Test func aCoordinatorMissingFromTheMetadataIsLookedUpAgain() async throws {
-        let asked = Locked(0)
+        let asked = Counter()
         let broker = Self.broker(missing: 2, findCoordinatorCount: asked)
         let client = try await Self.client(broker)
         defer { client.close() }
         let offsets = try await client.committedOffsets(group: "billing", topic: Self.topic, partitions: [0, 1])
         #expect(offsets == [0: 40, 1: 41])
-        #expect(asked.withLock { $0 } == 3, "FindCoordinator asked \(asked.withLock { $0 }) times")
+        #expect(asked.value == 3, "FindCoordinator asked \(asked.value) times")
     }
 
     @Test func aTransactionCoordinatorMissingFromTheMetadataIsLookedUpAgain() async throws {
-        let asked = Locked(0)
+        let asked = Counter()
         let broker = Self.broker(missing: 1, findCoordinatorCount: asked)
         let client = try await Self.client(broker)
         defer { client.close() }
@@ -83,7 +87,7 @@ struct KafkaCoordinatorLookupFakeBrokerTests {
         settings.maxBlock = .seconds(20)
         let producer = try client.makeProducer(settings)
         try await producer.initTransactions()
-        #expect(producer.transactionState == .ready)
-        #expect(asked.withLock { $0 } >= 2, "FindCoordinator asked \(asked.withLock { $0 }) times")
+        #expect(producer.transactionState == KafkaTransactionMachine.State.ready)
+        #expect(asked.value >= 2, "FindCoordinator asked \(asked.value) times")
     }
 }

@@ -93,7 +93,9 @@ public final class KafkaClusterView: Sendable {
             return (listener, state.connections.values.filter { $0.node == node })
         }
         if let listener {
+            // Closed here, not by its accept loop, so that the port is free for bringUp at once.
             shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
         }
         for connection in cut {
             shutdown(connection.client, Int32(SHUT_RDWR))
@@ -116,7 +118,10 @@ public final class KafkaClusterView: Sendable {
             defer { state.listeners.removeAll() }
             return (Array(state.listeners.values), Array(state.connections.values))
         }
-        for listener in listeners { shutdown(listener, Int32(SHUT_RDWR)) }
+        for listener in listeners {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
         for connection in connections {
             shutdown(connection.client, Int32(SHUT_RDWR))
             shutdown(connection.upstream, Int32(SHUT_RDWR))
@@ -141,7 +146,7 @@ public final class KafkaClusterView: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 64) == 0 else {
+        guard bound == 0, listen(fd, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw BrokerEnvironmentError("cluster view node \(node) cannot listen on 127.0.0.1:\(port): \(reason)")
@@ -152,8 +157,8 @@ public final class KafkaClusterView: Sendable {
         thread.start()
     }
 
+    /// Accepts until `listener` is no longer the node's (whoever removes it closes it).
     private func acceptLoop(node: Int32, listener: Int32) {
-        defer { close(listener) }
         while true {
             var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 200)

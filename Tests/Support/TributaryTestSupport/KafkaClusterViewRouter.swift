@@ -125,6 +125,13 @@ public enum KafkaClusterViewRouter {
         public var correlationID: Int32
         /// Partitions answered here with NOT_LEADER_OR_FOLLOWER, to add to the broker's answer.
         public var notLeader: [KafkaClusterViewMap.Partition]
+
+        public init(apiKey: Int16, apiVersion: Int16, correlationID: Int32, notLeader: [KafkaClusterViewMap.Partition]) {
+            self.apiKey = apiKey
+            self.apiVersion = apiVersion
+            self.correlationID = correlationID
+            self.notLeader = notLeader
+        }
     }
 
     /// A request or response the router could not read.
@@ -350,7 +357,7 @@ public enum KafkaClusterViewRouter {
             case .findCoordinator:
                 var reader = ByteReader(frame)
                 var (header, body) = try KafkaFraming.decodeResponse(FindCoordinatorResponse.self, version: version, from: &reader)
-                rewriteFindCoordinator(&body, map: map)
+                rewriteFindCoordinator(&body, version: version, map: map)
                 return try encode(body, version: version, correlationID: header.correlationID, headerFields: header.unknownTaggedFields)
             case .produce where !pending.notLeader.isEmpty:
                 var reader = ByteReader(frame)
@@ -401,11 +408,12 @@ public enum KafkaClusterViewRouter {
         }
     }
 
-    static func rewriteFindCoordinator(_ body: inout FindCoordinatorResponse, map: KafkaClusterViewMap) {
+    static func rewriteFindCoordinator(_ body: inout FindCoordinatorResponse, version: Int16, map: KafkaClusterViewMap) {
         let node = map.liveCoordinator
         let port = Int32(map.ports[node] ?? 0)
         let unavailable = KafkaErrorCode.coordinatorNotAvailable.rawValue
-        if body.errorCode == 0 {
+        // Version 4 and later answer in `coordinators` only (KIP-699).
+        if version < 4, body.errorCode == 0 {
             if node < 0 { body.errorCode = unavailable } else { body.nodeID = node; body.host = map.host; body.port = port }
         }
         for index in body.coordinators.indices where body.coordinators[index].errorCode == 0 {
