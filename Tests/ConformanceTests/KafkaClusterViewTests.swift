@@ -151,6 +151,10 @@ struct KafkaClusterViewTests {
         #expect(lost.isEmpty, "\(lost.count) records are not in the log, e.g. \(lost.sorted().prefix(5))")
         #expect(duplicates == 0, "\(duplicates) duplicates from an idempotent producer")
         #expect(setup.view.failures.isEmpty, "\(setup.view.failures)")
+        // The moves and the failover back are what the client's metadata says now.
+        let described = try await setup.client.describeTopic(topic)
+        #expect(described.partitions.map(\.leader) == (0..<Self.partitions).map { setup.view.leader(topic: topic, partition: $0) })
+        #expect(Array(described.partitions.map(\.leader).prefix(3)) == [2, 3, 1])
 
         // Records of one key keep their order within their partition.
         var firstSeen: [String: [Int]] = [:]
