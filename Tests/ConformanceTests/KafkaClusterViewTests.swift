@@ -108,6 +108,21 @@ struct KafkaClusterViewTests {
         let described = try await setup.client.describeTopic(topic)
         #expect(described.partitions.map(\.leader) == (0..<Self.partitions).map { setup.view.leader(topic: topic, partition: $0) })
         #expect(Set(described.partitions.map(\.leader)) == [1, 2, 3])
+        #expect(try await setup.client.metadata(topics: []).brokers.map(\.nodeID).sorted() == [1, 2, 3])
+
+        // Node 3 down: it leaves the metadata, its partitions fail over, its port refuses.
+        setup.view.takeDown(3)
+        let port = try #require(setup.view.map.ports[3])
+        let refused = await #expect(throws: (any Error).self) {
+            _ = try await KafkaClient.connect(KafkaClientConfiguration(bootstrapServers: "127.0.0.1:\(port)"))
+        }
+        #expect(refused != nil)
+        #expect(try await setup.client.metadata(topics: []).brokers.map(\.nodeID).sorted() == [1, 2])
+        let failedOver = try await setup.client.describeTopic(topic)
+        #expect(!failedOver.partitions.map(\.leader).contains(3), "leaders \(failedOver.partitions.map(\.leader))")
+        try setup.view.bringUp(3)
+        #expect(try await setup.client.metadata(topics: []).brokers.map(\.nodeID).sorted() == [1, 2, 3])
+        #expect(try await setup.client.describeTopic(topic).partitions.map(\.leader) == described.partitions.map(\.leader))
         #expect(setup.view.failures.isEmpty, "\(setup.view.failures)")
     }
 
