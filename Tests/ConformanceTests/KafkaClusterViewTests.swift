@@ -10,9 +10,10 @@ import TributaryWire
 /// back. The old leader of a moved partition answers NOT_LEADER_OR_FOLLOWER, so every move is
 /// felt by the client, and the counts below say how often.
 ///
-/// What the view does not do (see the README): it does not enforce the group coordinator (any
-/// node forwards group requests to the one tansu), it has no OffsetForLeaderEpoch and sends no
-/// KIP-951 leader hints; DescribeCluster is withdrawn from ApiVersions.
+/// What the view does not do (see the README): it refuses group membership requests and
+/// OffsetCommit away from the coordinator (NOT_COORDINATOR) but not OffsetFetch or transaction
+/// requests, it has no OffsetForLeaderEpoch and sends no KIP-951 leader hints; DescribeCluster is
+/// withdrawn from ApiVersions.
 @Suite("Kafka through a three-broker view of one tansu", .serialized)
 struct KafkaClusterViewTests {
     struct Setup {
@@ -253,7 +254,10 @@ struct KafkaClusterViewTests {
         try await producer.flush()
         try await waitUntil(timeout: .seconds(90)) { Set(seen.withLock { $0 }).count >= 600 }
         try setup.view.bringUp(2)
+        // The coordinator moves to node 1 with every node up: node 3 answers NOT_COORDINATOR.
+        let acceptedAtOne = setup.view.accepted[1] ?? 0
         setup.view.moveCoordinator(to: 1)
+        try await waitUntil(timeout: .seconds(60)) { (setup.view.accepted[1] ?? 0) > acceptedAtOne && setup.view.notCoordinatorAnswers > 0 }
         for index in 600..<900 { try await producer.produce(topic: topic, key: nil, value: Self.value(index), partition: Int32(index) % Self.partitions) { _ in } }
         try await producer.flush()
         try await producer.close()
@@ -262,7 +266,7 @@ struct KafkaClusterViewTests {
         let outcome = await runner.result
         if case .failure(let error) = outcome { Issue.record("the member stopped with \(error)") }
         let processed = seen.withLock { $0 }
-        print("cluster view, group: \(processed.count) records processed, \(Set(processed).count) distinct, connections per node \(setup.view.accepted.sorted { $0.key < $1.key })")
+        print("cluster view, group: \(processed.count) records processed, \(Set(processed).count) distinct, \(setup.view.notCoordinatorAnswers) requests answered NOT_COORDINATOR, connections per node \(setup.view.accepted.sorted { $0.key < $1.key })")
         #expect(Set(processed) == Set(0..<900))
         #expect((setup.view.accepted[3] ?? 0) > acceptedBefore, "nothing connected to node 3 after node 2 went down")
         let committed = try await setup.client.committedOffsets(group: group, topic: topic, partitions: Array(0..<Self.partitions))

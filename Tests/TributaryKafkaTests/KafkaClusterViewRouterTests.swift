@@ -272,10 +272,35 @@ struct KafkaClusterViewRouterTests {
         #expect(body.apiKeys.map(\.maxVersion) == [ProduceRequest.supportedVersions.upperBound, 99])
     }
 
+    @Test func groupRequestsAtANodeOtherThanTheCoordinatorAreAnsweredNotCoordinator() throws {
+        var map = KafkaClusterViewMap(ports: Self.ports)
+        map.coordinator = 2
+        let heartbeat = try Self.requestFrame(HeartbeatRequest(groupID: "g", generationID: 1, memberID: "m"), version: 4, correlationID: 9)
+        guard case .forward = try Router.route(request: heartbeat, at: 2, map: map) else { Issue.record("the coordinator forwards"); return }
+        guard case .answer(let answer) = try Router.route(request: heartbeat, at: 1, map: map) else { Issue.record("node 1 answers"); return }
+        let (header, body) = try Self.decodeResponse(HeartbeatResponse.self, answer, version: 4)
+        #expect(header.correlationID == 9)
+        #expect(body.errorCode == KafkaErrorCode.notCoordinator.rawValue)
+
+        var commit = OffsetCommitRequest()
+        commit.groupID = "g"
+        commit.topics = [.init(name: Self.topic, partitions: [.init(partitionIndex: 0, committedOffset: 5), .init(partitionIndex: 3, committedOffset: 8)])]
+        guard case .answer(let committed) = try Router.route(request: try Self.requestFrame(commit, version: 8), at: 3, map: map) else { Issue.record("node 3 answers"); return }
+        let (_, commitBody) = try Self.decodeResponse(OffsetCommitResponse.self, committed, version: 8)
+        #expect(commitBody.topics.flatMap { $0.partitions.map(\.partitionIndex) } == [0, 3])
+        #expect(commitBody.topics.flatMap { $0.partitions.map(\.errorCode) } == [16, 16])
+
+        // Node 2 down: node 3 is the coordinator now; turned off, nothing is refused.
+        map.setDown(2, true)
+        guard case .forward = try Router.route(request: heartbeat, at: 3, map: map) else { Issue.record("the next live node coordinates"); return }
+        map.enforcesCoordinator = false
+        guard case .forward = try Router.route(request: heartbeat, at: 1, map: map) else { Issue.record("not enforced: forwarded"); return }
+    }
+
     @Test func otherAPIsPassThroughAndGarbageIsATypedError() throws {
         let map = KafkaClusterViewMap(ports: Self.ports)
-        let frame = try Self.requestFrame(HeartbeatRequest(), version: 4)
-        guard case .forward(let forwarded, _) = try Router.route(request: frame, at: 3, map: map) else { Issue.record("heartbeat is forwarded"); return }
+        let frame = try Self.requestFrame(DescribeGroupsRequest(), version: 5)
+        guard case .forward(let forwarded, _) = try Router.route(request: frame, at: 3, map: map) else { Issue.record("DescribeGroups is forwarded"); return }
         #expect(forwarded == frame)
         var broken = try Self.requestFrame(Self.produce(partitions: [0]), version: 9)
         broken.removeLast(5)

@@ -11,7 +11,8 @@ import Darwin
 /// Three (or more) Kafka brokers made from one: a listener per node id on 127.0.0.1, each
 /// forwarding to the one real broker at `upstreamPort`, with ``KafkaClusterViewRouter`` rewriting
 /// Metadata and FindCoordinator so that partition `p` leads on `nodes[p % nodes.count]`, and
-/// answering NOT_LEADER_OR_FOLLOWER for partitions a node does not lead. ``move(topic:partition:to:)``
+/// answering NOT_LEADER_OR_FOLLOWER for partitions a node does not lead and NOT_COORDINATOR for
+/// group requests at a node that is not the coordinator. ``move(topic:partition:to:)``
 /// moves a leader; ``takeDown(_:)`` closes a node's listener and connections and drops it from
 /// metadata, ``bringUp(_:)`` brings it back on the same port.
 ///
@@ -36,6 +37,7 @@ public final class KafkaClusterView: Sendable {
         /// Router failures (unreadable frames): a test expects none.
         var failures: [String] = []
         var notLeaderAnswers = 0
+        var notCoordinatorAnswers = 0
         var accepted: [Int32: Int] = [:]
     }
     private let state: Locked<State>
@@ -70,6 +72,8 @@ public final class KafkaClusterView: Sendable {
     public var failures: [String] { state.withLock { $0.failures } }
     /// How many requests got at least one NOT_LEADER_OR_FOLLOWER partition from the view.
     public var notLeaderAnswers: Int { state.withLock { $0.notLeaderAnswers } }
+    /// How many group requests the view answered NOT_COORDINATOR.
+    public var notCoordinatorAnswers: Int { state.withLock { $0.notCoordinatorAnswers } }
     /// Connections accepted per node.
     public var accepted: [Int32: Int] { state.withLock { $0.accepted } }
 
@@ -270,7 +274,9 @@ public final class KafkaClusterView: Sendable {
                     case .forwardWithoutResponse(let forwarded):
                         if !Self.writeFrame(forwarded, to: upstream) { return }
                     case .answer(let answer):
-                        state.withLock { $0.notLeaderAnswers += 1 }
+                        let apiKey = Int16(bitPattern: UInt16(frame[0]) << 8 | UInt16(frame[1]))
+                        let isGroupRequest = [KafkaAPIKey.joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit].contains { $0.rawValue == apiKey }
+                        state.withLock { if isGroupRequest { $0.notCoordinatorAnswers += 1 } else { $0.notLeaderAnswers += 1 } }
                         queue.append(.local(answer))
                         if !flushLocal() { return }
                     }

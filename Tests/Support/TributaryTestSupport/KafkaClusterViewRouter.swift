@@ -29,6 +29,10 @@ public struct KafkaClusterViewMap: Hashable, Sendable {
     public var moves: [Partition: Int32] = [:]
     /// The node FindCoordinator names when it is up (else the next live node).
     public var coordinator: Int32
+    /// Whether JoinGroup, SyncGroup, Heartbeat, LeaveGroup and OffsetCommit reaching a node other
+    /// than the live coordinator are answered NOT_COORDINATOR (16). Transaction and OffsetFetch
+    /// requests are never refused.
+    public var enforcesCoordinator = true
     /// Topic ids seen in metadata, to name the topics of Fetch requests at version 13 and later.
     public var topicNames: [WireUUID: String] = [:]
     /// Partitions seen in metadata (their epochs change when a broker goes down or comes back).
@@ -106,6 +110,8 @@ public struct KafkaClusterViewMap: Hashable, Sendable {
 /// - Produce, Fetch, ListOffsets: partitions this node does not lead are answered with
 ///   NOT_LEADER_OR_FOLLOWER (6) built here; the rest go to the broker and both halves are merged
 ///   into one response.
+/// - JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit at a node that is not the
+///   coordinator: answered NOT_COORDINATOR (16) built here.
 public enum KafkaClusterViewRouter {
     /// What the driver does with a request frame.
     public enum Decision: Sendable, Equatable {
@@ -215,6 +221,9 @@ public enum KafkaClusterViewRouter {
                 }
                 return try decide(header: header, frame: frame, wrong: wrong, keep: body.topics.isEmpty ? nil : try reencode(header, body),
                                   answer: { try listOffsetsErrors(wrong, version: header.apiVersion, correlationID: header.correlationID) })
+            case .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit:
+                guard map.enforcesCoordinator, node != map.liveCoordinator else { return .forward(frame: frame, pending: pending) }
+                return .answer(frame: try notCoordinator(api, header: header, reader: &reader))
             default:
                 return .forward(frame: frame, pending: pending)
             }
@@ -241,6 +250,50 @@ public enum KafkaClusterViewRouter {
     }
 
     // MARK: - Error answers
+
+    /// NOT_COORDINATOR (16) for a group request that reached a node other than the coordinator.
+    static func notCoordinator(_ api: KafkaAPIKey, header: KafkaRequestHeader, reader: inout ByteReader) throws -> [UInt8] {
+        let code = KafkaErrorCode.notCoordinator.rawValue
+        let version = header.apiVersion
+        switch api {
+        case .joinGroup:
+            _ = try KafkaFraming.decodeRequestBody(JoinGroupRequest.self, header: header, from: &reader)
+            var response = JoinGroupResponse()
+            response.errorCode = code
+            if version >= 7 { response.protocolName = nil }
+            return try frame(response, version: version, correlationID: header.correlationID)
+        case .syncGroup:
+            _ = try KafkaFraming.decodeRequestBody(SyncGroupRequest.self, header: header, from: &reader)
+            var response = SyncGroupResponse()
+            response.errorCode = code
+            return try frame(response, version: version, correlationID: header.correlationID)
+        case .heartbeat:
+            _ = try KafkaFraming.decodeRequestBody(HeartbeatRequest.self, header: header, from: &reader)
+            var response = HeartbeatResponse()
+            response.errorCode = code
+            return try frame(response, version: version, correlationID: header.correlationID)
+        case .leaveGroup:
+            _ = try KafkaFraming.decodeRequestBody(LeaveGroupRequest.self, header: header, from: &reader)
+            var response = LeaveGroupResponse()
+            response.errorCode = code
+            return try frame(response, version: version, correlationID: header.correlationID)
+        default:
+            let request = try KafkaFraming.decodeRequestBody(OffsetCommitRequest.self, header: header, from: &reader)
+            var response = OffsetCommitResponse()
+            response.topics = request.topics.map { topic in
+                var entry = OffsetCommitResponse.OffsetCommitResponseTopic()
+                entry.name = topic.name
+                entry.partitions = topic.partitions.map { partition in
+                    var answer = OffsetCommitResponse.OffsetCommitResponseTopic.OffsetCommitResponsePartition()
+                    answer.partitionIndex = partition.partitionIndex
+                    answer.errorCode = code
+                    return answer
+                }
+                return entry
+            }
+            return try frame(response, version: version, correlationID: header.correlationID)
+        }
+    }
 
     static func grouped(_ partitions: [KafkaClusterViewMap.Partition]) -> [(String, [Int32])] {
         var order: [String] = []
