@@ -28,8 +28,9 @@ final class KafkaCluster: Sendable {
 
     /// A live connection to broker `nodeID`, connecting when there is none.
     ///
-    /// - Throws: ``KafkaError`` `connectionFailed`, or `invalidArgument` when the node is unknown
-    ///   even after a metadata refresh.
+    /// - Throws: ``KafkaError`` `connectionFailed`, also when the node is not in the metadata even
+    ///   after a refresh (a broker that is down leaves the metadata; the caller retries and looks up
+    ///   the leader or coordinator again).
     func connection(to nodeID: Int32) async throws(KafkaError) -> KafkaBrokerConnection {
         let (existing, closed) = state.withLock { state in
             (state.connections[nodeID].flatMap { $0.isAlive ? $0 : nil }, state.closed)
@@ -111,11 +112,16 @@ final class KafkaCluster: Sendable {
     }
 
     /// The address of broker `nodeID`, refreshing metadata once when it is not known.
+    ///
+    /// A node missing from the metadata is a broker that went down (or one a stale answer
+    /// named): a retriable connection failure, so that retries find the leader or coordinator
+    /// again, never a caller mistake.
     private func address(of nodeID: Int32) async throws(KafkaError) -> KafkaBrokerAddress {
         if let broker = state.withLock({ $0.brokers[nodeID] }) { return broker.address }
         _ = try await refreshMetadata(topics: [])
         guard let broker = state.withLock({ $0.brokers[nodeID] }) else {
-            throw KafkaError(.invalidArgument, "broker \(nodeID) is not in the cluster metadata; refresh metadata or check the broker id")
+            let known = state.withLock { $0.brokers.keys.sorted() }.map(String.init).joined(separator: ", ")
+            throw KafkaError(.connectionFailed, "broker \(nodeID) is not in the cluster metadata (brokers \(known.isEmpty ? "none" : known)): it may be down; the client looks up the leader or coordinator again and retries")
         }
         return broker.address
     }
