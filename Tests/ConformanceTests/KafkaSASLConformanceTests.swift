@@ -262,7 +262,9 @@ struct KafkaTransportStreamConformanceTests {
     /// Every connection opens its stream through the configured factory and uses it from its own
     /// I/O thread only, SASL exchange and re-authentication included, as a TLS stream needs.
     @Test func aSingleThreadStreamIsOnlyTouchedByItsIOThread() async throws {
-        let broker = try await KafkaSASLBroker(sessionLifetimeMs: 1500)
+        // 5-second sessions: the client re-authenticates at 85-95 % of a session, and a 1.5-second
+        // one left it 75-225 ms, which a loaded two-core CI run overran once.
+        let broker = try await KafkaSASLBroker(sessionLifetimeMs: 5000)
         defer { broker.stop() }
         let log = KafkaStreamLog()
         var configuration = try KafkaSASLConformanceTests.configuration(broker, mechanism: "SCRAM-SHA-256")
@@ -273,7 +275,7 @@ struct KafkaTransportStreamConformanceTests {
         }
         let client = try await KafkaClient.connect(configuration)
         try await KafkaSASLConformanceTests.roundTrip(client, count: 30, prefix: "stream-factory")
-        try await Task.sleep(for: .seconds(2))      // past one session: a re-authentication ran
+        try await Task.sleep(for: .seconds(5.5))    // past one session: a re-authentication ran
         _ = try await client.listTopics()
         client.close()
         try await Task.sleep(for: .milliseconds(300))   // the I/O threads close their streams
