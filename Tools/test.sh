@@ -153,7 +153,7 @@ echo "== ThreadSanitizer: Tools/tsan.sh --filter '$tsan_suites' =="
 if [[ "$tsan_suites" == none ]]; then
     [[ "${CI:-}" == true ]] && { echo "test.sh: error: TSAN_SUITES=none under CI=true: the ThreadSanitizer run is part of CI" >&2; exit 1; }
     say "ThreadSanitizer run skipped (TSAN_SUITES=none)"
-elif ! "$SCRIPT_DIR/tsan.sh" --filter "$tsan_suites"; then
+elif ! TSAN_TEST_FAILURES=warn "$SCRIPT_DIR/tsan.sh" --filter "$tsan_suites"; then
     status=1
     echo "test.sh: THREADSANITIZER RUN FAILED (see above and .build-tsan/tsan.log)" >&2
 fi

@@ -29,6 +29,14 @@ if ((reports > 0)); then
     grep -A6 'WARNING: ThreadSanitizer' "$log" | grep -E 'WARNING|#0|#1 ' | sed -E 's/ \(.*//' | head -80 >&2
     exit 1
 fi
+if ((status != 0)) && [[ "${TSAN_TEST_FAILURES:-fail}" == warn ]]; then
+    # Tools/test.sh: the tests' own checks ran in the normal run; under the sanitizer's 2-10x
+    # slowdown their timeouts can run out, so only a ThreadSanitizer report fails this step.
+    echo "tsan.sh: warning: tests failed under ThreadSanitizer (exit $status), no race reported; see $log" >&2
+    grep -E '^✘ Test .* recorded' "$log" | head -10 >&2
+    echo "tsan.sh: no ThreadSanitizer reports"
+    exit 0
+fi
 if ((status != 0)); then
     echo "tsan.sh: tests failed under ThreadSanitizer (exit $status); see $log" >&2
     grep -E '^✘' "$log" | head -20 >&2
