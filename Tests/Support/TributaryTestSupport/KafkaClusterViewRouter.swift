@@ -157,6 +157,17 @@ public enum KafkaClusterViewRouter {
 
     // MARK: - Requests
 
+    /// The partitions of `topic` that `node` leads; the others are appended to `wrong`.
+    static func keepLed<P>(_ partitions: [P], topic: String, node: Int32, map: KafkaClusterViewMap,
+                           wrong: inout [KafkaClusterViewMap.Partition], index: (P) -> Int32) -> [P] {
+        partitions.filter { data in
+            let key = KafkaClusterViewMap.Partition(topic: topic, partition: index(data))
+            if map.leader(of: key) == node { return true }
+            wrong.append(key)
+            return false
+        }
+    }
+
     /// Routes one request frame (header and body, no size prefix) that arrived at `node`.
     public static func route(request frame: [UInt8], at node: Int32, map: KafkaClusterViewMap) throws(RouterError) -> Decision {
         var reader = ByteReader(frame)
@@ -171,12 +182,7 @@ public enum KafkaClusterViewRouter {
                 var wrong: [KafkaClusterViewMap.Partition] = []
                 body.topicData = body.topicData.compactMap { topic in
                     var topic = topic
-                    topic.partitionData = topic.partitionData.filter { data in
-                        let key = KafkaClusterViewMap.Partition(topic: topic.name, partition: data.index)
-                        if map.leader(of: key) == node { return true }
-                        wrong.append(key)
-                        return false
-                    }
+                    topic.partitionData = keepLed(topic.partitionData, topic: topic.name, node: node, map: map, wrong: &wrong) { $0.index }
                     return topic.partitionData.isEmpty ? nil : topic
                 }
                 if body.acks == 0 {
@@ -193,12 +199,7 @@ public enum KafkaClusterViewRouter {
                     var topic = topic
                     let name = header.apiVersion >= 13 ? map.topicNames[topic.topicID] : topic.topic
                     guard let name else { return topic }
-                    topic.partitions = topic.partitions.filter { data in
-                        let key = KafkaClusterViewMap.Partition(topic: name, partition: data.partition)
-                        if map.leader(of: key) == node { return true }
-                        wrong.append(key)
-                        return false
-                    }
+                    topic.partitions = keepLed(topic.partitions, topic: name, node: node, map: map, wrong: &wrong) { $0.partition }
                     return topic.partitions.isEmpty ? nil : topic
                 }
                 // An incremental fetch session would remember partitions the reduced request
@@ -211,12 +212,7 @@ public enum KafkaClusterViewRouter {
                 var wrong: [KafkaClusterViewMap.Partition] = []
                 body.topics = body.topics.compactMap { topic in
                     var topic = topic
-                    topic.partitions = topic.partitions.filter { data in
-                        let key = KafkaClusterViewMap.Partition(topic: topic.name, partition: data.partitionIndex)
-                        if map.leader(of: key) == node { return true }
-                        wrong.append(key)
-                        return false
-                    }
+                    topic.partitions = keepLed(topic.partitions, topic: topic.name, node: node, map: map, wrong: &wrong) { $0.partitionIndex }
                     return topic.partitions.isEmpty ? nil : topic
                 }
                 return try decide(header: header, frame: frame, wrong: wrong, keep: body.topics.isEmpty ? nil : try reencode(header, body),
