@@ -141,21 +141,14 @@ struct KafkaClusterViewTests {
         configuration.linger = .milliseconds(2)
         configuration.deliveryTimeout = .seconds(120)
         let producer = try setup.client.makeProducer(configuration)
-        let outcome = Locked<(acked: Set<Int>, failures: [String])>(([], []))
+        let outcome = DeliveryLedger()
         for index in 0..<Self.total {
             try Self.disturb(setup.view, topic: topic, at: index)
-            try await producer.produce(topic: topic, key: Array("order-\(index % 40)".utf8), value: Self.value(index)) { result in
-                outcome.withLock { state in
-                    switch result {
-                    case .success: state.acked.insert(index)
-                    case .failure(let error): state.failures.append("\(index): \(error)")
-                    }
-                }
-            }
+            try await producer.produce(topic: topic, key: Array("order-\(index % 40)".utf8), value: Self.value(index)) { outcome.record(index, $0) }
         }
         try await producer.flush()
         try await producer.close()
-        let (acked, failures) = outcome.withLock { $0 }
+        let (acked, failures) = outcome.snapshot
         let statistics = producer.statistics
         #expect(failures.isEmpty, "failed deliveries: \(failures.prefix(3))")
         #expect(acked.count == Self.total)

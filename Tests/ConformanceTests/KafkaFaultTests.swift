@@ -68,20 +68,13 @@ struct KafkaFaultTests {
         configuration.linger = .milliseconds(2)
         configuration.deliveryTimeout = .seconds(90)
         let producer = try setup.client.makeProducer(configuration)
-        let outcome = Mutex<(acked: Set<Int>, failures: [String])>(([], []))
+        let outcome = DeliveryLedger()
         for index in 0..<total {
-            try await producer.produce(topic: topic, key: Array("order-\(index % 40)".utf8), value: value(index)) { result in
-                outcome.withLock { state in
-                    switch result {
-                    case .success: state.acked.insert(index)
-                    case .failure(let error): state.failures.append("\(index): \(error)")
-                    }
-                }
-            }
+            try await producer.produce(topic: topic, key: Array("order-\(index % 40)".utf8), value: value(index)) { outcome.record(index, $0) }
         }
         try await producer.flush()
         try await producer.close()
-        let final = outcome.withLock { $0 }
+        let final = outcome.snapshot
         return (final.acked, final.failures, producer.statistics)
     }
 
