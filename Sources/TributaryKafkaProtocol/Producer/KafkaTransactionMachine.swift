@@ -165,6 +165,9 @@ public struct KafkaTransactionMachine: Sendable {
     /// A sequence number may have been used by a batch that failed: the epoch is bumped after
     /// the abort so the sequences can start again at 0.
     private var needsEpochBump = false
+    /// The flush of a commit or abort finished while AddPartitionsToTxn was out: its answer
+    /// decides whether the coordinator holds a transaction to end.
+    private var flushedWhileAdding = false
 
     /// Creates a machine in `uninitialized`.
     public init(retryBackoff: Duration = .milliseconds(100), retryBackoffMax: Duration = .seconds(1)) {
@@ -267,6 +270,12 @@ public struct KafkaTransactionMachine: Sendable {
 
     /// Every record sent (or failed) after a ``Action/flush``.
     public mutating func flushed() -> [Action] {
+        if (state == .committing || state == .aborting) && !partitionsInFlight.isEmpty {
+            // The coordinator may be adding partitions to the transaction right now: ending it
+            // without EndTxn would leave it open there. Wait for the answer.
+            flushedWhileAdding = true
+            return []
+        }
         switch state {
         case .committing:
             if let recordFailure {
@@ -411,7 +420,7 @@ public struct KafkaTransactionMachine: Sendable {
         case .addPartitions(let added):
             partitionsInFlight = []
             partitions.formUnion(added)
-            return [.partitionsAdded(added)]
+            return [.partitionsAdded(added)] + resumeFlushed()
         case .addOffsets(let groupID):
             groups.insert(groupID)
             guard case .sendOffsets(let group, let offsets) = operation else { return [] }
@@ -427,8 +436,16 @@ public struct KafkaTransactionMachine: Sendable {
         }
     }
 
+    /// The flush finished while AddPartitionsToTxn was out, and that request has its answer now.
+    private mutating func resumeFlushed() -> [Action] {
+        guard flushedWhileAdding else { return [] }
+        flushedWhileAdding = false
+        return flushed()
+    }
+
     private mutating func endTransactionDone() -> [Action] {
         state = .ready
+        flushedWhileAdding = false
         partitions = []
         groups = []
         recordFailure = nil
@@ -439,7 +456,7 @@ public struct KafkaTransactionMachine: Sendable {
         switch request {
         case .addPartitions, .addOffsets, .commitOffsets:
             // The open transaction failed, the producer did not (KIP-98).
-            return state == .inTransaction || state == .committing ? .abortable(code, detail) : .fatal(code, detail)
+            return state == .inTransaction || state == .committing || state == .aborting ? .abortable(code, detail) : .fatal(code, detail)
         case .findCoordinator, .initProducerID, .endTransaction:
             return .fatal(code, detail)
         }
@@ -468,7 +485,7 @@ public struct KafkaTransactionMachine: Sendable {
         }
         // A partition addition belongs to no operation; the commit waiting on its records sees
         // them fail and reports the abortable state from ``flushed()``.
-        if case .addPartitions = request { return actions }
+        if case .addPartitions = request { return actions + resumeFlushed() }
         return actions + finishOperation(failure)
     }
 

@@ -109,6 +109,45 @@ struct KafkaTransactionMachineTests {
         #expect(machine.abortRequested() == [.complete(.invalidState("no transaction is open; nothing to abort"))])
     }
 
+    @Test func anAbortWhileAPartitionIsBeingAddedWaitsForTheAnswerAndEndsTheTransaction() {
+        // The first record of a transaction asked for its partition; the abort's flush finishes
+        // before the coordinator answers. Ending without EndTxn would leave the transaction open
+        // on the coordinator, and the next one would run without AddPartitionsToTxn.
+        var machine = Self.ready()
+        #expect(machine.beginRequested() == nil)
+        #expect(machine.partitionsNeeded([Self.tp(0)]) == [.send(.addPartitions([Self.tp(0)]), delay: .zero)])
+        #expect(machine.abortRequested() == [.failBuffered(.aborted), .flush])
+        #expect(machine.flushed() == [])
+        #expect(machine.state == .aborting)
+        #expect(machine.responseReceived(.addPartitions([Self.tp(0)]), code: .noError)
+                == [.partitionsAdded([Self.tp(0)]), .send(.endTransaction(commit: false), delay: .zero)])
+        #expect(machine.responseReceived(.endTransaction(commit: false), code: .noError) == [.transactionEnded, .complete(nil)])
+        #expect(machine.partitionsInFlight.isEmpty && machine.partitions.isEmpty)
+        // The next transaction adds its partition again.
+        #expect(machine.beginRequested() == nil)
+        #expect(machine.partitionsNeeded([Self.tp(0)]) == [.send(.addPartitions([Self.tp(0)]), delay: .zero)])
+    }
+
+    @Test func anAbortWhoseLastPartitionAddIsRefusedEndsWithoutEndTxnAndStaysUsable() {
+        var machine = Self.ready()
+        #expect(machine.beginRequested() == nil)
+        #expect(machine.partitionsNeeded([Self.tp(0)]) == [.send(.addPartitions([Self.tp(0)]), delay: .zero)])
+        #expect(machine.abortRequested() == [.failBuffered(.aborted), .flush])
+        #expect(machine.flushed() == [])
+        // Nothing joined the transaction on the coordinator: there is nothing to end.
+        #expect(machine.responseReceived(.addPartitions([Self.tp(0)]), code: .topicAuthorizationFailed) == [.transactionEnded, .complete(nil)])
+        #expect(machine.state == .ready)
+    }
+
+    @Test func aCommitWhoseRecordsFailedWhileAPartitionWasBeingAddedWaitsForTheAnswer() {
+        var machine = Self.inTransaction()
+        #expect(machine.partitionsNeeded([Self.tp(1)]) == [.send(.addPartitions([Self.tp(1)]), delay: .zero)])
+        #expect(machine.commitRequested() == [.flush])
+        #expect(machine.flushed() == [])
+        #expect(machine.responseReceived(.addPartitions([Self.tp(1)]), code: .noError)
+                == [.partitionsAdded([Self.tp(1)]), .send(.endTransaction(commit: true), delay: .zero)])
+    }
+
     @Test func aFailedRecordMakesTheTransactionAbortableAndTheAbortBumpsTheEpoch() {
         var machine = Self.inTransaction()
         #expect(machine.recordFailed(code: .messageTooLarge, detail: "too large") == [.failBuffered(.abortable(.messageTooLarge, "too large"))])
