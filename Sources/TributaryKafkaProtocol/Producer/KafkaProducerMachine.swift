@@ -701,9 +701,17 @@ public struct KafkaProducerMachine: Sendable {
     }
 
     /// When the driver must call ``poll(now:)`` at the latest, with nothing else happening.
+    ///
+    /// Only instants after `now` count: a batch whose linger or retry time has passed and that
+    /// ``poll(now:)`` still did not send waits for an event (metadata, a connection, the producer
+    /// id, a partition joining the transaction, a free in-flight slot), not for the clock; a
+    /// deadline in the past would make the driver poll in a busy loop until that event.
     public func nextDeadline(now: MonotonicInstant) -> MonotonicInstant? {
         var next: MonotonicInstant?
-        func consider(_ instant: MonotonicInstant) { next = next.map { min($0, instant) } ?? instant }
+        func consider(_ instant: MonotonicInstant) {
+            guard instant > now else { return }
+            next = next.map { min($0, instant) } ?? instant
+        }
         if case .needed(_, let retryAt?) = identityState { consider(retryAt) }
         for queue in queues.values {
             for batch in queue.batches where batch.inFlight == nil {

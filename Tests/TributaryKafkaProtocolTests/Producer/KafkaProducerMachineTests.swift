@@ -87,6 +87,24 @@ struct KafkaProducerMachineTests {
         #expect(machine.isIdle && machine.bufferedBytes == 0)
     }
 
+    @Test func aLingeredBatchWaitingForAnEventDoesNotAskForAnImmediatePoll() {
+        // Past its linger but its leader unknown: poll asks for metadata and the batch waits for
+        // the answer. The next deadline is its delivery timeout, not the linger already passed
+        // (which would make the driver poll in a busy loop).
+        var machine = Self.ready(Self.configuration(idempotent: false, deliveryTimeout: .milliseconds(500)), leaders: [-1, 2])
+        Self.append(&machine, partition: 0, completion: 1)
+        #expect(machine.poll(now: Self.at(10)).contains { if case .refreshMetadata(Self.topic) = $0 { true } else { false } })
+        #expect(machine.nextDeadline(now: Self.at(10)) == Self.at(500))
+        // Waiting for the producer id: the same.
+        var idempotent = Machine(configuration: Self.configuration(), seed: 1)
+        idempotent.metadataUpdated(topic: Self.topic, leaders: [1])
+        idempotent.connected(broker: 1)
+        Self.append(&idempotent, partition: 0, completion: 2)
+        #expect(Self.initRequests(idempotent.poll(now: Self.at(10))) == [nil])
+        #expect(Self.sends(idempotent.poll(now: Self.at(11))).isEmpty)
+        #expect(idempotent.nextDeadline(now: Self.at(11)) == Self.at(120_000))
+    }
+
     @Test func aFullBatchIsSealedAndSentBeforeLinger() {
         var machine = Self.ready(Self.configuration(linger: .seconds(10), batchSize: 200))
         var outcome = Self.append(&machine, partition: 1, value: String(repeating: "x", count: 100))
