@@ -420,12 +420,12 @@ final class KafkaBrokerConnection: Sendable {
         return wrapped
     }
 
-    /// Records a successful authentication: schedules the next one at 85–95 % of the session
-    /// lifetime (as the Java client does, so a fleet does not re-authenticate at once) and sends
-    /// the requests held while it ran.
+    /// Records a successful authentication: schedules the next one (see
+    /// ``reauthenticationDelay(sessionLifetime:fraction:)``) and sends the requests held while it ran.
     private func authenticated(sessionLifetimeMs: Int64) {
         let next: ContinuousClock.Instant? = if sessionLifetimeMs > 0 {
-            ContinuousClock.now.advanced(by: .milliseconds(sessionLifetimeMs) * Double.random(in: 0.85...0.95))
+            ContinuousClock.now.advanced(by: Self.reauthenticationDelay(sessionLifetime: .milliseconds(sessionLifetimeMs),
+                                                                        fraction: Double.random(in: 0.85...0.95)))
         } else {
             nil
         }
@@ -434,6 +434,24 @@ final class KafkaBrokerConnection: Sendable {
             state.releaseHeld()
         }
         wakeup.wake()
+    }
+
+    /// The shortest time a re-authentication is started before the session ends: requests in
+    /// flight (a fetch waiting for records) are answered first, then the SASL exchange runs.
+    static let reauthenticationMargin: Duration = .seconds(2)
+
+    /// When to re-authenticate after the broker granted a session of `sessionLifetime`: at
+    /// `fraction` of it (85–95 %, drawn at random, as the Java client does, so a fleet does not
+    /// re-authenticate at once), but no later than ``reauthenticationMargin`` before it ends,
+    /// and for a session shorter than twice that margin, at its half.
+    ///
+    /// A session bounded by an OAUTHBEARER token's expiry may so be renewed before the token
+    /// source refreshes the token (at 80 % of its life): the broker then grants the shorter
+    /// remainder, and the next renewal comes sooner, until the token is replaced.
+    static func reauthenticationDelay(sessionLifetime: Duration, fraction: Double) -> Duration {
+        let scheduled = sessionLifetime * fraction
+        let margin = min(sessionLifetime / 2, reauthenticationMargin)
+        return min(scheduled, sessionLifetime - margin)
     }
 
     /// Runs when the I/O thread found the session about to end and nothing in flight.

@@ -113,7 +113,9 @@ public struct KafkaGroupDescription: Hashable, Sendable {
 extension KafkaClient {
     /// Every group the brokers know (ListGroups on each broker).
     public func listGroups() async throws(KafkaError) -> [KafkaGroupListing] {
-        _ = try await cluster.refreshMetadata(topics: [])
+        _ = try await cluster.retrying(until: ContinuousClock.now.advanced(by: configuration.operationTimeout)) { () throws(KafkaError) in
+            try await cluster.refreshMetadata(topics: [])
+        }
         var result: [KafkaGroupListing] = []
         for broker in cluster.brokers {
             let response = try await cluster.retrying(until: ContinuousClock.now.advanced(by: configuration.operationTimeout)) { () throws(KafkaError) in
