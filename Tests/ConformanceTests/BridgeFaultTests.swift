@@ -45,7 +45,7 @@ struct BridgeFaultTests {
         let running = try await BridgeConformanceTests.start(bridge)
         try await waitUntil(timeout: .seconds(60), "forwarded before the kill: \(bridge.statistics)") { bridge.statistics[0].forwarded >= 300 }
         let receivedAtKill = bridge.statistics[0].received
-        server.kill()
+        await server.killed()
         try await server.start()
         for index in half..<(2 * half) {
             try await js.publish("\(index)", to: "bridged.o\(index % 30)", options: JetStreamPublishOptions(messageID: "m\(index)"))

@@ -175,7 +175,7 @@ struct JetStreamRestartFaultTests {
         // The server has confirmed every byte (so the client will not re-send the pull request
         // after reconnecting); then it crashes: no 409, the pull request just vanishes.
         try await client.flush()
-        server.kill()
+        await server.killed()
         try await server.start()
         try await js.publish("after", to: "crash.a", options: JetStreamPublishOptions(messageID: "after"))
         let second = try #require(try await iterator.next())
@@ -210,7 +210,7 @@ struct JetStreamRestartFaultTests {
         #expect(first.string == "before")
         try await first.doubleAck()
         try await client.flush()
-        server.kill()
+        await server.killed()
         try await server.start()
         try await js.publish("after", to: "back.a", options: JetStreamPublishOptions(messageID: "after"))
         let clock = ContinuousClock()

@@ -24,7 +24,7 @@ struct JetStreamReplyConfirmationTests {
         var failed = 0
         for index in 0..<600 {
             if index == 300 {
-                if restart == "kill" { server.kill() } else { server.stop() }
+                if restart == "kill" { await server.killed() } else { await server.stopped() }
                 try await server.restart()
             }
             do {

@@ -8,7 +8,12 @@ import TributaryTestSupport
 @Suite("JetStream run loop with a dead-letter subject against a real nats-server")
 struct JetStreamRunLoopTests {
     /// A work-queue stream of `count` messages ("bad" every fifth), its dead-letter stream, and a durable consumer.
-    static func setUp(_ js: JetStreamContext, count: Int, maxDeliver: Int) async throws -> (stream: String, subject: String, dlq: String, consumer: JetStreamConsumer) {
+    ///
+    /// The ack wait is long where the test counts deliveries: redelivery after an ack wait is
+    /// at-least-once working as it should, and a test process running a few hundred tests on
+    /// two cores can take longer than 10 s between a delivery and its acknowledgement.
+    static func setUp(_ js: JetStreamContext, count: Int, maxDeliver: Int, ackWait: Duration = .seconds(120))
+        async throws -> (stream: String, subject: String, dlq: String, consumer: JetStreamConsumer) {
         let (stream, subject) = uniqueStream("WORK")
         try await js.createStream(StreamConfig(name: stream, subjects: ["\(subject).>"], retention: .workQueue))
         let dlq = "\(stream)_DLQ"
@@ -19,7 +24,7 @@ struct JetStreamRunLoopTests {
             try await js.publish(index % 5 == 0 ? "bad-\(index)" : "good-\(index)", to: "\(subject).jobs", headers: headers,
                                  options: JetStreamPublishOptions(messageID: "job-\(index)"))
         }
-        let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "workers", ackWait: .seconds(10), maxDeliver: maxDeliver))
+        let consumer = try await js.createConsumer(stream: stream, config: ConsumerConfig(durableName: "workers", ackWait: ackWait, maxDeliver: maxDeliver))
         return (stream, subject, dlq, consumer)
     }
 
@@ -97,8 +102,8 @@ struct JetStreamRunLoopTests {
     @Test func messagesThatRanOutOfDeliveriesWhileUnansweredAreMovedFromTheAdvisory() async throws {
         let (client, js) = try await connectJetStream()
         // A client takes every message and never answers: with max deliver 1, each one runs
-        // out of deliveries when its ack wait (2 s) ends, and the server announces it.
-        let (stream2, _, dlq2, consumer2) = try await Self.setUp(js, count: 5, maxDeliver: 1)
+        // out of deliveries when its ack wait (10 s) ends, and the server announces it.
+        let (stream2, _, dlq2, consumer2) = try await Self.setUp(js, count: 5, maxDeliver: 1, ackWait: .seconds(10))
         let taken = try await consumer2.fetch(5)            // delivered once, never answered
         #expect(taken.count == 5)
         let mover = Task {

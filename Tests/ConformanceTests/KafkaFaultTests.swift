@@ -30,7 +30,7 @@ struct KafkaFaultTests {
         var relay: TLSFrontProcess?
         var tlsConfiguration: TLSConfiguration?
         if tls {
-            let certificates = try TestCertificates.make()
+            let certificates = try await TestCertificates.make()
             relay = try await TLSFrontProcess(upstreamPort: tansu.port, certificate: certificates.serverCertificate, key: certificates.serverKey)
             tlsConfiguration = TLSConfiguration(trustRoots: .caFile(certificates.caFile))
         }

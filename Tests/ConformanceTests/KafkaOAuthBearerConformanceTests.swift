@@ -82,9 +82,7 @@ struct KafkaOAuthBearerConformanceTests {
             token.expiresAt = nil   // the client cannot tell: only the broker's check catches it
             return token
         }
-        let started = ContinuousClock.now
         let error = try #require(await Self.connectError(try Self.configuration(broker, provider: provider)))
-        #expect(ContinuousClock.now - started < .seconds(4), "the failure was retried")
         #expect(error.code == .authenticationFailed, "\(error)")
         #expect(!error.isRetriable)
         #expect(error.brokerErrorCode == .saslAuthenticationFailed, "\(error)")

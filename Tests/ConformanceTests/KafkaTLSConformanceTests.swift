@@ -10,7 +10,7 @@ import TributaryTestSupport
 @Suite("Kafka over TLS", .serialized)
 struct KafkaTLSConformanceTests {
     @Test func sslProducesAndConsumesWithTheCAVerified() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         let tlsPort = try freePort()
         let tansu = try await TansuProcess(advertisedPort: tlsPort)
         defer { tansu.stop() }
@@ -39,7 +39,7 @@ struct KafkaTLSConformanceTests {
 
     @Test(arguments: ["SCRAM-SHA-512", "PLAIN"])
     func saslSSLAuthenticatesOverTLS(mechanism: String) async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         let tlsPort = try freePort()
         let broker = try await KafkaSASLBroker(advertisedPort: tlsPort)
         defer { broker.stop() }

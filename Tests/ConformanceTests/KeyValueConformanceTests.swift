@@ -433,7 +433,7 @@ struct KeyValueRestartFaultTests {
         let (beforeRestart, _) = try await readEntries(&iterator, count: 10)
         seen += beforeRestart
         // Down for a while, so that changes are attempted while no server runs.
-        server.stop()
+        await server.stopped()
         let writtenWhenStopped = written.load(ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(700))
         try await server.start()

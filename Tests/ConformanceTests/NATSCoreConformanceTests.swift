@@ -144,16 +144,16 @@ struct NATSCoreConformanceTests {
         await client.close()
     }
 
-    @Test func noRespondersIsItsOwnErrorAndFast() async throws {
+    /// The server's 503 status ends the request as `noResponders` (only the server says it; a
+    /// request that waited out its timeout is `timedOut`, so the code shows it did not wait).
+    @Test func noRespondersIsItsOwnError() async throws {
         let client = try await connectShared()
-        let start = ContinuousClock.now
         do {
-            _ = try await client.request("x", to: uniqueSubject("conf.nobody"), timeout: .seconds(5))
+            _ = try await client.request("x", to: uniqueSubject("conf.nobody"), timeout: .seconds(60))
             Issue.record("expected noResponders")
         } catch {
             #expect(error.code == .noResponders, "\(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(4), "no-responders must not wait for the timeout")
         await client.close()
     }
 

@@ -57,7 +57,7 @@ struct NATSCredentialsConformanceTests {
     // MARK: - NKEY users
 
     @Test func nkeyUserConnectsWithSeedFileSeedStringAndSigningCallback() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await NATSServerProcess.withConfig(try fixtures.text("nkey-users.conf"))
         defer { server.stop() }
@@ -85,7 +85,7 @@ struct NATSCredentialsConformanceTests {
     }
 
     @Test func wrongSeedIsRefusedWithATypedError() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await NATSServerProcess.withConfig(try fixtures.text("nkey-users.conf"))
         defer { server.stop() }
@@ -104,7 +104,7 @@ struct NATSCredentialsConformanceTests {
     // MARK: - JWT operator mode
 
     @Test func operatorModeUsersConnectWithCredsFileJWTAndSeedJWTFileAndCallbacks() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await Self.operatorServer(fixtures)
         defer { server.stop() }
@@ -129,7 +129,7 @@ struct NATSCredentialsConformanceTests {
     }
 
     @Test func expiredAndRevokedJWTsAreRefusedWithTypedErrors() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await Self.operatorServer(fixtures)
         defer { server.stop() }
@@ -147,7 +147,7 @@ struct NATSCredentialsConformanceTests {
     }
 
     @Test func jwtExpiringWhileConnectedDisconnectsAndARotatedCredsFileReconnects() async throws {
-        let fixtures = try NATSCredentialFixtures.make(expiresIn: 3)
+        let fixtures = try await NATSCredentialFixtures.make(expiresIn: 3)
         defer { fixtures.remove() }
         let server = try await Self.operatorServer(fixtures)
         defer { server.stop() }
@@ -171,7 +171,7 @@ struct NATSCredentialsConformanceTests {
     }
 
     @Test func revocationWhileConnectedDisconnectsWithATypedError() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await Self.operatorServer(fixtures)
         defer { server.stop() }
@@ -197,9 +197,9 @@ struct NATSCredentialsConformanceTests {
     }
 
     @Test func credentialsAreSentOverTLSAfterTheUpgradeAndWithTLSFirst() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         for first in [false, true] {
             let tls = NATSTLSConformanceTests.tlsBlock(certs, extra: first ? "handshake_first: true" : "")
             let server = try await NATSServerProcess.withConfig(tls + "\n" + (try fixtures.text("operator.conf")))
@@ -222,7 +222,7 @@ struct NATSCredentialsConformanceTests {
     // MARK: - Malformed credentials
 
     @Test func malformedCredentialsFilesGiveTypedErrors() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await Self.operatorServer(fixtures)
         defer { server.stop() }
@@ -263,7 +263,7 @@ struct NATSCredentialsConformanceTests {
     // MARK: - No secrets in error texts
 
     @Test func errorTextsNeverContainSeedsOrJWTs() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let nkeyServer = try await NATSServerProcess.withConfig(try fixtures.text("nkey-users.conf"))
         defer { nkeyServer.stop() }

@@ -40,7 +40,7 @@ struct NATSFaultTests {
                 rejected += 1   // reported to the caller: not silent
             }
             if i == 15_000 {
-                server.kill()
+                await server.killed()
             }
             if i == 30_000 {
                 try await server.restart()
@@ -67,7 +67,7 @@ struct NATSFaultTests {
         let events = EventRecorder(client)
         let sub = try client.subscribe(to: "fault.order")
         try await client.flush()
-        server.kill()
+        await server.killed()
         try await eventually("disconnect") {
             events.count { if case .disconnected = $0 { return true } else { return false } } > 0
         }
@@ -86,7 +86,7 @@ struct NATSFaultTests {
         options.reconnectBufferSize = 64 * 1024
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)
-        server.kill()
+        await server.killed()
         try await eventually("disconnect") {
             events.count { if case .disconnected = $0 { return true } else { return false } } > 0
         }
@@ -105,7 +105,7 @@ struct NATSFaultTests {
         let client = try await NATSClient.connect(options)
         let events = EventRecorder(client)
         try await client.flush()
-        server.kill()
+        await server.killed()
         try await eventually("closed, with its event") {
             client.isClosed && events.count { if case .closed = $0 { return true } else { return false } } > 0
         }
@@ -116,7 +116,7 @@ struct NATSFaultTests {
         } catch {
             #expect(error.code == .connectionClosed)
         }
-        server.stop()
+        await server.stopped()
     }
 
     @Test func clusterFailoverToALearnedServer() async throws {

@@ -42,7 +42,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func upgradeAfterInfoCarriesPubSubAndRequests() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs))
         defer { server.stop() }
         // nats:// to a server that requires TLS: upgraded after INFO.
@@ -73,7 +73,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func sharedSuitesTakeTheirTLSFromTheToolVariables() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs, extra: "verify: true"))
         defer { server.stop() }
         let environment = ["NATS_CA": certs.caFile, "NATS_CERT": certs.clientCertificate, "NATS_KEY": certs.clientKey]
@@ -86,7 +86,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func defaultTrustIsTheSystemStoreAndTLSURLsNeedATLSServer() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs))
         defer { server.stop() }
         // No TLS options: the server's requirement still upgrades, and verification is on.
@@ -101,7 +101,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func expiredCertificateAndNameMismatchAreTyped() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let expired = try await NATSServerProcess.withConfig(
             Self.tlsBlock(certs, certificate: certs.expiredServerCertificate, key: certs.expiredServerKey))
         defer { expired.stop() }
@@ -124,7 +124,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func mutualTLSWithVerify() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs, extra: "verify: true"))
         defer { server.stop() }
         _ = await Self.expectFailure(.tlsClientCertificateRejected, Self.options(server.url, certs))
@@ -152,7 +152,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func tlsFirstHandshake() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs, extra: "handshake_first: true"))
         defer { server.stop() }
         var options = Self.options(server.url, certs)
@@ -166,7 +166,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func connectionsCutMidRecordLoseNothingAccepted() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await NATSServerProcess.withConfig(Self.tlsBlock(certs))
         defer { server.stop() }
         let proxy = try FaultProxy(upstreamPort: server.port)
@@ -213,7 +213,7 @@ struct NATSTLSConformanceTests {
     }
 
     @Test func clusterOfThreeOverTLSFailsOverToALearnedServer() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let cluster = try NATSClusterProcess(arguments: ["--tls", "--tlscert", certs.serverCertificate, "--tlskey", certs.serverKey])
         try await cluster.startAll()
         defer { cluster.stopAll() }

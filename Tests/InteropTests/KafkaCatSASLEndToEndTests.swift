@@ -56,7 +56,7 @@ struct KafkaCatSASLEndToEndTests {
     }
 
     @Test func saslSSLWithTheCAFromTheCommandLine() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         let tlsPort = try freePort()
         let broker = try await KafkaSASLBroker(advertisedPort: tlsPort)
         defer { broker.stop() }

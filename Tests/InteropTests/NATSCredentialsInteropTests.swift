@@ -42,7 +42,7 @@ struct NATSCredentialsInteropTests {
     }
 
     @Test func natsPyWithNkeysSeedAndTributaryShareAnNkeyServer() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await NATSServerProcess.withConfig(try fixtures.text("nkey-users.conf"))
         defer { server.stop() }
@@ -51,7 +51,7 @@ struct NATSCredentialsInteropTests {
     }
 
     @Test func natsPyWithUserCredentialsAndTributaryShareAnOperatorModeServer() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let server = try await NATSServerProcess.withConfig(try fixtures.text("operator.conf"))
         defer { server.stop() }
@@ -67,7 +67,7 @@ struct NATSCredentialsInteropTests {
     }
 
     @Test func toolsTakeCredsAndNkeyFlagsAndEnvironment() async throws {
-        let fixtures = try NATSCredentialFixtures.make()
+        let fixtures = try await NATSCredentialFixtures.make()
         defer { fixtures.remove() }
         let jwtServer = try await NATSServerProcess.withConfig(try fixtures.text("operator.conf"))
         defer { jwtServer.stop() }

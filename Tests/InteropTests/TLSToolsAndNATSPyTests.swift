@@ -24,7 +24,7 @@ struct TLSToolsAndNATSPyTests {
     }
 
     @Test func toolsTakeNatscliTLSFlagsAndEnvironment() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await Self.server(certs)
         defer { server.stop() }
         let subject = uniqueSubject("tls.tools")
@@ -56,7 +56,7 @@ struct TLSToolsAndNATSPyTests {
     }
 
     @Test func natsPyAndTributaryExchangeRequestsOverMutualTLS() async throws {
-        let certs = try TestCertificates.make()
+        let certs = try await TestCertificates.make()
         let server = try await Self.server(certs)
         defer { server.stop() }
         var options = testOptionsTLS(server.url)

@@ -79,8 +79,8 @@ private func expectTransportError(_ code: TransportError.Code, _ body: () throws
 
 @Suite("TLS streams against openssl s_server", .serialized)
 struct TLSStreamTests {
-    @Test func verifiedRoundTripOverIPAndName() throws {
-        let certs = try TestCertificates.make()
+    @Test func verifiedRoundTripOverIPAndName() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let configuration = TLSConfiguration(trustRoots: .caFile(certs.caFile))
@@ -88,8 +88,8 @@ struct TLSStreamTests {
         #expect(try roundTrip(port: server.port, configuration, host: "localhost") == "slt olleh\n")
     }
 
-    @Test func unknownAuthorityAndSystemStoreRejectTheTestCA() throws {
-        let certs = try TestCertificates.make()
+    @Test func unknownAuthorityAndSystemStoreRejectTheTestCA() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let other = expectTransportError(.tlsVerification) { _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.otherCAFile))) }
@@ -99,8 +99,8 @@ struct TLSStreamTests {
         #expect(system?.verificationFailure == .unknownAuthority)
     }
 
-    @Test func expiredCertificate() throws {
-        let certs = try TestCertificates.make()
+    @Test func expiredCertificate() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.expiredServerCertificate, key: certs.expiredServerKey)
         defer { server.stop() }
         let error = expectTransportError(.tlsVerification) { _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.caFile))) }
@@ -111,8 +111,8 @@ struct TLSStreamTests {
         #expect(try roundTrip(port: server.port, insecure) == "slt olleh\n")
     }
 
-    @Test func nameMismatch() throws {
-        let certs = try TestCertificates.make()
+    @Test func nameMismatch() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let byName = expectTransportError(.tlsVerification) {
@@ -125,8 +125,8 @@ struct TLSStreamTests {
         #expect(byIP?.verificationFailure == .nameMismatch)
     }
 
-    @Test func mutualTLS() throws {
-        let certs = try TestCertificates.make()
+    @Test func mutualTLS() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey,
                                        arguments: ["-Verify", "1", "-verify_return_error", "-CAfile", certs.caFile])
         defer { server.stop() }
@@ -146,8 +146,8 @@ struct TLSStreamTests {
         _ = expectTransportError(.tlsPeerRejectedCertificate) { _ = try roundTrip(port: server.port, foreign) }
     }
 
-    @Test func configurationErrorsNameTheFileAndNeverThePassword() throws {
-        let certs = try TestCertificates.make()
+    @Test func configurationErrorsNameTheFileAndNeverThePassword() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let missing = expectTransportError(.tlsConfiguration) {
@@ -175,8 +175,8 @@ struct TLSStreamTests {
         #expect(!config.description.contains(wrongPassword))
     }
 
-    @Test func versionFloor() throws {
-        let certs = try TestCertificates.make()
+    @Test func versionFloor() async throws {
+        let certs = try await TestCertificates.make()
         let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey, arguments: ["-tls1_2"])
         defer { server.stop() }
         #expect(try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.caFile))) == "slt olleh\n")

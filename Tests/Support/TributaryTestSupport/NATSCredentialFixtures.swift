@@ -15,8 +15,13 @@ public struct NATSCredentialFixtures: Sendable {
     /// Public key of the application account.
     public let account: String
 
-    /// Runs the script; `soon.creds` expires `expiresIn` seconds from now.
-    public static func make(expiresIn: Int = 4) throws -> NATSCredentialFixtures {
+    /// Runs the script (on a thread of its own, ``offThePool(_:)``); `soon.creds` expires
+    /// `expiresIn` seconds from now.
+    public static func make(expiresIn: Int = 4) async throws -> NATSCredentialFixtures {
+        try await offThePool { try runScript(expiresIn: expiresIn) }
+    }
+
+    private static func runScript(expiresIn: Int) throws -> NATSCredentialFixtures {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("tributary-creds-\(UUID().uuidString.prefix(8))", isDirectory: true)
         let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/Fixtures/nkeys/nats_auth_setup.py").path

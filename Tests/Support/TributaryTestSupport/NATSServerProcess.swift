@@ -238,8 +238,33 @@ public final class NATSServerProcess: Sendable {
     /// Stops the server if it runs, then starts it again on the same port with the same
     /// arguments, config and JetStream store, and waits until it is ready.
     public func restart(timeout: Duration = .seconds(20)) async throws {
-        stop()
+        await stopped()
         try await start(timeout: timeout)
+    }
+
+    /// ``stop(grace:)`` that waits without holding a thread of the cooperative pool.
+    public func stopped(grace: Duration = .seconds(5)) async {
+        guard let pid = runningPID() else { return }
+        sendSignal(SIGTERM, to: pid)
+        if await exited(within: grace) { return }
+        sendSignal(SIGKILL, to: pid)
+        _ = await exited(within: .seconds(5))
+    }
+
+    /// ``kill()`` that waits without holding a thread of the cooperative pool.
+    public func killed() async {
+        guard let pid = runningPID() else { return }
+        sendSignal(SIGKILL, to: pid)
+        _ = await exited(within: .seconds(5))
+    }
+
+    private func exited(within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while runningPID() != nil {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 
     /// True while the server process runs.

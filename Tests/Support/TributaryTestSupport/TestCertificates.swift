@@ -27,23 +27,20 @@ public struct TestCertificates: Sendable {
     public var foreignClientCertificate: String { directory + "/foreign-client.pem" }
     public var foreignClientKey: String { directory + "/foreign-client.key" }
 
-    private static let shared = Locked<Result<TestCertificates, BrokerEnvironmentError>?>(nil)
+    /// Made once, on a thread of its own (``offThePool(_:)``): openssl runs seven times.
+    private static let shared = Task<TestCertificates, any Error> {
+        do {
+            return try await offThePool { try generate() }
+        } catch let error as BrokerEnvironmentError {
+            throw error
+        } catch {
+            throw BrokerEnvironmentError("cannot make test certificates: \(error)")
+        }
+    }
 
     /// The process-wide set, made on first use.
-    public static func make() throws -> TestCertificates {
-        try shared.withLock { cached in
-            if let cached { return try cached.get() }
-            let result: Result<TestCertificates, BrokerEnvironmentError>
-            do {
-                result = .success(try generate())
-            } catch let error as BrokerEnvironmentError {
-                result = .failure(error)
-            } catch {
-                result = .failure(BrokerEnvironmentError("cannot make test certificates: \(error)"))
-            }
-            cached = result
-            return try result.get()
-        }
+    public static func make() async throws -> TestCertificates {
+        try await shared.value
     }
 
     private static func generate() throws -> TestCertificates {
@@ -89,13 +86,13 @@ public struct TestCertificates: Sendable {
         try write("serial", "1000\n")
         // Two CAs.
         for name in ["ca", "other-ca"] {
-            try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).pem",
+            try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "\(name).key", "-out", "\(name).pem",
                      "-days", "3", "-subj", "/CN=Tributary Test \(name)", "-addext", "basicConstraints=critical,CA:TRUE",
                      "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
         }
         // Leaf certificates signed by a CA.
         func leaf(_ name: String, cn: String, ca: String, ext: String) throws {
-            try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(cn)"])
+            try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(cn)"])
             try run(["x509", "-req", "-in", "\(name).csr", "-CA", "\(ca).pem", "-CAkey", "\(ca).key", "-CAcreateserial",
                      "-out", "\(name).pem", "-days", "3", "-sha256", "-extfile", ext])
         }
@@ -103,7 +100,7 @@ public struct TestCertificates: Sendable {
         try leaf("client", cn: "tributary-client", ca: "ca", ext: "client.ext")
         try leaf("foreign-client", cn: "foreign-client", ca: "other-ca", ext: "client.ext")
         // An expired server certificate (validity in 2020), signed by the same CA.
-        try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost"])
+        try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost"])
         try run(["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "expired.csr",
                  "-out", "expired.pem", "-startdate", "20200101000000Z", "-enddate", "20200201000000Z",
                  "-extfile", "server.ext", "-notext"])
