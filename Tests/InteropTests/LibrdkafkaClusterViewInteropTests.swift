@@ -41,9 +41,10 @@ struct LibrdkafkaClusterViewInteropTests {
             peer.input.fileHandleForWriting.write(Data("go\n".utf8))
         }
         let result = await peer.finish(timeout: .seconds(200))
-        // tansu 0.6 deviation: an InitProducerId epoch bump (KIP-360) repeated after its answer
-        // was lost with a cut connection is refused with PRODUCER_FENCED (tansu compares the
-        // epoch with the one it just granted); Kafka gives a non-transactional producer a new id.
+        // tansu 0.6 deviation: an InitProducerId epoch bump (KIP-360) naming an epoch older
+        // than the latest (as when it is sent again after its answer was lost with a cut
+        // connection) is refused with PRODUCER_FENCED; Kafka gives a non-transactional producer
+        // a new id.
         // librdkafka treats PRODUCER_FENCED as fatal and fails the records still queued.
         // Tributary's producer asks for a new id instead (KafkaClusterViewTests). When that
         // happens here, it is reported as a known issue, and the peer must still have reported

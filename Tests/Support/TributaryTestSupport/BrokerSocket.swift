@@ -100,4 +100,51 @@ enum BrokerSocket {
         }
         return Data(response[headerEnd.upperBound...])
     }
+
+    /// A socket listening on 127.0.0.1:`port`. `owner` names the caller in errors.
+    static func listen(port: Int, backlog: Int32, owner: String) throws -> Int32 {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw BrokerEnvironmentError("\(owner): socket() failed: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopbackAddress(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #if canImport(Glibc)
+        let listening = bound == 0 && Glibc.listen(fd, backlog) == 0
+        #else
+        let listening = bound == 0 && Darwin.listen(fd, backlog) == 0
+        #endif
+        guard listening else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw BrokerEnvironmentError("\(owner) cannot listen on 127.0.0.1:\(port): \(reason)")
+        }
+        return fd
+    }
+
+    /// The accept loop of the test proxies: while `keepGoing()` holds (checked at least every
+    /// 200 ms), accepts a client on `listener`, connects it to 127.0.0.1:`upstreamPort` and
+    /// hands both descriptors to `pair`, which owns them from then on. A client whose upstream
+    /// cannot be reached is closed.
+    static func acceptPairs(listener: Int32, upstreamPort: Int, keepGoing: () -> Bool, pair: (_ client: Int32, _ upstream: Int32) -> Void) {
+        while true {
+            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 200)
+            guard keepGoing() else { return }
+            guard ready > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            guard let upstream = try? connect(port: upstreamPort, timeout: .seconds(5)) else {
+                close(client)
+                continue
+            }
+            pair(client, upstream)
+        }
+    }
 }

@@ -32,23 +32,7 @@ public final class FaultProxy: Sendable {
     public init(port: Int? = nil, upstreamPort: Int) throws {
         self.port = try port ?? freePort()
         self.upstreamPort = upstreamPort
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw BrokerEnvironmentError("proxy socket() failed") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = BrokerSocket.loopbackAddress(port: self.port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw BrokerEnvironmentError("proxy cannot listen on 127.0.0.1:\(self.port): \(String(cString: strerror(errno)))")
-        }
-        listener = fd
+        listener = try BrokerSocket.listen(port: self.port, backlog: 64, owner: "fault proxy")
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "fault-proxy-accept"
         thread.start()
@@ -79,17 +63,7 @@ public final class FaultProxy: Sendable {
     deinit { close(listener) }
 
     private func acceptLoop() {
-        while true {
-            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 200)
-            if state.withLock({ $0.stopped }) { return }
-            guard ready > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            guard let upstream = try? BrokerSocket.connect(port: upstreamPort, timeout: .seconds(5)) else {
-                close(client)
-                continue
-            }
+        BrokerSocket.acceptPairs(listener: listener, upstreamPort: upstreamPort, keepGoing: { !state.withLock { $0.stopped } }) { client, upstream in
             let id = state.withLock { state -> Int in
                 state.connections += 1
                 state.nextPair += 1

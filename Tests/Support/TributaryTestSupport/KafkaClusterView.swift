@@ -138,23 +138,7 @@ public final class KafkaClusterView: Sendable {
 
     private func startListener(_ node: Int32) throws {
         guard let port = state.withLock({ $0.map.ports[node] }) else { throw BrokerEnvironmentError("the view has no node \(node)") }
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw BrokerEnvironmentError("cluster view socket() failed") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = BrokerSocket.loopbackAddress(port: port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 128) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw BrokerEnvironmentError("cluster view node \(node) cannot listen on 127.0.0.1:\(port): \(reason)")
-        }
+        let fd = try BrokerSocket.listen(port: port, backlog: 128, owner: "cluster view node \(node)")
         state.withLock { $0.listeners[node] = fd }
         let thread = Thread { [self] in acceptLoop(node: node, listener: fd) }
         thread.name = "cluster-view-accept-\(node)"
@@ -163,18 +147,8 @@ public final class KafkaClusterView: Sendable {
 
     /// Accepts until `listener` is no longer the node's (whoever removes it closes it).
     private func acceptLoop(node: Int32, listener: Int32) {
-        while true {
-            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 200)
-            let current = state.withLock { $0.stopped ? nil : $0.listeners[node] }
-            guard current == listener else { return }
-            guard ready > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            guard let upstream = try? BrokerSocket.connect(port: upstreamPort, timeout: .seconds(5)) else {
-                close(client)
-                continue
-            }
+        let isCurrent = { [self] in state.withLock { $0.stopped ? nil : $0.listeners[node] } == listener }
+        BrokerSocket.acceptPairs(listener: listener, upstreamPort: upstreamPort, keepGoing: isCurrent) { client, upstream in
             let id = state.withLock { state -> Int in
                 state.nextConnection += 1
                 state.accepted[node, default: 0] += 1
