@@ -114,23 +114,9 @@ public final class InMemoryKafkaBroker: Sendable {
     ///
     /// - Throws: `BrokerEnvironmentError` when the port cannot be opened.
     public static func listening(script: @escaping @Sendable (FakeKafkaConnection, Int) -> Void) throws -> InMemoryKafkaBroker {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw BrokerEnvironmentError("socket() failed: errno \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let fd = try BrokerSocket.listen(port: 0, backlog: 16, owner: "in-memory Kafka broker")
         var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            close(fd)
-            throw BrokerEnvironmentError("bind/listen on 127.0.0.1 failed: errno \(errno)")
-        }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         let broker = InMemoryKafkaBroker(host: "127.0.0.1", port: Int32(UInt16(bigEndian: address.sin_port)), script: script)
         broker.state.withLock { $0.listener = fd }
