@@ -130,8 +130,28 @@ public final class TLSStream: TransportStream, @unchecked Sendable {
             ERR_clear_error()
             var count = 0
             if SSL_write_ex(ssl, base, buffer.count, &count) == 1 { return .bytes(count) }
-            return try failedIO(SSL_get_error(ssl, 0), operation: "write")
+            do throws(TransportError) {
+                return try failedIO(SSL_get_error(ssl, 0), operation: "write")
+            } catch {
+                // With TLS 1.3 the server judges our certificate after our handshake ends: its
+                // alert and its reset can meet our first write. The alert may still be readable.
+                if let rejection = pendingRejection() { throw rejection }
+                throw error
+            }
         }
+    }
+
+    /// After a failed write: the server's rejection of our certificate when its alert is waiting
+    /// to be read, else nil.
+    private func pendingRejection() -> TransportError? {
+        ERR_clear_error()
+        var scratch = [UInt8](repeating: 0, count: 512)
+        var count = 0
+        let read = scratch.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &count) }
+        guard read != 1, SSL_get_error(ssl, 0) == SSL_ERROR_SSL else { return nil }
+        _ = io.takeError()
+        let error = OpenSSLErrors.classify(endpoint: io.inner.peerAddress, during: "write", ssl: nil, defaultCode: .tlsIO)
+        return error.code == .tlsPeerRejectedCertificate ? error : nil
     }
 
     private func locked(_ body: () throws(TransportError) -> TCPSocket.IOResult) throws(TransportError) -> TCPSocket.IOResult {
