@@ -445,7 +445,6 @@ public struct KafkaTransactionMachine: Sendable {
 
     private mutating func endTransactionDone() -> [Action] {
         state = .ready
-        flushedWhileAdding = false
         partitions = []
         groups = []
         recordFailure = nil

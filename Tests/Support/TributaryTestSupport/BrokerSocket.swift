@@ -21,16 +21,20 @@ enum BrokerSocket {
         return address
     }
 
-    /// A connected socket to 127.0.0.1:`port` with send and receive timeouts.
-    static func connect(port: Int, timeout: Duration) throws -> Int32 {
+    /// A new IPv4 TCP socket. `owner` names the caller in errors.
+    static func tcpSocket(owner: String) throws -> Int32 {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else {
-            throw BrokerEnvironmentError("socket() failed: \(String(cString: strerror(errno)))")
-        }
+        guard fd >= 0 else { throw BrokerEnvironmentError("\(owner): socket() failed: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// A connected socket to 127.0.0.1:`port` with send and receive timeouts.
+    static func connect(port: Int, timeout: Duration) throws -> Int32 {
+        let fd = try tcpSocket(owner: "connect to 127.0.0.1:\(port)")
         let (seconds, attoseconds) = timeout.components
         var interval = timeval(
             tv_sec: Int(seconds),
@@ -103,12 +107,7 @@ enum BrokerSocket {
 
     /// A socket listening on 127.0.0.1:`port`. `owner` names the caller in errors.
     static func listen(port: Int, backlog: Int32, owner: String) throws -> Int32 {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw BrokerEnvironmentError("\(owner): socket() failed: \(String(cString: strerror(errno)))") }
+        let fd = try tcpSocket(owner: owner)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = loopbackAddress(port: port)

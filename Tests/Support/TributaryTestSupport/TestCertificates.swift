@@ -1,4 +1,3 @@
-import TributaryWire
 import Foundation
 
 /// TLS material for tests, made once per test process by the `openssl` command in a fresh
