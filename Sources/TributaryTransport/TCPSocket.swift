@@ -51,7 +51,14 @@ public struct TCPSocket: Sendable {
     }
 
     private static func connectOne(_ info: addrinfo, endpoint: String, timeout: Duration) throws(TransportError) -> TCPSocket {
+        // Close-on-exec from the start: a program the application starts (fork and exec) must not
+        // inherit the connection, or the broker would not see it close when we close it.
+        #if canImport(Glibc)
+        let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
+        #else
         let fd = socket(info.ai_family, info.ai_socktype, info.ai_protocol)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        #endif
         guard fd >= 0 else { throw .fromErrno(errno, endpoint: endpoint, operation: "socket") }
         var ok = false
         defer { if !ok { _ = Glibc.close(fd) } }

@@ -97,7 +97,7 @@ struct BridgeServiceEndToEndTests {
         let deadline = clock.now + .seconds(60)
         // One record in flight at a time (each waits for its JetStream ack): the kill lands mid-flow.
         while try await js.streamInfo(stream).state.messages < 300, clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        kill(first.process.processIdentifier, SIGKILL)
+        first.process.signal(SIGKILL)
         let killed = await first.finish(timeout: .seconds(10))
         let storedAtKill = try await js.streamInfo(stream).state.messages
         #expect(killed.status != 0, "killed mid-flow")
@@ -108,7 +108,7 @@ struct BridgeServiceEndToEndTests {
         try await second.waitForStderr(containing: "route 'to-js' started")   // signal handlers are in place
         let end = clock.now + .seconds(120)
         while try await js.streamInfo(stream).state.messages < UInt64(total), clock.now < end { try await Task.sleep(for: .milliseconds(50)) }
-        kill(second.process.processIdentifier, SIGTERM)
+        second.process.signal(SIGTERM)
         let drained = await second.finish(timeout: .seconds(30))
         #expect(drained.status == 0, "SIGTERM drains and exits 0: \(drained.stderr)")
         let info = try await js.streamInfo(stream)

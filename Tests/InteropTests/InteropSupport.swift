@@ -11,10 +11,10 @@ import TributaryTestSupport
 final class ChildProcess: @unchecked Sendable {
     // The Process and pipes are touched from one test task at a time; the collected output is
     // behind `collected`'s lock, shared with the two reader threads.
-    let process = Process()
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
+    let process = Subprocess()
+    let out = SubprocessPipe()
+    let err = SubprocessPipe()
+    let input = SubprocessPipe()
     private let collected = Collected()
 
     /// Output read so far; `ended` counts the streams that reached end of file.
@@ -44,7 +44,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     var name: String { process.executableURL?.lastPathComponent ?? "child" }
@@ -117,8 +117,7 @@ final class ChildProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await process.killAndReap()
             Issue.record("\(name) \(process.arguments ?? []) did not exit within \(timeout); killed it", sourceLocation: sourceLocation)
         }
         // The readers reach end of file once the child (and anything it started) closed its ends.

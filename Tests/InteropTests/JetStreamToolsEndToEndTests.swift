@@ -101,7 +101,7 @@ struct JetStreamToolsEndToEndTests {
         try await waiting.waitForStderr(containing: "Subscribing to all subjects of stream \(stream)")
         let running = try await js.consumerNames(stream: stream)
         #expect(running.count == 1, "\(running)")
-        kill(waiting.process.processIdentifier, SIGINT)
+        waiting.process.signal(SIGINT)
         let interrupted = await waiting.finish()
         #expect(interrupted.status == 0, "\(interrupted.stderr)")
         let left = try await js.consumerNames(stream: stream)

@@ -157,7 +157,7 @@ struct KafkaCatEndToEndTests {
                                                               "-X", "auto.commit.interval.ms=600000"] + groupSettings)
         try member.start()
         try await member.waitForLine("before", timeout: .seconds(30))
-        kill(member.process.processIdentifier, SIGINT)
+        member.process.signal(SIGINT)
         let stopped = await member.finish()
         #expect(stopped.status == 0, "\(stopped.stderr)")
 

@@ -169,8 +169,8 @@ struct NATSToolsParityEndToEndTests {
         #expect(gap.status == 0 && gap.stdout.split(separator: "\n").count == 2, "\(gap.stdout) \(gap.stderr)")
 
         // SIGTERM ends a replier with status 0, as Ctrl-C does.
-        kill(one.process.processIdentifier, SIGTERM)
-        kill(two.process.processIdentifier, SIGTERM)
+        one.process.signal(SIGTERM)
+        two.process.signal(SIGTERM)
         #expect(await one.finish(timeout: .seconds(10)).status == 0)
         #expect(await two.finish(timeout: .seconds(10)).status == 0)
     }
@@ -262,7 +262,7 @@ struct NATSBenchEndToEndTests {
                                                              "--msgs", "1000000000", "--sleep", "1ms"])
         try bench.start(stdin: Data())
         try await Task.sleep(for: .seconds(2))
-        kill(bench.process.processIdentifier, SIGINT)
+        bench.process.signal(SIGINT)
         let result = await bench.finish(timeout: .seconds(15))
         #expect(result.status == 0, "\(result.stderr)")
         let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""

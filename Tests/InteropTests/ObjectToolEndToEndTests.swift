@@ -82,7 +82,7 @@ struct ObjectToolEndToEndTests {
         let remove = try await run(["rm", bucket, "again", "-f"])
         #expect(remove.status == 0 && remove.stderr.contains("Deleted again"), "\(remove.stderr)")
         try await Task.sleep(for: .milliseconds(500))
-        kill(watcher.process.processIdentifier, SIGINT)
+        watcher.process.signal(SIGINT)
         let watched = await watcher.finish(timeout: .seconds(10))
         let lines = watched.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(watched.stdout)")

@@ -13,9 +13,9 @@ import TributaryWire
 final class StalledReaderChild: @unchecked Sendable {
     // The Process and pipes are used by one test task; `collected` is shared with the stderr
     // reader thread under its lock.
-    let process = Process()
-    private let out = Pipe()
-    private let err = Pipe()
+    let process = Subprocess()
+    private let out = SubprocessPipe()
+    private let err = SubprocessPipe()
     private let collected = Collected()
 
     private final class Collected: Sendable {
@@ -101,7 +101,8 @@ final class StalledReaderChild: @unchecked Sendable {
 
     func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            // A killed child ends within milliseconds; this short wait reaps it.
+            process.signal(SIGKILL)
             process.waitUntilExit()
         }
     }

@@ -120,11 +120,11 @@ enum ZstdCLI {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-zstd-\(UUID().uuidString)")
         try Data(input).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments + [file.path]
-        let output = Pipe()
-        let errors = Pipe()
+        let output = SubprocessPipe()
+        let errors = SubprocessPipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()

@@ -7,15 +7,15 @@ import TributaryTransport
 /// `openssl s_server` on 127.0.0.1: an independent TLS server that echoes each line reversed.
 final class OpenSSLServer: Sendable {
     let port: Int
-    private let process: Process
+    private let process: Subprocess
 
     init(certificate: String, key: String, arguments: [String] = []) throws {
         port = try freePort()
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key,
                              "-rev", "-quiet"] + arguments
-        process.standardInput = Pipe()
+        process.standardInput = SubprocessPipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -28,13 +28,13 @@ final class OpenSSLServer: Sendable {
             }
             try? await_sleep(.milliseconds(50))
         }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         throw BrokerEnvironmentError("openssl s_server did not start on port \(port)")
     }
 
     /// Stops the server by PID with SIGKILL (s_server may inherit an ignored SIGTERM).
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { process.signal(SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Testing
 import TributaryTestSupport
 import TributaryTransport
@@ -44,6 +45,23 @@ extension Array where Element == UInt8 {
 
 @Suite("TCP transport over loopback")
 struct TCPSocketTests {
+    @Test func aConnectionIsNotInheritedByAProgramTheApplicationStarts() async throws {
+        let listener = try Listener()
+        let socket = try TCPSocket.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(2))
+        defer { socket.close() }
+        #expect(fcntl(socket.fd, F_GETFD) & FD_CLOEXEC != 0)
+        // A child started with fork and exec (system(3)) lists where its descriptors point: our
+        // socket's inode is not among them.
+        let inode = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(socket.fd)")
+        #expect(inode.hasPrefix("socket:["))
+        let listing = "/tmp/tributary-cloexec-\(getpid()).txt"
+        defer { unlink(listing) }
+        #expect(system("ls -l /proc/self/fd/ > \(listing) 2>/dev/null") == 0)
+        let children = try String(contentsOfFile: listing, encoding: .utf8)
+        #expect(children.contains("/proc/"), "the listing is empty: \(children)")
+        #expect(!children.contains(inode), "the child inherited the connection (\(inode)): \(children)")
+    }
+
     @Test func connectWriteReadAndPeerClose() throws {
         let listener = try Listener()
         let socket = try TCPSocket.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(2))

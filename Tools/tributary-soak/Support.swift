@@ -111,7 +111,7 @@ final class TansuBroker: Sendable {
     let advertisedPort: Int
     private let binary: String
     private let logPath: String
-    private let process = Mutex<Process?>(nil)
+    private let process = Mutex<Subprocess?>(nil)
 
     init(advertisedPort: Int? = nil) throws {
         binary = try BrokerEnvironment.recorded("TANSU_BIN")
@@ -125,7 +125,7 @@ final class TansuBroker: Sendable {
 
     /// Launches tansu and waits until its port accepts connections.
     func start(timeout: Duration = .seconds(20)) async throws {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["broker", "--listener-url", "tcp://127.0.0.1:\(port)",
                              "--advertised-listener-url", "tcp://127.0.0.1:\(advertisedPort)",
@@ -150,7 +150,7 @@ final class TansuBroker: Sendable {
     /// SIGKILL by PID, then waits for the exit (blocking: call it through `offPool`).
     func kill() {
         guard let process = self.process.withLock({ $0.take() }), process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

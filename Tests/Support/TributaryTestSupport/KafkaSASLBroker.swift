@@ -43,7 +43,7 @@ public final class KafkaSASLBroker: Sendable {
     /// Whether this is a broker from the environment (nothing started here).
     public let isExternal: Bool
     private let tansu: TansuProcess?
-    private let front: Locked<Process?>
+    private let front: Locked<Subprocess?>
     private let logPath: String?
 
     /// The SASL broker from the environment when `KAFKA_SASL_MECHANISM` is set, else a fresh
@@ -85,7 +85,7 @@ public final class KafkaSASLBroker: Sendable {
         let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/Support/sasl_front.py").path
         let logPath = NSTemporaryDirectory() + "sasl-front-\(frontPort).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: python)
         var arguments = [script, "--listen", "\(frontPort)", "--upstream", "\(tansu.port)",
                          "--mechanisms", mechanisms.joined(separator: ","), "--session-lifetime-ms", "\(sessionLifetimeMs)"]
@@ -136,7 +136,7 @@ public final class KafkaSASLBroker: Sendable {
 
     /// Stops the front and tansu, by PID. Idempotent.
     public func stop() {
-        let process = front.withLock { current -> Process? in
+        let process = front.withLock { current -> Subprocess? in
             defer { current = nil }
             return current
         }
@@ -144,7 +144,7 @@ public final class KafkaSASLBroker: Sendable {
             process.terminate()
             let deadline = ContinuousClock.now + .seconds(5)
             while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { process.signal(SIGKILL) }
             process.waitUntilExit()
         }
         tansu?.stop()

@@ -25,15 +25,16 @@ public struct NATSCredentialFixtures: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("tributary-creds-\(UUID().uuidString.prefix(8))", isDirectory: true)
         let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/Fixtures/nkeys/nats_auth_setup.py").path
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: try BrokerEnvironment.pythonExecutable())
         process.arguments = [script, directory.path, String(expiresIn)]
-        let errors = Pipe()
+        let errors = SubprocessPipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // Read to end of file first: a child that fills the pipe would never exit otherwise.
+        let stderr = String(decoding: errors.readToEnd(), as: UTF8.self)
         process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         guard process.terminationStatus == 0 else {
             throw BrokerEnvironmentError(
                 "nats_auth_setup.py failed (status \(process.terminationStatus)); run Tools/brokers.sh install (it installs nkeys and nats-jwt): \(stderr)")

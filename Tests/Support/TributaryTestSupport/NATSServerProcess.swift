@@ -42,7 +42,7 @@ public final class NATSServerProcess: Sendable {
     public var url: String { "nats://127.0.0.1:\(port)" }
 
     private struct State {
-        var process: Process?
+        var process: Subprocess?
         /// Size of the log file when the current process was launched; readiness is judged
         /// from the log lines after it.
         var logOffset: UInt64 = 0
@@ -313,7 +313,7 @@ public final class NATSServerProcess: Sendable {
             let banner = "==== launch \(state.launches): \(binary) \(redactedArguments(arguments).joined(separator: " ")) ====\n"
             try log.write(contentsOf: Data(banner.utf8))
 
-            let process = Process()
+            let process = Subprocess()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
             process.currentDirectoryURL = directory

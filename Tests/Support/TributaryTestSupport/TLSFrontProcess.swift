@@ -11,17 +11,17 @@ import Glibc
 public final class TLSFrontProcess: Sendable {
     /// Where the relay accepts TLS.
     public let port: Int
-    private let process: Locked<Process?>
+    private let process: Locked<Subprocess?>
 
     /// Starts the relay on `port` (a free one when nil) towards `upstreamPort`, serving
     /// `certificate`/`key`; with `clientCA`, clients must present a certificate it signed.
     public init(port: Int? = nil, upstreamPort: Int, certificate: String, key: String, clientCA: String? = nil) async throws {
         self.port = try port ?? freePort()
         let script = BrokerEnvironment.repoRoot().appendingPathComponent("Tests/Support/tls_front.py").path
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: try BrokerEnvironment.pythonExecutable())
         process.arguments = [script, String(self.port), String(upstreamPort), certificate, key] + (clientCA.map { [$0] } ?? [])
-        let output = Pipe()
+        let output = SubprocessPipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -39,12 +39,12 @@ public final class TLSFrontProcess: Sendable {
 
     /// Stops the relay by PID. Idempotent.
     public func stop() {
-        let process = self.process.withLock { current -> Process? in
+        let process = self.process.withLock { current -> Subprocess? in
             defer { current = nil }
             return current
         }
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

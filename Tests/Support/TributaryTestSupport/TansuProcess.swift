@@ -15,7 +15,7 @@ public final class TansuProcess: Sendable {
     public let port: Int
     /// The port tansu advertises in metadata.
     public let advertisedPort: Int
-    private let process: Locked<Process?>
+    private let process: Locked<Subprocess?>
     private let logPath: String
 
     /// Starts tansu (the binary the harness installed, TANSU_BIN) and waits until it accepts
@@ -27,7 +27,7 @@ public final class TansuProcess: Sendable {
         logPath = NSTemporaryDirectory() + "tansu-\(port).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["broker", "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(self.advertisedPort)",
                              "--storage-engine", "memory://tansu/"]
@@ -53,14 +53,14 @@ public final class TansuProcess: Sendable {
 
     /// Stops the broker. Idempotent.
     public func stop() {
-        let process = self.process.withLock { current -> Process? in
+        let process = self.process.withLock { current -> Subprocess? in
             defer { current = nil }
             return current
         }
         guard let process, process.isRunning else { return }
         // Memory storage: nothing to flush. SIGKILL, because test processes start their
         // children with SIGTERM blocked and tansu would outlive a terminate() by seconds.
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

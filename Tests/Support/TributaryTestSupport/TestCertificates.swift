@@ -110,11 +110,11 @@ public struct TestCertificates: Sendable {
     }
 
     private static func runOpenSSL(_ arguments: [String], in directory: String) throws {
-        let process = Process()
+        let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe()
+        let output = SubprocessPipe()
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
