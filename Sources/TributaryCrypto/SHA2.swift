@@ -32,15 +32,19 @@ public struct SHA256: HashFunction {
         let hardware = Self.usesHardware && !portableOnly
         blocks.pad(lengthFieldSize: 8) { hardware ? Self.compressInHardware(&words, $0) : Self.compress(&words, $0) }
         state = words
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
-            out.append(UInt8(truncatingIfNeeded: word >> 24))
-            out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8))
-            out.append(UInt8(truncatingIfNeeded: word))
+        return withUnsafeBytes(of: state) { raw in
+            [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+                let words = raw.bindMemory(to: UInt32.self)
+                for i in 0..<8 {
+                    let word = words[i]
+                    out[4 * i] = UInt8(truncatingIfNeeded: word >> 24)
+                    out[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                    out[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                    out[4 * i + 3] = UInt8(truncatingIfNeeded: word)
+                }
+                count = 32
+            }
         }
-        return out
     }
 
     private static let k: [UInt32] = [
@@ -120,12 +124,15 @@ public struct SHA512: HashFunction {
         var words = state
         blocks.pad(lengthFieldSize: 16) { Self.compress(&words, $0) }
         state = words
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        return withUnsafeBytes(of: state) { raw in
+            [UInt8](unsafeUninitializedCapacity: 64) { out, count in
+                let words = raw.bindMemory(to: UInt64.self)
+                for i in 0..<8 {
+                    for j in 0..<8 { out[8 * i + j] = UInt8(truncatingIfNeeded: words[i] >> UInt64(56 - 8 * j)) }
+                }
+                count = 64
+            }
         }
-        return out
     }
 
     private static let k: [UInt64] = [
@@ -147,43 +154,57 @@ public struct SHA512: HashFunction {
         0x431d_67c4_9c10_0d4c, 0x4cc5_d4be_cb3e_42b6, 0x597f_299c_fc65_7e2a, 0x5fcb_6fab_3ad6_faec, 0x6c44_198c_4a47_5817,
     ]
 
+    @inline(__always)
+    private static func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x >> n) | (x << (64 &- n)) }
+
     private static func compress(_ state: inout Words, _ block: UnsafeRawBufferPointer) {
-        var w = [UInt64](repeating: 0, count: 80)
-        for i in 0..<16 {
-            var word: UInt64 = 0
-            for j in 0..<8 { word = word << 8 | UInt64(block[8 * i + j]) }
-            w[i] = word
+        // As in SHA-256: the schedule on the stack, the constants through a buffer pointer.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 80) { w in
+            k.withUnsafeBufferPointer { k in
+                let bytes = block.bindMemory(to: UInt8.self)
+                for i in 0..<16 {
+                    var word: UInt64 = 0
+                    for j in 0..<8 { word = word << 8 | UInt64(bytes[8 &* i &+ j]) }
+                    w[i] = word
+                }
+                for i in 16..<80 {
+                    let a = w[i &- 15], b = w[i &- 2]
+                    let s0 = rotr(a, 1) ^ rotr(a, 8) ^ (a >> 7)
+                    let s1 = rotr(b, 19) ^ rotr(b, 61) ^ (b >> 6)
+                    w[i] = w[i &- 16] &+ s0 &+ w[i &- 7] &+ s1
+                }
+                var (a, b, c, d, e, f, g, h) = state
+                for i in 0..<80 {
+                    let s1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                }
+                state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+            }
         }
-        for i in 16..<80 {
-            let s0 = w[i - 15].rotatedRight(1) ^ w[i - 15].rotatedRight(8) ^ (w[i - 15] >> 7)
-            let s1 = w[i - 2].rotatedRight(19) ^ w[i - 2].rotatedRight(61) ^ (w[i - 2] >> 6)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = state
-        for i in 0..<80 {
-            let s1 = e.rotatedRight(14) ^ e.rotatedRight(18) ^ e.rotatedRight(41)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
-            let s0 = a.rotatedRight(28) ^ a.rotatedRight(34) ^ a.rotatedRight(39)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 }
 
 /// The block buffering and Merkle–Damgård padding SHA-256 and SHA-512 share: input is cut into
 /// whole blocks for the compression function, the remainder waits for more.
+///
+/// The partial block lives inline (no heap storage), so copying a hash state — HMAC and PBKDF2
+/// copy a keyed state for every message — and hashing short messages allocate nothing here.
 struct BlockBuffer: Sendable {
     let blockSize: Int
-    private var pending: [UInt8] = []
+    /// The partial block: the first `pendingCount` bytes (room for SHA-512's 128-byte block).
+    private var pending = InlineArray<128, UInt8>(repeating: 0)
+    private var pendingCount = 0
     /// Bytes absorbed so far (messages here stay far below 2^64 bits).
     private var length: UInt64 = 0
 
     init(blockSize: Int) {
+        precondition(blockSize == 64 || blockSize == 128, "SHA-2 blocks are 64 or 128 bytes")
         self.blockSize = blockSize
-        pending.reserveCapacity(blockSize)
     }
 
     /// Feeds `bytes`, calling `compress` with every completed block.
@@ -192,13 +213,12 @@ struct BlockBuffer: Sendable {
     mutating func absorb(_ bytes: UnsafeRawBufferPointer, wholeRuns: Bool = false, _ compress: (UnsafeRawBufferPointer) -> Void) {
         length &+= UInt64(bytes.count)
         var offset = 0
-        if !pending.isEmpty {
-            let take = min(blockSize - pending.count, bytes.count)
-            pending.append(contentsOf: bytes[0..<take])
+        if pendingCount > 0 {
+            let take = min(blockSize - pendingCount, bytes.count)
+            keep(UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
             offset = take
-            guard pending.count == blockSize else { return }
-            pending.withUnsafeBytes { compress($0) }
-            pending.removeAll(keepingCapacity: true)
+            guard pendingCount == blockSize else { return }
+            compressPending(compress)
         }
         if wholeRuns {
             let run = (bytes.count - offset) / blockSize * blockSize
@@ -209,23 +229,43 @@ struct BlockBuffer: Sendable {
             compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + blockSize)]))
             offset += blockSize
         }
-        pending.append(contentsOf: bytes[offset...])
+        keep(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
     }
 
     /// Appends 0x80, zeros, and the message length in bits as a big-endian field of
     /// `lengthFieldSize` bytes, compressing the final block(s).
     mutating func pad(lengthFieldSize: Int, _ compress: (UnsafeRawBufferPointer) -> Void) {
         let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        let used = (pending.count + 1) % blockSize
-        let zeros = (blockSize - lengthFieldSize - used + blockSize) % blockSize + (lengthFieldSize - 8)
-        tail += [UInt8](repeating: 0, count: zeros)
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        tail.withUnsafeBytes { absorb($0, compress) }
+        let size = blockSize
+        var used = pendingCount
+        withUnsafeMutableBytes(of: &pending) { block in
+            block[used] = 0x80
+            used += 1
+            if used > size - lengthFieldSize {
+                // No room for the length field: zero-fill this block and use one more.
+                for i in used..<size { block[i] = 0 }
+                compress(UnsafeRawBufferPointer(rebasing: block[0..<size]))
+                used = 0
+            }
+            for i in used..<(size - 8) { block[i] = 0 }
+            for i in 0..<8 { block[size - 8 + i] = UInt8(truncatingIfNeeded: bitLength >> UInt64(56 - 8 * i)) }
+            compress(UnsafeRawBufferPointer(rebasing: block[0..<size]))
+        }
+        pendingCount = 0
     }
-}
 
-extension FixedWidthInteger where Self: UnsignedInteger {
-    @inline(__always)
-    func rotatedRight(_ n: Int) -> Self { (self >> Self(n)) | (self << Self(Self.bitWidth - n)) }
+    private mutating func keep(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let at = pendingCount
+        withUnsafeMutableBytes(of: &pending) { block in
+            (block.baseAddress! + at).copyMemory(from: source, byteCount: bytes.count)
+        }
+        pendingCount += bytes.count
+    }
+
+    private mutating func compressPending(_ compress: (UnsafeRawBufferPointer) -> Void) {
+        let size = blockSize
+        withUnsafeBytes(of: &pending) { compress(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+        pendingCount = 0
+    }
 }

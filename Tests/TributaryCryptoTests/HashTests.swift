@@ -116,6 +116,25 @@ struct HashTests {
             == "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909")
     }
 
+    /// Messages whose padding just fits in, or just spills out of, the last block (digest prefixes
+    /// from Python's hashlib).
+    @Test(arguments: [
+        (55, "27d3069ecafb8507", "0203b7d41f991279"), (56, "3428ab653c0a1ac1", "b5d2b82448e1edc1"),
+        (63, "b5ec25bd1c4b7c94", "19508021c0d94c15"), (64, "a08f82c23e6c1362", "1899fdaafd560b68"),
+        (111, "a5ee291084218c21", "805fdd59b337a848"), (112, "332513df939c2da5", "a9f77fb8e5de7cda"),
+        (119, "b4639d08cdba917a", "c8dda6e1430678dc"), (120, "e4fce14f6aa99657", "9f891b0f2b3973d3"),
+        (127, "c3328af00588e4c0", "d67b2d3795c7c27c"), (128, "8bb5dfd6ac2a606c", "9ef6a88ed8eeeedc"),
+    ])
+    func paddingAtTheBlockBoundaries(length: Int, sha256: String, sha512: String) {
+        let data = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        #expect(hex(SHA256.hash(data)).hasPrefix(sha256))
+        var portable = SHA256()
+        portable.portableOnly = true
+        portable.update(data)
+        #expect(hex(portable.finalize()).hasPrefix(sha256))
+        #expect(hex(SHA512.hash(data)).hasPrefix(sha512))
+    }
+
     @Test func incrementalUpdatesMatchOneShot() {
         let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         for split in [0, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 999] {

@@ -16,7 +16,7 @@ func split(_ chunks: [ArraySlice<UInt8>], maxFrameSize: Int) -> SplitOutcome {
     var decoder = KafkaFrameDecoder(maxFrameSize: maxFrameSize)
     var outcome = SplitOutcome()
     for chunk in chunks {
-        decoder.append(Array(chunk))
+        chunk.withUnsafeBytes { decoder.append($0) }
         do {
             while let frame = try decoder.next() { outcome.frames.append(frame) }
         } catch {
