@@ -89,7 +89,12 @@ struct NATSClientInMemoryTests {
             }
         }
         defer { server.stop() }
-        let client = try await NATSClient.connect(Self.options(server))
+        var options = Self.options(server)
+        // Under ThreadSanitizer's slowdown a 2 s handshake can time out; the client would then
+        // start on memory-b and never reconnect, which is not what this test is about.
+        options.connectTimeout = .seconds(30)
+        let client = try await NATSClient.connect(options)
+        try #require(client.connectedServer == "memory-a:4222", "the first connection goes to memory-a")
         let first = client.eventStream()
         let second = client.eventStream()
         func reader(_ stream: AsyncStream<NATSEvent>) -> Task<[String], Never> {
