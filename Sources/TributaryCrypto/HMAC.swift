@@ -15,6 +15,11 @@ public struct HMAC<H: HashFunction>: Sendable {
         for i in block.indices { block[i] = 0 }
     }
 
+    /// Feeds `bytes` into the MAC.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        inner.update(bytes)
+    }
+
     /// Feeds `data` into the MAC.
     public mutating func update<Bytes: Sequence>(_ data: Bytes) where Bytes.Element == UInt8 {
         inner.update(data)
@@ -22,8 +27,21 @@ public struct HMAC<H: HashFunction>: Sendable {
 
     /// Finishes and returns the authentication code.
     public mutating func finalize() -> [UInt8] {
-        outer.update(inner.finalize())
-        return outer.finalize()
+        [UInt8](unsafeUninitializedCapacity: H.digestSize) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
+            count = H.digestSize
+        }
+    }
+
+    /// Finishes and writes the authentication code into the first `H.digestSize` bytes of
+    /// `output`, without allocating.
+    public mutating func finalize(into output: UnsafeMutableRawBufferPointer) {
+        withUnsafeTemporaryAllocation(byteCount: H.digestSize, alignment: 8) { innerDigest in
+            inner.finalize(into: innerDigest)
+            outer.update(UnsafeRawBufferPointer(innerDigest))
+            memsetZero(innerDigest.baseAddress!, innerDigest.count)
+        }
+        outer.finalize(into: output)
     }
 
     /// The authentication code of `message` under `key`, in one call.
@@ -46,26 +64,34 @@ public enum PBKDF2<H: HashFunction> {
         precondition(iterations >= 1 && length >= 1, "PBKDF2 needs at least one iteration and one output byte")
         let keyed = HMAC<H>(key: password)
         let salt = Array(salt)
+        let size = H.digestSize
         var output = [UInt8]()
         output.reserveCapacity(length)
-        var blockIndex: UInt32 = 1
-        while output.count < length {
-            var mac = keyed
-            mac.update(salt)
-            mac.update([UInt8(blockIndex >> 24), UInt8(truncatingIfNeeded: blockIndex >> 16),
-                        UInt8(truncatingIfNeeded: blockIndex >> 8), UInt8(truncatingIfNeeded: blockIndex)])
-            var u = mac.finalize()
-            var t = u
-            if iterations > 1 {
-                for _ in 2...iterations {
-                    var next = keyed
-                    next.update(u)
-                    u = next.finalize()
-                    for i in t.indices { t[i] ^= u[i] }
+        // U_i and their running XOR T live in one stack buffer, wiped at the end; each round
+        // copies the keyed HMAC state (inline, no heap) and allocates nothing.
+        withUnsafeTemporaryAllocation(byteCount: 2 * size, alignment: 8) { scratch in
+            let u = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<size])
+            let t = UnsafeMutableRawBufferPointer(rebasing: scratch[size..<(2 * size)])
+            var blockIndex: UInt32 = 1
+            while output.count < length {
+                var mac = keyed
+                mac.update(salt)
+                mac.update([UInt8(blockIndex >> 24), UInt8(truncatingIfNeeded: blockIndex >> 16),
+                            UInt8(truncatingIfNeeded: blockIndex >> 8), UInt8(truncatingIfNeeded: blockIndex)])
+                mac.finalize(into: u)
+                t.copyMemory(from: UnsafeRawBufferPointer(u))
+                if iterations > 1 {
+                    for _ in 2...iterations {
+                        var next = keyed
+                        next.update(UnsafeRawBufferPointer(u))
+                        next.finalize(into: u)
+                        for i in 0..<size { t[i] ^= u[i] }
+                    }
                 }
+                output += t.prefix(length - output.count)
+                blockIndex += 1
             }
-            output += t.prefix(length - output.count)
-            blockIndex += 1
+            memsetZero(scratch.baseAddress!, scratch.count)
         }
         return output
     }

@@ -12,6 +12,9 @@ public protocol HashFunction: Sendable {
     mutating func update(_ bytes: UnsafeRawBufferPointer)
     /// Finishes the hash and returns the digest. The state must not be used afterwards.
     mutating func finalize() -> [UInt8]
+    /// Finishes the hash and writes the digest into the first `digestSize` bytes of `output`,
+    /// without allocating. The state must not be used afterwards.
+    mutating func finalize(into output: UnsafeMutableRawBufferPointer)
 }
 
 extension HashFunction {

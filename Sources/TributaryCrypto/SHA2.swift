@@ -28,21 +28,21 @@ public struct SHA256: HashFunction {
     }
 
     public mutating func finalize() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
+            count = 32
+        }
+    }
+
+    public mutating func finalize(into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count >= 32, "a SHA-256 digest needs 32 bytes")
         var words = state
         let hardware = Self.usesHardware && !portableOnly
         blocks.pad(lengthFieldSize: 8) { hardware ? Self.compressInHardware(&words, $0) : Self.compress(&words, $0) }
         state = words
-        return withUnsafeBytes(of: state) { raw in
-            [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-                let words = raw.bindMemory(to: UInt32.self)
-                for i in 0..<8 {
-                    let word = words[i]
-                    out[4 * i] = UInt8(truncatingIfNeeded: word >> 24)
-                    out[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                    out[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 8)
-                    out[4 * i + 3] = UInt8(truncatingIfNeeded: word)
-                }
-                count = 32
+        withUnsafeBytes(of: words) { raw in
+            for i in 0..<8 {
+                output.storeBytes(of: raw.load(fromByteOffset: 4 * i, as: UInt32.self).bigEndian, toByteOffset: 4 * i, as: UInt32.self)
             }
         }
     }
@@ -121,16 +121,20 @@ public struct SHA512: HashFunction {
     }
 
     public mutating func finalize() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 64) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
+            count = 64
+        }
+    }
+
+    public mutating func finalize(into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count >= 64, "a SHA-512 digest needs 64 bytes")
         var words = state
         blocks.pad(lengthFieldSize: 16) { Self.compress(&words, $0) }
         state = words
-        return withUnsafeBytes(of: state) { raw in
-            [UInt8](unsafeUninitializedCapacity: 64) { out, count in
-                let words = raw.bindMemory(to: UInt64.self)
-                for i in 0..<8 {
-                    for j in 0..<8 { out[8 * i + j] = UInt8(truncatingIfNeeded: words[i] >> UInt64(56 - 8 * j)) }
-                }
-                count = 64
+        withUnsafeBytes(of: words) { raw in
+            for i in 0..<8 {
+                output.storeBytes(of: raw.load(fromByteOffset: 8 * i, as: UInt64.self).bigEndian, toByteOffset: 8 * i, as: UInt64.self)
             }
         }
     }
