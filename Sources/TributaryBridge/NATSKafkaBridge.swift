@@ -348,7 +348,7 @@ public final class NATSKafkaBridge: Sendable {
             var dead = headers ?? NATSHeaders()
             dead.append(subject, for: "Dlq-Original-Subject")
             dead.append(route.name, for: "Dlq-Route")
-            dead.append(reason.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "), for: "Dlq-Reason")
+            dead.append(String(reason.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 }), for: "Dlq-Reason")
             do {
                 try await nats.publishWaiting(payload, to: deadSubject, headers: dead)
                 try await nats.flush()

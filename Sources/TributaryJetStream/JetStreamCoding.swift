@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 // Wire conventions of the JetStream JSON API (see ProtocolSpecs/nats/jetstream-api.json):
 // durations are integer nanoseconds (Go time.Duration), byte slices are base64 text.

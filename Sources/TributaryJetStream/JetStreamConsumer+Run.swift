@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryNATS
 
 /// How often a message is tried before it is dead-lettered, and how long JetStream waits before

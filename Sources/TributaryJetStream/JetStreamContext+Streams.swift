@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryNATS
 
 /// A message read from a stream by sequence or by subject.

@@ -1,5 +1,9 @@
 import TributaryWire
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryNATS
 
 /// JetStream over a connected ``NATSClient``: streams, acknowledged publishing, consumers.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryNATS
 
 /// A key-value bucket (ADR-8): get, put, create, update, delete, purge, keys, history and watch.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 // The object store's metadata record (ADR-20): one JSON document per object, stored on
 // `$O.<bucket>.M.<encoded name>` and rolled up so only the newest stays. Field names and

@@ -1,4 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
 import Synchronization
 import TributaryKafkaProtocol
 import TributaryTransport
@@ -148,9 +158,12 @@ final class KafkaBrokerConnection: Sendable {
         // The blocking connect runs on the connection's own I/O thread, never on the concurrency
         // pool; the thread keeps the stream for its whole life.
         let connected: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
-            let thread = Thread { connection.ioMain { continuation.resume(returning: $0) } }
-            thread.name = "tributary-kafka-io"
-            thread.start()
+            // Sized like a default pthread's stack: the thread decompresses fetched batches.
+            let started = IOThread.start(stackSize: 8 << 20) { connection.ioMain { continuation.resume(returning: $0) } }
+            if !started {
+                continuation.resume(returning: .failure(KafkaError(.connectionFailed,
+                    "cannot start the I/O thread for \(address) (the system refused a new thread)")))
+            }
         }
         try connected.get()
         do throws(KafkaError) {

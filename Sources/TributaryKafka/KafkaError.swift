@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
@@ -134,7 +138,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     static func clientAdvice(_ hint: String) -> String {
         var text = hint
         for (kafka, swift) in clientProperties where text.contains(kafka) {
-            text = text.replacingOccurrences(of: kafka, with: swift)
+            text = text.replacing(kafka, with: swift)
         }
         return text
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension KafkaOAuthBearerToken {
     /// An unsigned JWT for brokers that accept unsecured tokens (Kafka's default
@@ -62,6 +66,6 @@ extension KafkaOAuthBearerToken {
     private static func base64URL(_ data: Data) -> String {
         var text = data.base64EncodedString()
         while text.hasSuffix("=") { text.removeLast() }
-        return text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 }

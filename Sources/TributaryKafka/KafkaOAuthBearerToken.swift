@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A bearer token for SASL OAUTHBEARER (KIP-255), as a token provider returns it: what
 /// ``KafkaSASL/oauthBearer(tokenProvider:)`` sends, like the token librdkafka's

@@ -1,5 +1,9 @@
 import TributaryWire
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryKafkaProtocol
 
 /// The token provider of an OAUTHBEARER ``KafkaSASL`` and the token it last returned, shared by

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A key or value the producer can send: `[UInt8]`, `String` (UTF-8), `Substring`, `Data`, or
 /// any `Encodable` wrapped in ``KafkaJSON``. Conform your own types to send them directly.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TributaryKafkaProtocol
 
 /// Transactions (KIP-98), for a producer with ``KafkaProducerConfiguration/transactionalID``.

@@ -1,4 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
 import TributaryKafkaProtocol
 import TributaryTransport
 import TributaryWire
@@ -91,9 +101,11 @@ public final class KafkaProducer: Sendable {
         } catch {
             throw KafkaError(.invalidConfiguration, "cannot create the producer's wakeup pipe: \(error)")
         }
-        let thread = Thread { [self] in senderMain() }
-        thread.name = "tributary-kafka-producer"
-        thread.start()
+        // The sender thread's stack is sized like a default pthread's: it compresses batches.
+        guard IOThread.start(stackSize: 8 << 20, { [self] in senderMain() }) else {
+            wakeup.close()
+            throw KafkaError(.invalidConfiguration, "cannot start the producer's sender thread (the system refused a new thread)")
+        }
     }
 
     deinit { wakeup.close() }
