@@ -36,9 +36,20 @@ public func collect(_ subscription: NATSSubscription, count: Int, timeout: Durat
     }
 }
 
-/// Waits until `condition` holds, polling, or throws after `timeout`.
+/// How much longer waits for an outcome may take in this build: 5 under ThreadSanitizer (built
+/// with `-DTRIBUTARY_TSAN` by `Tools/tsan.sh`), whose instrumentation slows the client's threads
+/// several times over; 1 otherwise. A timeout still fails the test, only later.
+public let sanitizerSlowdown: Int = {
+    #if TRIBUTARY_TSAN
+    return 5
+    #else
+    return 1
+    #endif
+}()
+
+/// Waits until `condition` holds, polling, or throws after `timeout` (times `sanitizerSlowdown`).
 public func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + timeout * sanitizerSlowdown
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
