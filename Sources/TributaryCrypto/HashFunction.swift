@@ -28,6 +28,15 @@ extension HashFunction {
         }
     }
 
+    /// Finishes the hash and returns the digest (through `finalize(into:)`).
+    @inlinable
+    public mutating func finalize() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Self.digestSize) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
+            count = Self.digestSize
+        }
+    }
+
     /// The digest of `data` in one call.
     @inlinable
     public static func hash<Bytes: Sequence>(_ data: Bytes) -> [UInt8] where Bytes.Element == UInt8 {

@@ -27,13 +27,6 @@ public struct SHA256: HashFunction {
         state = words
     }
 
-    public mutating func finalize() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-            finalize(into: UnsafeMutableRawBufferPointer(out))
-            count = 32
-        }
-    }
-
     public mutating func finalize(into output: UnsafeMutableRawBufferPointer) {
         precondition(output.count >= 32, "a SHA-256 digest needs 32 bytes")
         var words = state
@@ -118,13 +111,6 @@ public struct SHA512: HashFunction {
         var words = state
         blocks.absorb(bytes) { Self.compress(&words, $0) }
         state = words
-    }
-
-    public mutating func finalize() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 64) { out, count in
-            finalize(into: UnsafeMutableRawBufferPointer(out))
-            count = 64
-        }
     }
 
     public mutating func finalize(into output: UnsafeMutableRawBufferPointer) {

@@ -149,20 +149,16 @@ public final class Subprocess: @unchecked Sendable {
     }
 
     /// Sends `signal` to the child, if it is still running (a reaped pid may belong to another process).
-    public func signal(_ signal: Int32) {
-        state.withLock { state in
-            guard state.pid != 0, state.status == nil else { return }
-            _ = kill(state.pid, signal)
-        }
-    }
+    public func signal(_ signal: Int32) { send(signal, toGroup: false) }
 
     /// Sends `signal` to the child's process group (the child and what it started), when it runs in
     /// a new session (`startsNewSession`); otherwise to the child alone.
-    public func signalGroup(_ signal: Int32) {
-        let grouped = startsNewSession
+    public func signalGroup(_ signal: Int32) { send(signal, toGroup: startsNewSession) }
+
+    private func send(_ signal: Int32, toGroup: Bool) {
         state.withLock { state in
             guard state.pid != 0, state.status == nil else { return }
-            _ = kill(grouped ? -state.pid : state.pid, signal)
+            _ = kill(toGroup ? -state.pid : state.pid, signal)
         }
     }
 
