@@ -62,8 +62,10 @@ struct KafkaCoordinatorLookupFakeBrokerTests {
         configuration.streamFactory = broker.streamFactory
         configuration.retryBackoff = .milliseconds(10)
         configuration.retryBackoffMax = .milliseconds(50)
-        configuration.requestTimeout = .seconds(5)
-        configuration.operationTimeout = .seconds(20)
+        // Safety bounds only: a lookup that is not retried fails at once, and on a loaded machine
+        // the parallel unit tests can keep this test's tasks waiting for tens of seconds.
+        configuration.requestTimeout = .seconds(30)
+        configuration.operationTimeout = .seconds(120)
         return try await KafkaClient.connect(configuration)
     }
 

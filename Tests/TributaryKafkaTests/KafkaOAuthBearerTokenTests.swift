@@ -170,7 +170,9 @@ struct KafkaOAuthBearerTokenTests {
         let started = Locked(0)
         let source = KafkaOAuthBearerTokenSource(provider: {
             started.withLock { $0 += 1 }
-            try await Task.sleep(for: .seconds(30))
+            // Only cancellation ends this provider in a test run: a bound of seconds could pass
+            // while a loaded machine keeps the test's own task from running.
+            try await Task.sleep(for: .seconds(3600))
             return KafkaOAuthBearerToken(value: "late")
         })
         // One task runs the provider; a second waits for that fetch. Cancelling both must end
