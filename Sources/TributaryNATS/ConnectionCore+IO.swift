@@ -40,10 +40,6 @@ struct IOLoop {
     var stopping = false
     var router = InboundRouter()
 
-    /// The longest the thread sleeps without a deadline of the machine's: one wake-up a second
-    /// on an idle connection.
-    static let longestSleep: Duration = .seconds(1)
-
     init(core: ConnectionCore) {
         self.core = core
         parser = NATSParser(maxControlLine: core.options.maxControlLine)
@@ -87,20 +83,16 @@ struct IOLoop {
 
             // 4. Sleep until input, writability, a wake-up or the machine's next deadline.
             let now0 = core.clock.now()
-            let (deadline, sleepUntil, moreToWrite) = core.state.withLock { s -> (MonotonicInstant?, MonotonicInstant, Bool) in
+            let (deadline, moreToWrite) = core.state.withLock { s -> (MonotonicInstant?, Bool) in
                 // While a publisher writes directly, it owns the signal and wakes us when done.
                 let more = !s.directWriteBusy && (s.machine.hasPendingOutput || s.handoff != nil)
                 if !more && !writePending && !s.directWriteBusy { s.writerSignaled = false }
                 let deadline = s.machine.nextDeadline
-                // Sleeping at most `longestSleep` means a request whose deadline is further away
-                // never has to wake this thread just to shorten its sleep (`noteDeadline`):
-                // sequential requests would otherwise cost a wake-up and a context switch each.
-                let wakeBy = now0.advanced(by: IOLoop.longestSleep)
-                let until = deadline.map { min($0, wakeBy) } ?? wakeBy
-                s.sleepingUntil = until
-                return (deadline, until, more)
+                s.sleepingUntil = deadline ?? now0.advanced(by: .seconds(3600))
+                return (deadline, more)
             }
-            var timeout: Int32 = sleepUntil <= now0 ? 0 : sleepUntil.duration(since: now0).pollMilliseconds
+            var timeout: Int32 = deadline.map { $0.duration(since: now0).pollMilliseconds } ?? -1
+            if let deadline, deadline <= now0 { timeout = 0 }
             if moreToWrite && !writePending { timeout = 0 }
             // TLS may hold decrypted bytes poll cannot see, or need writability to read.
             let buffered = stream?.hasBufferedInput ?? false
