@@ -311,9 +311,9 @@ struct IOLoop {
         while reads < 16, let current = self.stream, current === stream {
             reads += 1
             var blocked = false
+            var space = 0
             do {
                 var fills = 0
-                var space = 0
                 repeat {
                     // A TLS stream hands over one record (at most 16 KiB) per read: while it has
                     // more decrypted or read-ahead input, fill the buffer before routing, so the
@@ -334,6 +334,10 @@ struct IOLoop {
             }
             routeFrames(stream)
             if blocked { return }
+            // A plain read that left room in the buffer took all the socket held: return to
+            // `poll` (level-triggered, so later bytes still wake it) instead of one more `read`
+            // that would only say "would block", a system call saved per wake-up at low rates.
+            if space > 0 && !stream.hasBufferedInput { return }
         }
     }
 
