@@ -9,7 +9,7 @@ final class OpenSSLServer: Sendable {
     let port: Int
     private let process: Subprocess
 
-    init(certificate: String, key: String, arguments: [String] = []) throws {
+    init(certificate: String, key: String, arguments: [String] = []) async throws {
         port = try freePort()
         let process = Subprocess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -20,13 +20,16 @@ final class OpenSSLServer: Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let socket = try? TCPSocket.connect(host: "127.0.0.1", port: port, timeout: .milliseconds(200)) {
                 socket.close()
                 return
             }
-            try? await_sleep(.milliseconds(50))
+            do { try await Task.sleep(for: .milliseconds(50)) } catch {
+                process.signal(SIGKILL)
+                throw error
+            }
         }
         process.signal(SIGKILL)
         throw BrokerEnvironmentError("openssl s_server did not start on port \(port)")
@@ -39,10 +42,6 @@ final class OpenSSLServer: Sendable {
     }
 }
 
-private func await_sleep(_ duration: Duration) throws {
-    var spec = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-    nanosleep(&spec, nil)
-}
 
 /// Connects with `configuration`, writes a line and returns what comes back (or throws).
 private func roundTrip(port: Int, _ configuration: TLSConfiguration, host: String = "127.0.0.1", line: String = "hello tls") throws -> String {
@@ -81,7 +80,7 @@ private func expectTransportError(_ code: TransportError.Code, _ body: () throws
 struct TLSStreamTests {
     @Test func verifiedRoundTripOverIPAndName() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let configuration = TLSConfiguration(trustRoots: .caFile(certs.caFile))
         #expect(try roundTrip(port: server.port, configuration) == "slt olleh\n")
@@ -90,7 +89,7 @@ struct TLSStreamTests {
 
     @Test func unknownAuthorityAndSystemStoreRejectTheTestCA() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let other = expectTransportError(.tlsVerification) { _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.otherCAFile))) }
         #expect(other?.verificationFailure == .unknownAuthority)
@@ -101,7 +100,7 @@ struct TLSStreamTests {
 
     @Test func expiredCertificate() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.expiredServerCertificate, key: certs.expiredServerKey)
+        let server = try await OpenSSLServer(certificate: certs.expiredServerCertificate, key: certs.expiredServerKey)
         defer { server.stop() }
         let error = expectTransportError(.tlsVerification) { _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.caFile))) }
         #expect(error?.verificationFailure == .expired)
@@ -113,7 +112,7 @@ struct TLSStreamTests {
 
     @Test func nameMismatch() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let byName = expectTransportError(.tlsVerification) {
             _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.caFile), serverName: "nats.example.com"))
@@ -127,7 +126,7 @@ struct TLSStreamTests {
 
     @Test func mutualTLS() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey,
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey,
                                        arguments: ["-Verify", "1", "-verify_return_error", "-CAfile", certs.caFile])
         defer { server.stop() }
         var configuration = TLSConfiguration(trustRoots: .caFile(certs.caFile))
@@ -148,7 +147,7 @@ struct TLSStreamTests {
 
     @Test func configurationErrorsNameTheFileAndNeverThePassword() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey)
         defer { server.stop() }
         let missing = expectTransportError(.tlsConfiguration) {
             _ = try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile("/nonexistent/ca.pem")))
@@ -177,7 +176,7 @@ struct TLSStreamTests {
 
     @Test func versionFloor() async throws {
         let certs = try await TestCertificates.make()
-        let server = try OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey, arguments: ["-tls1_2"])
+        let server = try await OpenSSLServer(certificate: certs.serverCertificate, key: certs.serverKey, arguments: ["-tls1_2"])
         defer { server.stop() }
         #expect(try roundTrip(port: server.port, TLSConfiguration(trustRoots: .caFile(certs.caFile))) == "slt olleh\n")
         let error = expectTransportError(.tlsHandshake) {
