@@ -9,6 +9,11 @@ import TributaryTestSupport
 /// manual clock: no nats-server, no network, no waiting for timers.
 @Suite("NATS client over an in-memory stream")
 struct NATSClientInMemoryTests {
+    /// How long a scripted server keeps answering at most. `server.stop()` ends every script when
+    /// its test ends, so this only bounds a test that hangs; a short bound failed tests that a
+    /// loaded machine (or ThreadSanitizer) kept waiting.
+    static let scriptLifetime: Duration = .seconds(600)
+
     static func options(_ server: InMemoryNATSServer, clock: ManualClock? = nil) -> NATSOptions {
         var options = NATSOptions(url: "nats://memory-a:4222,nats://memory-b:4222")
         options.noRandomize = true
@@ -39,7 +44,7 @@ struct NATSClientInMemoryTests {
             let sub = peer.read(until: "SUB orders.> 1\r\n")
             guard sub.contains("SUB orders.> 1") else { return }
             peer.send("MSG orders.created 1 5\r\nhello\r\n")
-            peer.answerPings(timeout: .seconds(5))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
@@ -54,9 +59,9 @@ struct NATSClientInMemoryTests {
         let server = InMemoryNATSServer { peer, index in
             peer.handshake()
             if index == 0 {
-                _ = peer.waitForClose(timeout: .seconds(20))   // never answers our PINGs
+                _ = peer.waitForClose(timeout: Self.scriptLifetime)   // never answers our PINGs
             } else {
-                peer.answerPings(timeout: .seconds(20))
+                peer.answerPings(timeout: Self.scriptLifetime)
             }
         }
         defer { server.stop() }
@@ -85,7 +90,7 @@ struct NATSClientInMemoryTests {
             if index == 0 {
                 _ = peer.read(until: "SUB drop.now 1\r\n")     // then the first connection drops
             } else {
-                peer.answerPings(timeout: .seconds(20))
+                peer.answerPings(timeout: Self.scriptLifetime)
             }
         }
         defer { server.stop() }
@@ -127,7 +132,7 @@ struct NATSClientInMemoryTests {
     @Test func requestTimesOutOnTheManualClock() async throws {
         let server = InMemoryNATSServer { peer, _ in
             peer.handshake()
-            peer.answerPings(timeout: .seconds(20))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let clock = ManualClock()
@@ -158,7 +163,7 @@ struct NATSClientInMemoryTests {
             for index in 0..<20 { burst += "MSG slow 1 1\r\n\(index % 10)\r\n" }
             burst += "MSG fast 2 4\r\nfast\r\n"
             peer.send(burst)
-            peer.answerPings(timeout: .seconds(10))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
@@ -198,7 +203,7 @@ struct NATSClientInMemoryTests {
                 carry = String((carry + text).suffix(5))
             }
             pongs.store(seen, ordering: .relaxed)
-            peer.answerPings(timeout: .seconds(10))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
@@ -229,7 +234,7 @@ struct NATSClientInMemoryTests {
                 carryPing = String((carryPing + text).suffix(5))
             }
             replies.store(seen, ordering: .relaxed)
-            peer.answerPings(timeout: .seconds(10))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         var options = Self.options(server)
@@ -248,7 +253,7 @@ struct NATSClientInMemoryTests {
     @Test func anAbsurdMaxPayloadIsClampedAndReported() async throws {
         let server = InMemoryNATSServer { peer, _ in
             peer.handshake(maxPayload: 1 << 62)
-            peer.answerPings(timeout: .seconds(10))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
@@ -262,7 +267,7 @@ struct NATSClientInMemoryTests {
         let server = InMemoryNATSServer { peer, _ in
             peer.handshake()
             Thread.sleep(forTimeInterval: 0.5)     // read nothing for a while: the buffer fills
-            peer.answerPings(timeout: .seconds(10))
+            peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         var options = Self.options(server)
