@@ -42,7 +42,6 @@ final class OpenSSLServer: Sendable {
     }
 }
 
-
 /// Connects with `configuration`, writes a line and returns what comes back (or throws).
 private func roundTrip(port: Int, _ configuration: TLSConfiguration, host: String = "127.0.0.1", line: String = "hello tls") throws -> String {
     let stream = try TLSStream.factory(configuration)(host, port, .seconds(5))
