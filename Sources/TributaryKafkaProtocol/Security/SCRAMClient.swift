@@ -53,6 +53,7 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
 
     /// The mechanism this exchange uses.
     public let mechanism: Mechanism
+    private let minimumIterationsAccepted: Int
     private let maximumIterations: Int
     private let clientNonce: String
     private let clientFirstBare: String
@@ -69,6 +70,15 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
     ///   than printable ASCII without `,`, or the user name is empty or holds a NUL.
     public init(mechanism: Mechanism, username: String, password: String, clientNonce: String,
                 maximumIterations: Int = SCRAMClient.defaultMaximumIterations) throws(SASLError) {
+        try self.init(mechanism: mechanism, username: username, password: password, clientNonce: clientNonce,
+                      acceptedIterations: Self.minimumIterations...max(maximumIterations, Self.minimumIterations))
+    }
+
+    /// Accepts iteration counts in `acceptedIterations`, whose lower end may be below
+    /// ``minimumIterations``. Only for fuzzing, where 4,096 PBKDF2 rounds per accepted message
+    /// would spend nearly all the time in the hash rather than in the parsing under test.
+    init(mechanism: Mechanism, username: String, password: String, clientNonce: String,
+         acceptedIterations: ClosedRange<Int>) throws(SASLError) {
         guard !clientNonce.isEmpty, clientNonce.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E && $0 != UInt8(ascii: ",") }) else {
             throw .invalidInput("the client nonce must be printable ASCII without ','")
         }
@@ -76,7 +86,8 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
             throw .invalidInput("the user name must not be empty or contain NUL")
         }
         self.mechanism = mechanism
-        self.maximumIterations = max(maximumIterations, Self.minimumIterations)
+        self.minimumIterationsAccepted = max(acceptedIterations.lowerBound, 1)
+        self.maximumIterations = max(acceptedIterations.upperBound, self.minimumIterationsAccepted)
         self.clientNonce = clientNonce
         self.clientFirstBare = "n=" + Self.saslName(username) + ",r=" + clientNonce
         self.password = Array(password.utf8)
@@ -154,7 +165,7 @@ public struct SCRAMClient: Sendable, CustomStringConvertible {
               let iterations = Int(iterationText) else {
             throw .malformedServerMessage("the iteration count (i=) is not a decimal number")
         }
-        guard iterations >= Self.minimumIterations else { throw .iterationCountTooLow(iterations, minimum: Self.minimumIterations) }
+        guard iterations >= minimumIterationsAccepted else { throw .iterationCountTooLow(iterations, minimum: minimumIterationsAccepted) }
         guard iterations <= maximumIterations else { throw .iterationCountTooHigh(iterations, maximum: maximumIterations) }
 
         let withoutProof = "c=biws,r=" + nonce   // biws: base64 of the gs2 header "n,,"
