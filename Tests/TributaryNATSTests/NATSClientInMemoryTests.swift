@@ -173,7 +173,7 @@ struct NATSClientInMemoryTests {
         _ = try client.subscribe(to: "slow") { _ in
             // The first message blocks its handler until the fast subscription has had its
             // message. If the fast one had to wait for this handler, the gate times out.
-            if handled.load(ordering: .relaxed) == 0, gate.wait(timeout: .now() + 10) == .timedOut {
+            if handled.load(ordering: .relaxed) == 0, gate.wait(timeout: .now() + 60) == .timedOut {
                 gateTimedOut.store(true, ordering: .relaxed)
             }
             handled.add(1, ordering: .relaxed)
@@ -197,7 +197,7 @@ struct NATSClientInMemoryTests {
             var seen = 0
             var carry = ""
             while seen < 20_000 {
-                let text = peer.read(until: "PONG\r\n", timeout: .seconds(5))
+                let text = peer.read(until: "PONG\r\n", timeout: .seconds(60))
                 if text.isEmpty { break }
                 seen += (carry + text).components(separatedBy: "PONG\r\n").count - 1
                 carry = String((carry + text).suffix(5))
@@ -225,7 +225,7 @@ struct NATSClientInMemoryTests {
             var seen = 0
             var carryPub = "", carryPing = ""
             while seen < 2_000 {
-                let text = peer.read(until: "\r\n", timeout: .seconds(30))
+                let text = peer.read(until: "\r\n", timeout: .seconds(120))
                 if text.isEmpty { break }
                 // Count frames across read boundaries: each carry is one shorter than its pattern.
                 seen += (carryPub + text).components(separatedBy: "PUB _INBOX.r.").count - 1

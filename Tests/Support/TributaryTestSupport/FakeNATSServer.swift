@@ -66,8 +66,13 @@ public final class FakeNATSServer: Sendable {
 /// One accepted connection of a `FakeNATSServer`.
 public final class FakeNATSConnection: Sendable {
     let fd: Int32
+    /// How long `read(until:)`, `handshake()` and `waitForClose()` wait when not told.
+    let defaultTimeout: Duration
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32, defaultTimeout: Duration = .seconds(5)) {
+        self.fd = fd
+        self.defaultTimeout = defaultTimeout
+    }
 
     /// Sends raw text.
     public func send(_ text: String) {
@@ -82,9 +87,9 @@ public final class FakeNATSConnection: Sendable {
 
     /// Reads until `marker` has been seen (or the peer closes / `timeout` passes); returns what was read.
     @discardableResult
-    public func read(until marker: String, timeout: Duration = .seconds(5)) -> String {
+    public func read(until marker: String, timeout: Duration? = nil) -> String {
         var received = Data()
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + (timeout ?? defaultTimeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -107,8 +112,8 @@ public final class FakeNATSConnection: Sendable {
     }
 
     /// Waits until the client closes the connection (or `timeout` passes); true when it closed.
-    public func waitForClose(timeout: Duration = .seconds(5)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
+    public func waitForClose(timeout: Duration? = nil) -> Bool {
+        let deadline = ContinuousClock.now + (timeout ?? defaultTimeout)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -39,7 +39,10 @@ public final class InMemoryNATSServer: Sendable {
                 s.peers.append(fds[1])
                 return s.accepted - 1
             }
-            let peer = FakeNATSConnection(fd: fds[1])
+            // A script's reads wait up to two minutes: `stop()` ends them when the test ends, and
+            // a short wait ended scripts early (and failed their tests) on a loaded machine or
+            // under ThreadSanitizer, where the client took more than 5 s to send what was awaited.
+            let peer = FakeNATSConnection(fd: fds[1], defaultTimeout: .seconds(120))
             let script = self.script
             let thread = Thread {
                 script(peer, index)

@@ -14,7 +14,7 @@ public struct TimedOut: Error, CustomStringConvertible {
     public var description: String { "timed out waiting for \(what)" }
 }
 
-/// Collects `count` messages from `subscription`, failing after `timeout`.
+/// Collects `count` messages from `subscription`, failing after `timeout` (times `sanitizerSlowdown`).
 public func collect(_ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(10)) async throws -> [NATSMessage] {
     try await withThrowingTaskGroup(of: [NATSMessage]?.self) { group in
         group.addTask {
@@ -26,7 +26,7 @@ public func collect(_ subscription: NATSSubscription, count: Int, timeout: Durat
             return messages
         }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await Task.sleep(for: timeout * sanitizerSlowdown)
             return nil
         }
         let first = try await group.next() ?? nil
