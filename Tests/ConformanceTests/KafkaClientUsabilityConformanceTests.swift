@@ -84,7 +84,7 @@ struct KafkaClientUsabilityConformanceTests {
     @Test func aPortThatIsNotKafkaIsNamedAsSuch() async throws {
         let server = try FakeNATSServer { connection, _ in
             connection.send(#"INFO {"server_id":"FAKE","version":"2.15.1"}"# + "\r\n")
-            _ = connection.waitForClose(timeout: .seconds(10))
+            _ = connection.waitForClose()
         }
         defer { server.stop() }
         var configuration = try KafkaClientConfiguration(bootstrapServers: "127.0.0.1:\(server.port)")

@@ -18,7 +18,7 @@ struct NATSMisbehavingServerTests {
     @Test func staleConnectionWhenPingsGoUnanswered() async throws {
         let server = try FakeNATSServer { connection, _ in
             connection.handshake()
-            _ = connection.waitForClose(timeout: .seconds(10))   // never answers keep-alive PINGs
+            _ = connection.waitForClose()   // never answers keep-alive PINGs; stop() ends it
         }
         defer { server.stop() }
         var options = testOptions(server.url)
@@ -45,7 +45,7 @@ struct NATSMisbehavingServerTests {
             if index == 0 {
                 connection.read(until: "SUB", timeout: .seconds(2))
                 connection.send(frame)
-                _ = connection.waitForClose(timeout: .seconds(10))
+                _ = connection.waitForClose()
             } else {
                 connection.answerPings()
             }
@@ -70,7 +70,7 @@ struct NATSMisbehavingServerTests {
         let server = try FakeNATSServer { connection, index in
             connection.handshake()
             if index == 0 { connection.send("-ERR 'Something Unexpected Happened'\r\n") }
-            _ = connection.waitForClose(timeout: .seconds(10))
+            _ = connection.waitForClose()
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(testOptions(server.url))
@@ -85,14 +85,14 @@ struct NATSMisbehavingServerTests {
     @Test func lameDuckInfoMovesToAnotherServer() async throws {
         let second = try FakeNATSServer { connection, _ in
             connection.handshake()
-            _ = connection.waitForClose(timeout: .seconds(10))
+            _ = connection.waitForClose()
         }
         defer { second.stop() }
         let first = try FakeNATSServer { connection, _ in
             connection.handshake(extraInfo: #","connect_urls":["127.0.0.1:\#(second.port)"]"#)
             connection.read(until: "PING", timeout: .milliseconds(300))
             connection.send(#"INFO {"server_id":"FAKE","proto":1,"headers":true,"max_payload":1048576,"ldm":true}"# + "\r\n")
-            _ = connection.waitForClose(timeout: .seconds(10))
+            _ = connection.waitForClose()
         }
         defer { first.stop() }
         var options = testOptions(first.url)

@@ -129,6 +129,37 @@ struct NATSClientInMemoryTests {
         #expect(await late.next() == nil, "a stream asked for after the end ends at once")
     }
 
+    /// A finished script's descriptor is closed, and its number can go to any new socket of the
+    /// process (another test's connection). `stop()` must shut down only the scripts still
+    /// running: it once shut down every descriptor it had ever handed out, and a test running
+    /// beside it saw its nats-server connection fail with "broken pipe".
+    @Test func stopLeavesSocketsThatReuseAFinishedScriptsNumbersAlone() throws {
+        let server = InMemoryNATSServer { _, _ in }     // the script ends at once
+        let stream = try server.streamFactory("memory-a", 4222, .seconds(5))
+        defer { stream.close() }
+        // The peer end is closed once the client end reads the end of the stream.
+        var pfd = pollfd(fd: stream.descriptor, events: Int16(POLLIN), revents: 0)
+        var byte: UInt8 = 0
+        var ended = false
+        for _ in 0..<600 where !ended {
+            if poll(&pfd, 1, 100) > 0 { ended = recv(stream.descriptor, &byte, 1, 0) == 0 }
+        }
+        try #require(ended, "the scripted peer closed its end")
+        // New sockets take the lowest free numbers, the finished peer's among them.
+        var pairs: [[Int32]] = []
+        defer { for pair in pairs { close(pair[0]); close(pair[1]) } }
+        for _ in 0..<32 {
+            var fds: [Int32] = [0, 0]
+            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+            pairs.append(fds)
+        }
+        server.stop()
+        for pair in pairs {
+            var one: UInt8 = 7
+            #expect(send(pair[0], &one, 1, Int32(MSG_NOSIGNAL)) == 1, "descriptor \(pair[0]) was shut down by stop()")
+        }
+    }
+
     @Test func requestTimesOutOnTheManualClock() async throws {
         let server = InMemoryNATSServer { peer, _ in
             peer.handshake()

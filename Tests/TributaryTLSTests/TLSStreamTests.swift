@@ -185,7 +185,7 @@ struct TLSStreamTests {
     }
 
     @Test func silentPeerTimesOutAndPlaintextPeerIsNamed() throws {
-        let silent = try FakeNATSServer { connection, _ in _ = connection.waitForClose(timeout: .seconds(5)) }
+        let silent = try FakeNATSServer { connection, _ in _ = connection.waitForClose() }
         defer { silent.stop() }
         let timedOut = expectTransportError(.tlsHandshakeTimedOut) {
             _ = try roundTrip(port: silent.port, TLSConfiguration(handshakeTimeout: .milliseconds(300)))
@@ -194,7 +194,7 @@ struct TLSStreamTests {
 
         let plaintext = try FakeNATSServer { connection, _ in
             connection.send("INFO {\"server_id\":\"plain\"}\r\n")
-            _ = connection.waitForClose(timeout: .seconds(5))
+            _ = connection.waitForClose()
         }
         defer { plaintext.stop() }
         let error = expectTransportError(.tlsHandshake) { _ = try roundTrip(port: plaintext.port, TLSConfiguration()) }

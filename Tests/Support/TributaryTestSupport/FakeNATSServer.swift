@@ -6,14 +6,17 @@ import Foundation
 
 /// A scripted NATS server on 127.0.0.1 for tests of misbehaving peers (stale, malformed frames).
 ///
-/// Each accepted connection runs `script` on its own thread with a `FakeNATSConnection`.
-/// Stop it with `stop()`; connections end when their script returns.
+/// Each accepted connection runs `script` on its own thread with a `FakeNATSConnection`, whose
+/// reads wait up to 120 s when not told otherwise. Stop it with `stop()`, which also ends the
+/// scripts still running; a connection closes when its script returns.
 public final class FakeNATSServer: Sendable {
     /// The listening port.
     public let port: Int
     private let listenFD: Int32
     private let accepted = Locked(0)
     private let stopped = Locked(false)
+    /// Accepted connections whose scripts still run.
+    private let open = Locked<[Int32]>([])
 
     /// `nats://127.0.0.1:PORT`.
     public var url: String { "nats://127.0.0.1:\(port)" }
@@ -44,10 +47,16 @@ public final class FakeNATSServer: Sendable {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
                 let index = accepted.withLock { count -> Int in count += 1; return count - 1 }
-                let worker = Thread {
-                    let connection = FakeNATSConnection(fd: client)
+                open.withLock { $0.append(client) }
+                let worker = Thread { [self] in
+                    let connection = FakeNATSConnection(fd: client, defaultTimeout: .seconds(120))
                     script(connection, index)
-                    connection.close()
+                    // Closed under the lock once forgotten: a closed descriptor's number can be
+                    // reused by another socket of the process, which `stop()` must not shut down.
+                    open.withLock { fds in
+                        fds.removeAll { $0 == client }
+                        connection.close()
+                    }
                 }
                 worker.start()
             }
@@ -55,11 +64,15 @@ public final class FakeNATSServer: Sendable {
         thread.start()
     }
 
-    /// Stops accepting (open connections end with their scripts).
+    /// Stops accepting and shuts down the connections whose scripts still run, so their
+    /// reads end and the scripts return.
     public func stop() {
         stopped.withLock { $0 = true }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
+        open.withLock { fds in
+            for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 }
 
@@ -125,8 +138,8 @@ public final class FakeNATSConnection: Sendable {
     }
 
     /// Answers every PING with PONG until the client closes (or `timeout` passes).
-    public func answerPings(timeout: Duration = .seconds(10)) {
-        let deadline = ContinuousClock.now + timeout
+    public func answerPings(timeout: Duration? = nil) {
+        let deadline = ContinuousClock.now + (timeout ?? defaultTimeout)
         var pending = ""
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {

@@ -49,15 +49,16 @@ public final class FaultProxy: Sendable {
 
     /// Stops accepting and closes every connection.
     public func stop() {
-        let pairs = state.withLock { state -> [(Int32, Int32)] in
+        // Under the lock: a pump closes its descriptors only under it, after forgetting them, so
+        // no number shut down here can already belong to another socket of the process.
+        state.withLock { state in
             state.stopped = true
-            return Array(state.pairs.values)
+            for (a, b) in state.pairs.values {
+                shutdown(a, Int32(SHUT_RDWR))
+                shutdown(b, Int32(SHUT_RDWR))
+            }
         }
         shutdown(listener, Int32(SHUT_RDWR))
-        for (a, b) in pairs {
-            shutdown(a, Int32(SHUT_RDWR))
-            shutdown(b, Int32(SHUT_RDWR))
-        }
     }
 
     deinit { close(listener) }
@@ -78,9 +79,11 @@ public final class FaultProxy: Sendable {
 
     private func pump(id: Int, client: Int32, upstream: Int32) {
         defer {
-            state.withLock { _ = $0.pairs.removeValue(forKey: id) }
-            close(client)
-            close(upstream)
+            state.withLock { state in
+                _ = state.pairs.removeValue(forKey: id)
+                close(client)
+                close(upstream)
+            }
         }
         var fromClient = 0
         var fromServer = 0

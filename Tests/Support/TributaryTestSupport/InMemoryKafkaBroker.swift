@@ -79,25 +79,36 @@ public final class InMemoryKafkaBroker: Sendable {
                 s.peers.append(fds[1])
                 return s.accepted - 1
             }
-            let peer = FakeKafkaConnection(fd: fds[1], broker: self)
+            let peerFD = fds[1]
+            let peer = FakeKafkaConnection(fd: peerFD, broker: self)
             let script = self.script
-            let thread = Thread {
+            let thread = Thread { [self] in
                 script(peer, index)
-                peer.close()
+                finished(peer, fd: peerFD)
             }
             thread.start()
             return SocketStream(TCPSocket(adopting: fds[0], endpoint: "\(host):\(port)"))
         }
     }
 
-    /// Shuts every broker end down: the scripts' reads end and the client sees the connections
-    /// close.
-    public func stop() {
-        let (peers, listener) = state.withLock { s -> ([Int32], Int32?) in
-            defer { s.listener = nil }
-            return (s.peers, s.listener)
+    /// Forgets a finished script's descriptor and closes it, under the lock: once closed, its
+    /// number can be reused by any socket of the process (another test's connection), which a
+    /// later `stop()` must not shut down.
+    private func finished(_ peer: FakeKafkaConnection, fd: Int32) {
+        state.withLock { s in
+            s.peers.removeAll { $0 == fd }
+            peer.close()
         }
-        for fd in peers { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// Shuts every broker end still open down: the scripts' reads end and the client sees the
+    /// connections close.
+    public func stop() {
+        let listener = state.withLock { s -> Int32? in
+            for fd in s.peers { shutdown(fd, Int32(SHUT_RDWR)) }
+            defer { s.listener = nil }
+            return s.listener
+        }
         if let listener {
             shutdown(listener, Int32(SHUT_RDWR))
             #if canImport(Glibc)
@@ -132,7 +143,7 @@ public final class InMemoryKafkaBroker: Sendable {
                 let peer = FakeKafkaConnection(fd: client, broker: broker)
                 Thread {
                     broker.script(peer, index)
-                    peer.close()
+                    broker.finished(peer, fd: client)
                 }.start()
             }
         }.start()

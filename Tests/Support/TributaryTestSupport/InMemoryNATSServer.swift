@@ -42,20 +42,29 @@ public final class InMemoryNATSServer: Sendable {
             // A script's reads wait up to two minutes: `stop()` ends them when the test ends, and
             // a short wait ended scripts early (and failed their tests) on a loaded machine or
             // under ThreadSanitizer, where the client took more than 5 s to send what was awaited.
-            let peer = FakeNATSConnection(fd: fds[1], defaultTimeout: .seconds(120))
+            let peerFD = fds[1]
+            let peer = FakeNATSConnection(fd: peerFD, defaultTimeout: .seconds(120))
             let script = self.script
-            let thread = Thread {
+            let thread = Thread { [self] in
                 script(peer, index)
-                peer.close()
+                // Forget the descriptor and close it under the lock: once closed, its number can
+                // be reused by any socket of the process (another test's connection), which a
+                // later `stop()` must not shut down.
+                state.withLock { s in
+                    s.peers.removeAll { $0 == peerFD }
+                    peer.close()
+                }
             }
             thread.start()
             return SocketStream(TCPSocket(adopting: fds[0], endpoint: "\(host):\(port)"))
         }
     }
 
-    /// Shuts every peer end down (the scripts' reads end).
+    /// Shuts down the peer ends whose scripts still run (their reads end).
     public func stop() {
-        for fd in state.withLock({ $0.peers }) { shutdown(fd, Int32(SHUT_RDWR)) }
+        state.withLock { s in
+            for fd in s.peers { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 }
 

@@ -91,19 +91,20 @@ public final class KafkaClusterView: Sendable {
     /// Takes `node` down: its listener closes (connections are refused), its open connections are
     /// cut, and it leaves metadata; the partitions it led fail over to the next live node.
     public func takeDown(_ node: Int32) {
-        let (listener, cut) = state.withLock { state -> (Int32?, [Connection]) in
+        let listener = state.withLock { state -> Int32? in
             state.map.setDown(node, true)
-            let listener = state.listeners.removeValue(forKey: node)
-            return (listener, state.connections.values.filter { $0.node == node })
+            // Cut under the lock: a pump closes its descriptors only under it, after forgetting
+            // them, so no number shut down here can already belong to another socket.
+            for connection in state.connections.values where connection.node == node {
+                shutdown(connection.client, Int32(SHUT_RDWR))
+                shutdown(connection.upstream, Int32(SHUT_RDWR))
+            }
+            return state.listeners.removeValue(forKey: node)
         }
         if let listener {
             // Closed here, not by its accept loop, so that the port is free for bringUp at once.
             shutdown(listener, Int32(SHUT_RDWR))
             close(listener)
-        }
-        for connection in cut {
-            shutdown(connection.client, Int32(SHUT_RDWR))
-            shutdown(connection.upstream, Int32(SHUT_RDWR))
         }
     }
 
@@ -117,18 +118,18 @@ public final class KafkaClusterView: Sendable {
 
     /// Stops every listener and connection. Idempotent.
     public func stop() {
-        let (listeners, connections) = state.withLock { state -> ([Int32], [Connection]) in
+        let listeners = state.withLock { state -> [Int32] in
             state.stopped = true
+            for connection in state.connections.values {
+                shutdown(connection.client, Int32(SHUT_RDWR))
+                shutdown(connection.upstream, Int32(SHUT_RDWR))
+            }
             defer { state.listeners.removeAll() }
-            return (Array(state.listeners.values), Array(state.connections.values))
+            return Array(state.listeners.values)
         }
         for listener in listeners {
             shutdown(listener, Int32(SHUT_RDWR))
             close(listener)
-        }
-        for connection in connections {
-            shutdown(connection.client, Int32(SHUT_RDWR))
-            shutdown(connection.upstream, Int32(SHUT_RDWR))
         }
     }
 
@@ -197,9 +198,11 @@ public final class KafkaClusterView: Sendable {
 
     private func pump(id: Int, node: Int32, client: Int32, upstream: Int32) {
         defer {
-            state.withLock { _ = $0.connections.removeValue(forKey: id) }
-            close(client)
-            close(upstream)
+            state.withLock { state in
+                _ = state.connections.removeValue(forKey: id)
+                close(client)
+                close(upstream)
+            }
         }
         var fromClient: [UInt8] = []
         var clientStart = 0
