@@ -429,7 +429,12 @@ public final class KafkaConsumer: Sendable {
         request.replicaID = -1
         request.maxWaitMs = configuration.fetchMaxWait.kafkaMilliseconds
         request.minBytes = Int32(clamping: configuration.fetchMinBytes)
-        request.maxBytes = Int32(clamping: configuration.fetchMaxBytes)
+        // Never more than the partitions' own limits add up to: the same answer from a broker
+        // that keeps `partitionMaxBytes`, and a bounded one from a broker that ignores it (tansu
+        // 0.6.0 returned about 5 MB to a one-partition fetch asking for 1 MiB, which held the
+        // consumer's memory several megabytes above what its settings say).
+        let partitionsMaxBytes = targets.reduce(0) { $0 &+ $1.maxBytes }
+        request.maxBytes = Int32(clamping: min(configuration.fetchMaxBytes, partitionsMaxBytes))
         request.isolationLevel = configuration.isolationLevel.rawValue
         request.sessionID = 0
         request.sessionEpoch = -1

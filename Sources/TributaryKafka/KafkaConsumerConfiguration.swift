@@ -32,7 +32,9 @@ public struct KafkaConsumerConfiguration: Sendable {
 
     /// The least data a fetch waits for, like `fetch.min.bytes`. Default 1.
     public var fetchMinBytes: Int = KafkaConsumerConfiguration.defaultFetchMinBytes
-    /// The most data one fetch returns, like `fetch.max.bytes`. Default 50 MiB.
+    /// The most data one fetch returns, like `fetch.max.bytes`. Default 50 MiB. A request asks
+    /// for at most the sum of its partitions' ``maxPartitionFetchBytes``, so a broker that
+    /// ignores the per-partition limit still returns no more than that.
     public var fetchMaxBytes: Int = KafkaConsumerConfiguration.defaultFetchMaxBytes
     /// The most data one fetch returns per partition, like `max.partition.fetch.bytes`
     /// (a larger first batch is still returned whole). Default 1 MiB.

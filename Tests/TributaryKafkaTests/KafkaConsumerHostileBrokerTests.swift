@@ -235,6 +235,45 @@ struct KafkaConsumerHostileBrokerTests {
         }
         #expect(received.map(\.offset) == [0, 1, 2, 3])
         #expect(broker.seen.prefix(2).map(\.partitionMaxBytes) == [1000, Int32(whole.count)])
+        // The request as a whole asks for no more than its partition does.
+        #expect(broker.seen.prefix(2).map(\.maxBytes) == [1000, Int32(whole.count)])
+    }
+
+    /// tansu 0.6.0 ignores `partitionMaxBytes` and fills a one-partition response up to the
+    /// request's `maxBytes` (about 5 MB when asked for 50 MiB); the request therefore asks for
+    /// at most what its partitions' limits add up to, and never more than `fetchMaxBytes`.
+    @Test(arguments: [(partitions: 1, fetchMaxBytes: 50 * 1024 * 1024, expected: 1024 * 1024),
+                      (partitions: 2, fetchMaxBytes: 50 * 1024 * 1024, expected: 2 * 1024 * 1024),
+                      (partitions: 2, fetchMaxBytes: 1536 * 1024, expected: 1536 * 1024)])
+    func aFetchAsksForNoMoreThanItsPartitionsLimitsAddUpTo(partitions: Int, fetchMaxBytes: Int, expected: Int) async throws {
+        let asked = Locked<[(partitions: Int, maxBytes: Int32)]>([])
+        let broker = InMemoryKafkaBroker { connection, _ in
+            connection.serve(topics: [.init(name: Self.topic, partitions: Int32(partitions))]) { request in
+                guard request.api == .fetch, let fetch = try? request.decode(FetchRequest.self) else { return false }
+                asked.withLock { $0.append((fetch.topics.reduce(0) { $0 + $1.partitions.count }, fetch.maxBytes)) }
+                var response = FetchResponse()
+                for topic in fetch.topics {
+                    let data = topic.partitions.map { partition -> FetchResponse.FetchableTopicResponse.PartitionData in
+                        var data = FetchResponse.FetchableTopicResponse.PartitionData()
+                        data.partitionIndex = partition.partition
+                        return data
+                    }
+                    response.responses.append(.init(topic: topic.topic, partitions: data))
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+                return (try? connection.respond(response, to: request)) ?? false
+            }
+        }
+        var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+        configuration.streamFactory = broker.streamFactory
+        let client = try await KafkaClient.connect(configuration)
+        defer { client.close() }
+        let consumer = try await Self.consumer(client) { $0.fetchMaxBytes = fetchMaxBytes }
+        defer { consumer.close() }
+        for partition in 1..<partitions { try await consumer.assign(topic: Self.topic, partition: Int32(partition), from: .offset(0)) }
+        try await eventually("a fetch of every partition") { asked.withLock { $0.contains { $0.partitions == partitions } } }
+        let full = asked.withLock { $0.first { $0.partitions == partitions } }
+        #expect(full?.maxBytes == Int32(expected))
     }
 
     @Test func aPartitionCutByTheResponseLimitIsFetchedWholeWhenItLeads() async throws {

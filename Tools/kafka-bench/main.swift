@@ -35,6 +35,14 @@ struct BenchConfig {
     var checkCRCs = true
     var brokers: String?
     var topicPrefix = "kafka-bench"
+    /// `--topic`: an existing (or kept) topic instead of a fresh one.
+    var topic: String?
+    /// `--max-buffered`: the consumer's `maxBufferedBytes`, when given.
+    var maxBufferedBytes: Int?
+    /// `--poll-records`: most records one `poll` returns.
+    var pollRecords = 500
+    /// `--fetch-max-bytes`: the consumer's `fetchMaxBytes`, when given.
+    var fetchMaxBytes: Int?
     var sessionTimeoutMs = 6000
     var heartbeatMs = 1000
 
@@ -49,7 +57,8 @@ func usage(_ message: String? = nil) -> Never {
            kafka-bench codec [--text FILE] [--seconds S] [--codec C]   (no broker; see kafka-bench codec --help)
       produce  produce N records to a fresh topic (fire-and-forget produce, then flush)
       consume  fill a fresh topic with N records, then read every partition from offset 0;
-               rate and CPU cover the reading only
+               rate and CPU cover the reading only (with --topic: read that topic, no fill, so
+               the peak RSS is the reading's alone)
       group    fill a fresh topic (6 partitions unless --partitions) with N keyed records, then,
                each in a fresh group: (a) a new member's time to its first record, (b) the
                rebalance when a second member joins, until both hold disjoint assignments
@@ -69,6 +78,13 @@ func usage(_ message: String? = nil) -> Never {
       --keys               keyed records (8-byte key, the record number) instead of keyless
       --no-check-crcs      consume without checking batch CRCs (check.crcs=false, librdkafka's default)
       --topic-prefix S     name prefix of the fresh topic (default kafka-bench)
+      --topic NAME         produce: write to NAME (created with --partitions if missing) and keep
+                           it; consume: read N records of NAME from offset 0 of each of its
+                           partitions, without filling it first
+      --poll-records N     consume: most records per poll (default 500, the poll default and
+                           the Java client's max.poll.records)
+      --fetch-max-bytes B  consume: fetchMaxBytes (default \(KafkaConsumerConfiguration.defaultFetchMaxBytes))
+      --max-buffered BYTES consume: maxBufferedBytes (default \(KafkaConsumerConfiguration.defaultMaxBufferedBytes))
       --tlsca FILE         connect over TLS (security.protocol=SSL), trusting the CA in FILE
       --tlscert FILE, --tlskey FILE   client certificate and key for mTLS (with --tlsca)
     Ends with one JSON line: mode, msgs, size, secs, rate, mbps, cpu_user, cpu_sys, cpu_s_per_1m,
@@ -129,6 +145,10 @@ func parse() -> BenchConfig {
         case "--no-check-crcs": config.checkCRCs = false
         case "-b", "--brokers": config.brokers = value()
         case "--topic-prefix": config.topicPrefix = value()
+        case "--topic": config.topic = value()
+        case "--max-buffered": config.maxBufferedBytes = positive(value())
+        case "--poll-records": config.pollRecords = positive(value())
+        case "--fetch-max-bytes": config.fetchMaxBytes = positive(value())
         case "--tlsca": config.tlsCA = value()
         case "--tlscert": config.tlsCert = value()
         case "--tlskey": config.tlsKey = value()
@@ -138,6 +158,7 @@ func parse() -> BenchConfig {
         }
     }
     guard ["produce", "consume", "group"].contains(config.mode) else { usage("mode must be produce, consume or group") }
+    if config.topic != nil && config.mode == "group" { usage("--topic is for produce and consume") }
     if config.heartbeatMs >= config.sessionTimeoutMs { usage("--heartbeat must be below --session-timeout") }
     if (config.tlsCert != nil || config.tlsKey != nil) && config.tlsCA == nil { usage("--tlscert and --tlskey need --tlsca") }
     if (config.tlsCert == nil) != (config.tlsKey == nil) { usage("--tlscert and --tlskey go together") }
@@ -346,12 +367,18 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
     let client = try await KafkaClient.connect(clientSettings)
     defer { client.close() }
 
-    let topic = "\(config.topicPrefix)-\(config.mode)-\(getpid())-\(Int(Date().timeIntervalSince1970 * 1000))"
-    try await client.createTopic(KafkaNewTopic(name: topic, partitions: config.topicPartitions))
+    let topic = config.topic ?? "\(config.topicPrefix)-\(config.mode)-\(getpid())-\(Int(Date().timeIntervalSince1970 * 1000))"
+    var partitions = config.topicPartitions
+    if config.topic != nil && config.mode == "consume" {
+        // Read the topic as it is: its partitions come from the broker.
+        partitions = Int32(try await client.describeTopic(topic).partitionCount)
+    } else {
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: partitions), ifNotExists: config.topic != nil)
+    }
 
     var result: [String: Any] = [
         "mode": config.mode, "msgs": config.msgs, "size": config.size, "client": "tributary",
-        "partitions": Int(config.topicPartitions), "codec": config.codec.description, "linger_ms": config.lingerMs,
+        "partitions": Int(partitions), "codec": config.codec.description, "linger_ms": config.lingerMs,
         "batch_size": config.batchSize, "keys": config.keys, "topic": topic,
     ]
     let clock = ContinuousClock()
@@ -383,27 +410,34 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         result["fill_secs"] = rounded(seconds(clock.now - fillStart), 1e3)
         (elapsed, cpu) = try await runGroup(config, topic: topic, client: client, clientSettings: clientSettings, result: &result)
     default:
-        result["fill_acks"] = KafkaAcks.leader.description
-        let producer = try client.makeProducer(producerConfiguration(config, acks: .leader))
-        let fillStart = clock.now
-        try await produceAll(producer, topic: topic, count: config.msgs, size: config.size, keyed: config.keys)
-        try await producer.close()
-        result["fill_secs"] = rounded(seconds(clock.now - fillStart), 1e3)
+        if config.topic == nil {
+            result["fill_acks"] = KafkaAcks.leader.description
+            let producer = try client.makeProducer(producerConfiguration(config, acks: .leader))
+            let fillStart = clock.now
+            try await produceAll(producer, topic: topic, count: config.msgs, size: config.size, keyed: config.keys)
+            try await producer.close()
+            result["fill_secs"] = rounded(seconds(clock.now - fillStart), 1e3)
+        }
 
         var consumerSettings = KafkaConsumerConfiguration()
         consumerSettings.checkCRCs = config.checkCRCs
+        if let bound = config.maxBufferedBytes { consumerSettings.maxBufferedBytes = bound }
+        if let bound = config.fetchMaxBytes { consumerSettings.fetchMaxBytes = bound }
+        result["fetch_max_bytes"] = consumerSettings.fetchMaxBytes
         result["check_crcs"] = config.checkCRCs
+        result["max_buffered_bytes"] = consumerSettings.maxBufferedBytes
+        result["poll_records"] = config.pollRecords
         let consumer = try client.makeConsumer(consumerSettings)
         let cpuStart = cpuTimes()
         let start = clock.now
-        for partition in 0..<config.topicPartitions {
+        for partition in 0..<partitions {
             try await consumer.assign(topic: topic, partition: partition, from: .offset(0))
         }
         var received = 0
         var bytes = 0
         var lastProgress = clock.now
         while received < config.msgs {
-            let records = try await consumer.poll(maxRecords: 100_000, timeout: .milliseconds(200))
+            let records = try await consumer.poll(maxRecords: config.pollRecords, timeout: .milliseconds(200))
             if records.isEmpty {
                 if clock.now - lastProgress > .seconds(30) {
                     throw KafkaError(.timedOut, "no record for 30 s after \(received) of \(config.msgs); is the broker still up?", topic: topic)
@@ -422,7 +456,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         result["value_bytes"] = bytes
         result["cpu_total"] = rounded(cpuEnd.user + cpuEnd.sys, 1e3)
     }
-    _ = try? await client.deleteTopics([topic])
+    if config.topic == nil { _ = try? await client.deleteTopics([topic]) }
     let secs = seconds(elapsed)
     result["secs"] = rounded(secs, 1e4)
     result["rate"] = Int((Double(config.msgs) / secs).rounded())
@@ -444,7 +478,7 @@ do {
                  "secs", "rate", "mbps", "delivered", "failed", "requests", "retried_batches", "possibly_duplicated",
                  "session_timeout_ms", "heartbeat_ms", "assignor", "first_record_ms", "rebalance_ms", "members",
                  "group_first_record_ms", "rate_after_first_record", "processed", "duplicates",
-                 "fill_secs", "received", "value_bytes", "cpu_user", "cpu_sys", "cpu_s_per_1m", "cpu_total", "maxrss_kb"]
+                 "fetch_max_bytes", "max_buffered_bytes", "poll_records", "fill_secs", "received", "value_bytes", "cpu_user", "cpu_sys", "cpu_s_per_1m", "cpu_total", "maxrss_kb"]
     print("kafka-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
     for key in order { if let value = result[key] { print("  \(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(value)") } }
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
