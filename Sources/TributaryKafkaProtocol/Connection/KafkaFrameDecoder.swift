@@ -27,7 +27,28 @@ public struct KafkaFrameDecoder: Sendable {
     /// Appends received bytes.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compactIfWorthwhile()
+        // Make room for a large frame at once when an eighth of it has arrived: growing by
+        // doubling copies it several times and can leave up to twice its size allocated. Waiting
+        // for the eighth keeps what a peer can make us allocate within 8 times what it sent, not
+        // whatever its size prefix claims (up to `maxFrameSize`; a larger one is `next()`'s error).
+        let pending = buffer.count - start
+        let arrived = pending + bytes.count
+        if arrived >= 4 {
+            func byte(_ index: Int) -> UInt32 { UInt32(index < pending ? buffer[start + index] : bytes[index - pending]) }
+            let size = Int(Int32(bitPattern: byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3)))
+            let needed = start + 4 + size
+            if size >= Self.reserveThreshold, size <= maxFrameSize, needed > buffer.capacity, arrived >= size / 8 {
+                buffer.reserveCapacity(needed)
+            }
+        }
         buffer.append(contentsOf: bytes)
+    }
+
+    /// Frames at least this large get their whole size reserved once an eighth has arrived.
+    static let reserveThreshold = 64 * 1024
+
+    private func frameSize(at offset: Int) -> Int {
+        Int(Int32(bitPattern: UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3])))
     }
 
     /// Appends received bytes.
@@ -42,7 +63,7 @@ public struct KafkaFrameDecoder: Sendable {
     public mutating func next() throws(WireDecodingError) -> [UInt8]? {
         let available = buffer.count - start
         guard available >= 4 else { return nil }
-        let size = Int(Int32(bitPattern: UInt32(buffer[start]) << 24 | UInt32(buffer[start + 1]) << 16 | UInt32(buffer[start + 2]) << 8 | UInt32(buffer[start + 3])))
+        let size = frameSize(at: start)
         guard size >= 4 else {
             throw WireDecodingError(code: .invalidLength, expected: "a response frame size of at least 4 (the correlation id)", found: "size \(size)", offset: 0, excerpt: ASCII.hexExcerpt(buffer[start..<start + 4], maxBytes: 4))
         }
@@ -50,6 +71,14 @@ public struct KafkaFrameDecoder: Sendable {
             throw WireDecodingError(code: .limitExceeded, expected: "a response frame of at most \(maxFrameSize) bytes", found: "size \(size)", offset: 0, excerpt: ASCII.hexExcerpt(buffer[start..<start + 4], maxBytes: 4))
         }
         guard available >= 4 + size else { return nil }
+        if start == 0 && available == 4 + size && size >= Self.reserveThreshold {
+            // The buffer holds exactly this large frame: hand it over without a second copy
+            // (dropping the prefix moves the bytes within their own allocation).
+            var frame = buffer
+            buffer = []
+            frame.removeFirst(4)
+            return frame
+        }
         let frame = Array(buffer[(start + 4)..<(start + 4 + size)])
         start += 4 + size
         if start == buffer.count {

@@ -54,6 +54,26 @@ struct KafkaFrameDecoderTests {
         #expect(frames == Self.expected)
     }
 
+    /// Frames of 64 KiB and more get their whole size reserved once an eighth has arrived, and one
+    /// that fills the buffer exactly is handed over without a copy: the bytes must come out the
+    /// same however the stream is cut, the prefix split included, and with frames after them.
+    @Test(arguments: [1, 2, 3, 4, 5, 1000, 65_536, 300_000])
+    func largeFramesComeOutWholeForEveryChunkSize(chunk: Int) throws {
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let stream = Self.frame(9, big) + Self.frame(10, [1, 2]) + Self.frame(11, big)
+        var decoder = KafkaFrameDecoder()
+        var frames: [[UInt8]] = []
+        var offset = 0
+        while offset < stream.count {
+            let end = min(offset + chunk, stream.count)
+            decoder.append(Array(stream[offset..<end]))
+            frames += try Self.drain(&decoder)
+            offset = end
+        }
+        #expect(frames == [[0, 0, 0, 9] + big, [0, 0, 0, 10, 1, 2], [0, 0, 0, 11] + big])
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
     @Test func partialFrameIsNotConsumed() throws {
         var decoder = KafkaFrameDecoder()
         let one = Self.frame(9, [1, 2, 3])
