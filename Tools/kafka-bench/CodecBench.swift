@@ -3,7 +3,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
+import ToolSupport
 import TributaryCompression
 
 enum CodecBench {
@@ -33,8 +34,8 @@ enum CodecBench {
         var timestamp = 1_733_450_000_000
         while out.count < size {
             timestamp += Int(next() % 2000)
-            let line = "{\"order_id\":\"ord-\(String(format: "%06d", id))\",\"customer\":\"c-\(next() % 1000)\","
-                + "\"amount\":\(next() % 1000).\(String(format: "%02d", next() % 100)),\"currency\":\"\(currencies[Int(next() % 4)])\","
+            let line = "{\"order_id\":\"ord-\(BenchOutput.zeroPadded(id, 6))\",\"customer\":\"c-\(next() % 1000)\","
+                + "\"amount\":\(next() % 1000).\(BenchOutput.zeroPadded(Int(next() % 100), 2)),\"currency\":\"\(currencies[Int(next() % 4)])\","
                 + "\"status\":\"\(statuses[Int(next() % 5)])\",\"ts\":\(timestamp)}\n"
             out.append(contentsOf: line.utf8)
             id += 1
@@ -69,21 +70,10 @@ enum CodecBench {
     }
 
     /// Size of `zstd -1`'s frame for `input`, or nil without the CLI.
-    static func referenceSize(_ input: [UInt8]) -> Int? {
-        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
-        guard let path = directories.map({ "\($0)/zstd" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-bench-codec-\(getpid())")
-        guard (try? Data(input).write(to: file)) != nil else { return nil }
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-1", "-c", "-q", file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? data.count : nil
+    static func referenceSize(_ input: [UInt8]) async -> Int? {
+        guard let outcome = try? await ShellCommand.run("command -v zstd >/dev/null && exec zstd -1 -c -q --stream-size=\(input.count)", input: input),
+              outcome.status == 0, !outcome.output.isEmpty else { return nil }
+        return outcome.output.count
     }
 
     /// Runs `body` repeatedly for about `seconds`; returns bytes per second of the fastest run
@@ -104,7 +94,7 @@ enum CodecBench {
         return Double(bytes) / fastest
     }
 
-    static func run(_ arguments: [String]) -> Int32 {
+    static func run(_ arguments: [String]) async -> Int32 {
         var textPath = "README.md"
         var seconds = 1.0
         var codecs: [KafkaCompressionCodec] = [.zstd, .lz4, .snappy, .gzip]
@@ -112,7 +102,7 @@ enum CodecBench {
         func value() -> String {
             index += 1
             guard index < arguments.count else {
-                FileHandle.standardError.write(Data("kafka-bench codec: \(arguments[index - 1]) needs a value\n\(usageText)\n".utf8))
+                BenchOutput.error(("kafka-bench codec: \(arguments[index - 1]) needs a value\n\(usageText)\n"))
                 exit(1)
             }
             return arguments[index]
@@ -124,7 +114,7 @@ enum CodecBench {
             case "--codec":
                 let name = value()
                 guard let codec = KafkaCompressionCodec.allCases.first(where: { $0.description == name }), codec != .none else {
-                    FileHandle.standardError.write(Data("kafka-bench codec: --codec must be gzip, snappy, lz4 or zstd\n".utf8))
+                    BenchOutput.error(("kafka-bench codec: --codec must be gzip, snappy, lz4 or zstd\n"))
                     return 1
                 }
                 codecs = [codec]
@@ -132,13 +122,13 @@ enum CodecBench {
                 print(usageText)
                 return 0
             default:
-                FileHandle.standardError.write(Data("kafka-bench codec: unexpected argument '\(arguments[index])'\n\(usageText)\n".utf8))
+                BenchOutput.error(("kafka-bench codec: unexpected argument '\(arguments[index])'\n\(usageText)\n"))
                 return 1
             }
             index += 1
         }
         guard let text = FileManager.default.contents(atPath: textPath) else {
-            FileHandle.standardError.write(Data("kafka-bench codec: cannot read \(textPath); give a text file with --text\n".utf8))
+            BenchOutput.error(("kafka-bench codec: cannot read \(textPath); give a text file with --text\n"))
             return 1
         }
         let corpora: [(String, [UInt8])] = [
@@ -150,13 +140,13 @@ enum CodecBench {
         print("kafka-bench codec (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("  corpus               bytes     codec   compressed  zstd -1  vs -1  compress MB/s  decompress MB/s")
         for (name, input) in corpora {
-            let reference = codecs.contains(.zstd) ? referenceSize(input) : nil
+            let reference = codecs.contains(.zstd) ? await referenceSize(input) : nil
             for kind in codecs {
                 do {
                     let codec = try Compression.codec(for: kind)
                     let compressed = try codec.compress(input)
                     guard try codec.decompress(compressed, limit: input.count) == input else {
-                        FileHandle.standardError.write(Data("kafka-bench codec: \(kind) did not round-trip \(name)\n".utf8))
+                        BenchOutput.error(("kafka-bench codec: \(kind) did not round-trip \(name)\n"))
                         return 2
                     }
                     let compressRate = try throughput(bytes: input.count, seconds: seconds) { _ = try codec.compress(input) }
@@ -171,23 +161,21 @@ enum CodecBench {
                         row["zstd_1"] = reference
                         row["vs_zstd_1"] = (Double(compressed.count) / Double(reference) * 1000).rounded() / 1000
                         referenceText = String(reference)
-                        ratioText = String(format: "%.2fx", Double(compressed.count) / Double(reference))
+                        ratioText = BenchOutput.fixed(Double(compressed.count) / Double(reference), 2) + "x"
                     }
                     rows.append(row)
-                    func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+                    let pad = BenchOutput.pad
                     print("  " + pad(name, 20) + pad(String(input.count), 10) + pad(kind.description, 8) + pad(String(compressed.count), 12)
-                        + pad(referenceText, 9) + pad(ratioText, 7) + pad(String(format: "%.0f", compressRate / 1e6), 15)
-                        + String(format: "%.0f", decompressRate / 1e6))
+                        + pad(referenceText, 9) + pad(ratioText, 7) + pad(BenchOutput.fixed(compressRate / 1e6, 0), 15)
+                        + BenchOutput.fixed(decompressRate / 1e6, 0))
                 } catch {
-                    FileHandle.standardError.write(Data("kafka-bench codec: \(kind) on \(name): \(error)\n".utf8))
+                    BenchOutput.error(("kafka-bench codec: \(kind) on \(name): \(error)\n"))
                     return 2
                 }
             }
         }
         let summary: [String: Any] = ["mode": "codec", "cores": ProcessInfo.processInfo.activeProcessorCount, "results": rows]
-        if let json = try? JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]) {
-            print(String(decoding: json, as: UTF8.self))
-        }
+        print(BenchOutput.json(summary))
         return 0
     }
 }

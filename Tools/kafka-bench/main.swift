@@ -13,7 +13,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 import ToolSupport
 import Synchronization
 import TributaryCompression
@@ -51,7 +51,7 @@ struct BenchConfig {
 }
 
 func usage(_ message: String? = nil) -> Never {
-    if let message { FileHandle.standardError.write(Data("kafka-bench: \(message)\n".utf8)) }
+    if let message { BenchOutput.error("kafka-bench: \(message)\n") }
     let text = """
     usage: kafka-bench produce|consume|group [flags]
            kafka-bench codec [--text FILE] [--seconds S] [--codec C]   (no broker; see kafka-bench codec --help)
@@ -91,7 +91,7 @@ func usage(_ message: String? = nil) -> Never {
     maxrss_kb, and the settings used; group adds first_record_ms, rebalance_ms, assignor,
     session_timeout_ms, group_first_record_ms (of the three members) and duplicates.
     """
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    BenchOutput.error(text + "\n")
     exit(message == nil ? 0 : 1)
 }
 
@@ -469,7 +469,7 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
 }
 
 if CommandLine.arguments.dropFirst().first == "codec" {
-    exit(CodecBench.run(Array(CommandLine.arguments.dropFirst(2))))
+    exit(await CodecBench.run(Array(CommandLine.arguments.dropFirst(2))))
 }
 let config = parse()
 do {
@@ -480,10 +480,9 @@ do {
                  "group_first_record_ms", "rate_after_first_record", "processed", "duplicates",
                  "fetch_max_bytes", "max_buffered_bytes", "poll_records", "fill_secs", "received", "value_bytes", "cpu_user", "cpu_sys", "cpu_s_per_1m", "cpu_total", "maxrss_kb"]
     print("kafka-bench (Tributary) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
-    for key in order { if let value = result[key] { print("  \(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(value)") } }
-    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-    print(String(decoding: json, as: UTF8.self))
+    for key in order { if let value = result[key] { print("  \(BenchOutput.pad(key, 24)) \(value)") } }
+    print(BenchOutput.json(result))
 } catch {
-    FileHandle.standardError.write(Data("kafka-bench: \(error)\n".utf8))
+    BenchOutput.error("kafka-bench: \(error)\n")
     exit(2)
 }
