@@ -157,7 +157,7 @@ public enum MessageFormat {
     }
 
     /// A JSON string as Go's `encoding/json` writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped).
-    static func jsonString(_ text: String) -> String {
+    public static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
