@@ -98,7 +98,12 @@ final class KafkaBrokerConnection: Sendable {
             } else {
                 rememberUnanswered(id)
             }
-            outbound.append(contentsOf: frame)
+            if outbound.isEmpty {
+                // Adopt the frame instead of copying it (a produce request is up to a megabyte).
+                outbound = frame
+            } else {
+                outbound.append(contentsOf: frame)
+            }
             return nil
         }
 
@@ -222,7 +227,7 @@ final class KafkaBrokerConnection: Sendable {
             complete(.failure(error))
             return
         }
-        enqueue(frame, api: Request.apiKey, timeout: nil) { result in
+        enqueue(consume frame, api: Request.apiKey, timeout: nil) { result in
             complete(result.flatMap { self.decode(Request.Response.self, frame: $0, version: version) })
         }
     }
@@ -279,9 +284,10 @@ final class KafkaBrokerConnection: Sendable {
         frame[11] = UInt8(truncatingIfNeeded: value)
     }
 
-    private func enqueue(_ frame: [UInt8], api: KafkaAPIKey, timeout: Duration?, authenticating: Bool = false, complete: @escaping Completion) {
+    /// Queues `frame` (taking it over: the correlation id is written into it without a copy when
+    /// the caller gives up its reference) with `complete` for its response.
+    private func enqueue(_ frame: consuming [UInt8], api: KafkaAPIKey, timeout: Duration?, authenticating: Bool = false, complete: @escaping Completion) {
         let deadline = ContinuousClock.now.advanced(by: timeout ?? configuration.requestTimeout)
-        var frame = frame
         if let refused = state.withLock({ $0.queue(&frame, pending: Pending(api: api, deadline: deadline, complete: complete), authenticating: authenticating) }) {
             complete(.failure(refused))
         } else {
