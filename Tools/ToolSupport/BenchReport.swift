@@ -48,7 +48,7 @@ public enum BenchReport {
                 let average = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
                 let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(values.count)
                 row += [values.first ?? 0, average, values.last ?? 0, percentile(values, 50), percentile(values, 90),
-                        percentile(values, 99), percentile(values, 99.9), variance.squareRoot()].map(fixed)
+                        percentile(values, 99), percentile(values, 99.9), variance.squareRoot()].map { fixed($0) }
             }
             lines.append(row.joined(separator: ","))
         }
@@ -62,13 +62,16 @@ public enum BenchReport {
         return values[min(max(rank, 0), values.count - 1)]
     }
 
-    /// Six decimals, like Go's `%f`.
-    static func fixed(_ value: Double) -> String {
-        let scaled = (value * 1_000_000).rounded()
-        let negative = scaled < 0
+    /// `value` with `digits` decimals (six by default, like Go's `%f`), rounded half away from zero.
+    public static func fixed(_ value: Double, digits: Int = 6) -> String {
+        var scale: Int64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (value * Double(scale)).rounded()
         let magnitude = Int64(abs(scaled))
-        let fraction = String(magnitude % 1_000_000)
-        return (negative ? "-" : "") + String(magnitude / 1_000_000) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
+        let sign = scaled < 0 ? "-" : ""
+        guard digits > 0 else { return sign + String(magnitude) }
+        let fraction = String(magnitude % scale)
+        return sign + String(magnitude / scale) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 
     /// `pub: 123,456/1,000,000 msgs` for the progress line.

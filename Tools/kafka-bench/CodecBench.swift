@@ -102,7 +102,7 @@ enum CodecBench {
         func value() -> String {
             index += 1
             guard index < arguments.count else {
-                BenchOutput.error(("kafka-bench codec: \(arguments[index - 1]) needs a value\n\(usageText)\n"))
+                StandardStreams.writeError(text: "kafka-bench codec: \(arguments[index - 1]) needs a value\n\(usageText)\n")
                 exit(1)
             }
             return arguments[index]
@@ -114,7 +114,7 @@ enum CodecBench {
             case "--codec":
                 let name = value()
                 guard let codec = KafkaCompressionCodec.allCases.first(where: { $0.description == name }), codec != .none else {
-                    BenchOutput.error(("kafka-bench codec: --codec must be gzip, snappy, lz4 or zstd\n"))
+                    StandardStreams.writeError(text: "kafka-bench codec: --codec must be gzip, snappy, lz4 or zstd\n")
                     return 1
                 }
                 codecs = [codec]
@@ -122,13 +122,13 @@ enum CodecBench {
                 print(usageText)
                 return 0
             default:
-                BenchOutput.error(("kafka-bench codec: unexpected argument '\(arguments[index])'\n\(usageText)\n"))
+                StandardStreams.writeError(text: "kafka-bench codec: unexpected argument '\(arguments[index])'\n\(usageText)\n")
                 return 1
             }
             index += 1
         }
         guard let text = FileManager.default.contents(atPath: textPath) else {
-            BenchOutput.error(("kafka-bench codec: cannot read \(textPath); give a text file with --text\n"))
+            StandardStreams.writeError(text: "kafka-bench codec: cannot read \(textPath); give a text file with --text\n")
             return 1
         }
         let corpora: [(String, [UInt8])] = [
@@ -146,7 +146,7 @@ enum CodecBench {
                     let codec = try Compression.codec(for: kind)
                     let compressed = try codec.compress(input)
                     guard try codec.decompress(compressed, limit: input.count) == input else {
-                        BenchOutput.error(("kafka-bench codec: \(kind) did not round-trip \(name)\n"))
+                        StandardStreams.writeError(text: "kafka-bench codec: \(kind) did not round-trip \(name)\n")
                         return 2
                     }
                     let compressRate = try throughput(bytes: input.count, seconds: seconds) { _ = try codec.compress(input) }
@@ -161,15 +161,15 @@ enum CodecBench {
                         row["zstd_1"] = reference
                         row["vs_zstd_1"] = (Double(compressed.count) / Double(reference) * 1000).rounded() / 1000
                         referenceText = String(reference)
-                        ratioText = BenchOutput.fixed(Double(compressed.count) / Double(reference), 2) + "x"
+                        ratioText = BenchReport.fixed(Double(compressed.count) / Double(reference), digits: 2) + "x"
                     }
                     rows.append(row)
                     let pad = BenchOutput.pad
                     print("  " + pad(name, 20) + pad(String(input.count), 10) + pad(kind.description, 8) + pad(String(compressed.count), 12)
-                        + pad(referenceText, 9) + pad(ratioText, 7) + pad(BenchOutput.fixed(compressRate / 1e6, 0), 15)
-                        + BenchOutput.fixed(decompressRate / 1e6, 0))
+                        + pad(referenceText, 9) + pad(ratioText, 7) + pad(BenchReport.fixed(compressRate / 1e6, digits: 0), 15)
+                        + BenchReport.fixed(decompressRate / 1e6, digits: 0))
                 } catch {
-                    BenchOutput.error(("kafka-bench codec: \(kind) on \(name): \(error)\n"))
+                    StandardStreams.writeError(text: "kafka-bench codec: \(kind) on \(name): \(error)\n")
                     return 2
                 }
             }

@@ -51,7 +51,7 @@ struct BenchConfig {
 }
 
 func usage(_ message: String? = nil) -> Never {
-    if let message { BenchOutput.error("kafka-bench: \(message)\n") }
+    if let message { StandardStreams.writeError(text: "kafka-bench: \(message)\n") }
     let text = """
     usage: kafka-bench produce|consume|group [flags]
            kafka-bench codec [--text FILE] [--seconds S] [--codec C]   (no broker; see kafka-bench codec --help)
@@ -91,7 +91,7 @@ func usage(_ message: String? = nil) -> Never {
     maxrss_kb, and the settings used; group adds first_record_ms, rebalance_ms, assignor,
     session_timeout_ms, group_first_record_ms (of the three members) and duplicates.
     """
-    BenchOutput.error(text + "\n")
+    StandardStreams.writeError(text: text + "\n")
     exit(message == nil ? 0 : 1)
 }
 
@@ -483,6 +483,6 @@ do {
     for key in order { if let value = result[key] { print("  \(BenchOutput.pad(key, 24)) \(value)") } }
     print(BenchOutput.json(result))
 } catch {
-    BenchOutput.error("kafka-bench: \(error)\n")
+    StandardStreams.writeError(text: "kafka-bench: \(error)\n")
     exit(2)
 }

@@ -27,21 +27,17 @@ public struct KafkaFrameDecoder: Sendable {
     /// Appends received bytes.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compactIfWorthwhile()
+        buffer.append(contentsOf: bytes)
         // Make room for a large frame at once when an eighth of it has arrived: growing by
         // doubling copies it several times and can leave up to twice its size allocated. Waiting
         // for the eighth keeps what a peer can make us allocate within 8 times what it sent, not
         // whatever its size prefix claims (up to `maxFrameSize`; a larger one is `next()`'s error).
-        let pending = buffer.count - start
-        let arrived = pending + bytes.count
-        if arrived >= 4 {
-            func byte(_ index: Int) -> UInt32 { UInt32(index < pending ? buffer[start + index] : bytes[index - pending]) }
-            let size = Int(Int32(bitPattern: byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3)))
-            let needed = start + 4 + size
-            if size >= Self.reserveThreshold, size <= maxFrameSize, needed > buffer.capacity, arrived >= size / 8 {
-                buffer.reserveCapacity(needed)
-            }
+        let arrived = buffer.count - start
+        guard arrived >= 4 else { return }
+        let size = frameSize(at: start)
+        if size >= Self.reserveThreshold, size <= maxFrameSize, start + 4 + size > buffer.capacity, arrived >= size / 8 {
+            buffer.reserveCapacity(start + 4 + size)
         }
-        buffer.append(contentsOf: bytes)
     }
 
     /// Frames at least this large get their whole size reserved once an eighth has arrived.

@@ -15,8 +15,7 @@ public final class FakeNATSServer: Sendable {
     private let listenFD: Int32
     private let accepted = Locked(0)
     private let stopped = Locked(false)
-    /// Accepted connections whose scripts still run.
-    private let open = Locked<[Int32]>([])
+    private let peers = OpenDescriptors()
 
     /// `nats://127.0.0.1:PORT`.
     public var url: String { "nats://127.0.0.1:\(port)" }
@@ -47,16 +46,11 @@ public final class FakeNATSServer: Sendable {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
                 let index = accepted.withLock { count -> Int in count += 1; return count - 1 }
-                open.withLock { $0.append(client) }
+                peers.add(client)
                 let worker = Thread { [self] in
                     let connection = FakeNATSConnection(fd: client, defaultTimeout: .seconds(120))
                     script(connection, index)
-                    // Closed under the lock once forgotten: a closed descriptor's number can be
-                    // reused by another socket of the process, which `stop()` must not shut down.
-                    open.withLock { fds in
-                        fds.removeAll { $0 == client }
-                        connection.close()
-                    }
+                    peers.close(connection.fd)
                 }
                 worker.start()
             }
@@ -70,9 +64,7 @@ public final class FakeNATSServer: Sendable {
         stopped.withLock { $0 = true }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
-        open.withLock { fds in
-            for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
-        }
+        peers.shutDownAll()
     }
 }
 
@@ -158,6 +150,4 @@ public final class FakeNATSConnection: Sendable {
             if pending.utf8.count > 5 { pending = String(pending.suffix(5)) }
         }
     }
-
-    func close() { Glibc.close(fd) }
 }

@@ -45,7 +45,8 @@ public final class InMemoryKafkaBroker: Sendable {
     /// The port the broker calls itself in Metadata.
     public let port: Int32
     private let script: @Sendable (FakeKafkaConnection, Int) -> Void
-    private let state = Locked<(accepted: Int, peers: [Int32], listener: Int32?)>((0, [], nil))
+    private let state = Locked<(accepted: Int, listener: Int32?)>((0, nil))
+    private let peers = OpenDescriptors()
 
     /// Creates a broker that runs `script` for each connection; `host` and `port` are what it
     /// names itself in Metadata and in ``bootstrapServers``.
@@ -76,36 +77,26 @@ public final class InMemoryKafkaBroker: Sendable {
             }
             let index = state.withLock { s -> Int in
                 s.accepted += 1
-                s.peers.append(fds[1])
                 return s.accepted - 1
             }
+            peers.add(fds[1])
             let peerFD = fds[1]
             let peer = FakeKafkaConnection(fd: peerFD, broker: self)
             let script = self.script
             let thread = Thread { [self] in
                 script(peer, index)
-                finished(peer, fd: peerFD)
+                peers.close(peerFD)
             }
             thread.start()
             return SocketStream(TCPSocket(adopting: fds[0], endpoint: "\(host):\(port)"))
         }
     }
 
-    /// Forgets a finished script's descriptor and closes it, under the lock: once closed, its
-    /// number can be reused by any socket of the process (another test's connection), which a
-    /// later `stop()` must not shut down.
-    private func finished(_ peer: FakeKafkaConnection, fd: Int32) {
-        state.withLock { s in
-            s.peers.removeAll { $0 == fd }
-            peer.close()
-        }
-    }
-
     /// Shuts every broker end still open down: the scripts' reads end and the client sees the
     /// connections close.
     public func stop() {
+        peers.shutDownAll()
         let listener = state.withLock { s -> Int32? in
-            for fd in s.peers { shutdown(fd, Int32(SHUT_RDWR)) }
             defer { s.listener = nil }
             return s.listener
         }
@@ -137,13 +128,13 @@ public final class InMemoryKafkaBroker: Sendable {
                 if client < 0 { return }
                 let index = broker.state.withLock { s -> Int in
                     s.accepted += 1
-                    s.peers.append(client)
                     return s.accepted - 1
                 }
+                broker.peers.add(client)
                 let peer = FakeKafkaConnection(fd: client, broker: broker)
                 Thread {
                     broker.script(peer, index)
-                    broker.finished(peer, fd: client)
+                    broker.peers.close(client)
                 }.start()
             }
         }.start()
@@ -377,13 +368,5 @@ public final class FakeKafkaConnection: Sendable {
                 guard handle(request) else { return }
             }
         }
-    }
-
-    func close() {
-        #if canImport(Glibc)
-        Glibc.close(fd)
-        #else
-        Darwin.close(fd)
-        #endif
     }
 }

@@ -12,7 +12,8 @@ import TributaryWire
 /// opens runs `script` on a thread of its own with the peer end and the connection's index.
 public final class InMemoryNATSServer: Sendable {
     private let script: @Sendable (FakeNATSConnection, Int) -> Void
-    private let state = Locked<(accepted: Int, peers: [Int32])>((0, []))
+    private let accepted = Locked(0)
+    private let peers = OpenDescriptors()
 
     /// Creates a server that runs `script` for each connection.
     public init(script: @escaping @Sendable (FakeNATSConnection, Int) -> Void) {
@@ -20,7 +21,7 @@ public final class InMemoryNATSServer: Sendable {
     }
 
     /// Connections opened so far.
-    public var acceptedCount: Int { state.withLock { $0.accepted } }
+    public var acceptedCount: Int { accepted.withLock { $0 } }
 
     /// The factory to put in `NATSOptions.streamFactory`.
     public var streamFactory: TransportStreamFactory {
@@ -34,11 +35,8 @@ public final class InMemoryNATSServer: Sendable {
             guard socketpair(AF_UNIX, kind, 0, &fds) == 0 else {
                 throw TransportError(code: .connectionRefused, endpoint: "\(host):\(port)", message: "socketpair failed")
             }
-            let index = state.withLock { s -> Int in
-                s.accepted += 1
-                s.peers.append(fds[1])
-                return s.accepted - 1
-            }
+            let index = accepted.withLock { count -> Int in count += 1; return count - 1 }
+            peers.add(fds[1])
             // A script's reads wait up to two minutes: `stop()` ends them when the test ends, and
             // a short wait ended scripts early (and failed their tests) on a loaded machine or
             // under ThreadSanitizer, where the client took more than 5 s to send what was awaited.
@@ -47,13 +45,7 @@ public final class InMemoryNATSServer: Sendable {
             let script = self.script
             let thread = Thread { [self] in
                 script(peer, index)
-                // Forget the descriptor and close it under the lock: once closed, its number can
-                // be reused by any socket of the process (another test's connection), which a
-                // later `stop()` must not shut down.
-                state.withLock { s in
-                    s.peers.removeAll { $0 == peerFD }
-                    peer.close()
-                }
+                peers.close(peerFD)
             }
             thread.start()
             return SocketStream(TCPSocket(adopting: fds[0], endpoint: "\(host):\(port)"))
@@ -62,9 +54,7 @@ public final class InMemoryNATSServer: Sendable {
 
     /// Shuts down the peer ends whose scripts still run (their reads end).
     public func stop() {
-        state.withLock { s in
-            for fd in s.peers { shutdown(fd, Int32(SHUT_RDWR)) }
-        }
+        peers.shutDownAll()
     }
 }
 
