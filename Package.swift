@@ -100,7 +100,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bridge-bench",
-            dependencies: ["ToolSupport", "TributaryBridge", "TributaryKafka", "TributaryNATS"],
+            dependencies: ["ToolSupport", "TributaryBridge", "TributaryJetStream", "TributaryKafka", "TributaryNATS"],
             path: "Tools/bridge-bench",
             swiftSettings: strict
         ),

@@ -122,6 +122,7 @@ enum BridgeMapping {
     /// A Kafka record's headers as NATS headers, plus where it came from and the bridge mark.
     static func natsHeaders(for record: KafkaConsumerRecord, bridge id: String) -> NATSHeaders {
         var headers = NATSHeaders()
+        headers.reserveCapacity(record.headers.count + 7)
         var base64Names: [String] = []
         func add(_ name: String, _ value: [UInt8]?) {
             guard let value else {
@@ -169,6 +170,21 @@ enum BridgeMapping {
         return (headers, timestamp)
     }
 
+    /// The bytes of the 1-based token `index` of `subject`, or nil when it has fewer tokens.
+    static func subjectToken(_ index: Int, of subject: String) -> [UInt8]? {
+        var subject = subject
+        return subject.withUTF8 { bytes -> [UInt8]? in
+            var token = 1
+            var start = 0
+            for position in 0..<bytes.count where bytes[position] == UInt8(ascii: ".") {
+                if token == index { return Array(bytes[start..<position]) }
+                token += 1
+                start = position + 1
+            }
+            return token == index ? Array(bytes[start...]) : nil
+        }
+    }
+
     /// The Kafka key of a message from NATS.
     static func kafkaKey(_ key: BridgeRoute.Key, subject: String, headers: NATSHeaders?) throws(BridgeError) -> [UInt8]? {
         switch key {
@@ -177,11 +193,9 @@ enum BridgeMapping {
         case .subject:
             return Array(subject.utf8)
         case .subjectToken(let index):
-            let tokens = subject.split(separator: ".", omittingEmptySubsequences: false)
-            guard index <= tokens.count else {
-                throw BridgeError(.unmappable, route: nil, "subject '\(subject)' has \(tokens.count) tokens; the key is token \(index)")
-            }
-            return Array(tokens[index - 1].utf8)
+            if let token = subjectToken(index, of: subject) { return token }
+            let count = subject.utf8.count(where: { $0 == UInt8(ascii: ".") }) + 1
+            throw BridgeError(.unmappable, route: nil, "subject '\(subject)' has \(count) tokens; the key is token \(index)")
         case .header(let name):
             guard let value = headers?[name] else {
                 throw BridgeError(.unmappable, route: nil, "the message on '\(subject)' has no header '\(name)' for the key")

@@ -81,8 +81,11 @@ public struct BridgeRoute: Sendable {
     public var destination: Destination
     /// The Kafka key of records written to Kafka (default ``Key/none``).
     public var key: Key = .none
-    /// Messages forwarded but not yet confirmed by the destination, at most (default 1,000).
-    public var maxInFlight = 1_000
+    /// Messages forwarded but not yet confirmed by the destination, at most (default 10,000).
+    /// Into Kafka this bounds throughput to about `maxInFlight` per produce round trip (linger
+    /// plus the broker's acknowledgement); out of Kafka it is how many publishes one
+    /// confirmation covers.
+    public var maxInFlight = 10_000
     /// Kafka sources: partitions processed at once (default 1). Order within a partition is kept.
     public var concurrency = 1
     /// Kafka sources: retries of a failed forward (transient failures are retried until the

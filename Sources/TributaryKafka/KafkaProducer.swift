@@ -126,8 +126,8 @@ public final class KafkaProducer: Sendable {
     ///   timeout, `bufferFull` when no buffer space freed within `maxBlock`, `invalidArgument` for
     ///   an unknown partition or a record over `maxRequestSize`, `closed`.
     @discardableResult
-    public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
-                     partition: Int32? = nil, timestamp: Int64? = nil) async throws(KafkaError) -> KafkaRecordMetadata {
+    nonisolated(nonsending) public func send(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
+                                             partition: Int32? = nil, timestamp: Int64? = nil) async throws(KafkaError) -> KafkaRecordMetadata {
         let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
         var deadline: ContinuousClock.Instant?
         while true {
@@ -153,9 +153,9 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Throws: ``KafkaError`` when the record cannot be buffered (see ``send(topic:key:value:headers:partition:timestamp:)``).
     ///   Later failures go to `onDelivery`, or, without it, to the next ``flush()``.
-    public func produce(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
-                        partition: Int32? = nil, timestamp: Int64? = nil,
-                        onDelivery: (@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)? = nil) async throws(KafkaError) {
+    nonisolated(nonsending) public func produce(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header] = [],
+                                                partition: Int32? = nil, timestamp: Int64? = nil,
+                                                onDelivery: (@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)? = nil) async throws(KafkaError) {
         let completion = onDelivery.map { Completion.callback($0) }
         let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
         var deadline: ContinuousClock.Instant?

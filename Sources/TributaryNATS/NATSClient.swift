@@ -101,10 +101,10 @@ public final class NATSClient: Sendable {
             if let problem = headers.problem() {
                 throw NATSError(.invalidHeaders, "invalid headers for '\(subject)': \(problem)", subject: subject)
             }
-            let block = headers.encoded
-            let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: payload.count)
-            try core.appendFrame(size: size, payloadSize: payload.count + block.count, subject: subject, replyTo: replyTo) { buffer in
-                NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: payload, into: &buffer)
+            let headerBytes = headers.wireSize
+            let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: headerBytes, payloadBytes: payload.count)
+            try core.appendFrame(size: size, payloadSize: payload.count + headerBytes, subject: subject, replyTo: replyTo) { buffer in
+                NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headers: headers, payload: payload, into: &buffer)
             }
         } else {
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: payload.count)
@@ -138,10 +138,10 @@ public final class NATSClient: Sendable {
                 if let problem = headers.problem() {
                     throw NATSError(.invalidHeaders, "invalid headers for '\(subject)': \(problem)", subject: subject)
                 }
-                let block = headers.encoded
-                let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: block.count, payloadBytes: raw.count)
-                return try core.appendFrameIfRoom(size: size, payloadSize: raw.count + block.count, subject: subject, replyTo: replyTo) { buffer in
-                    NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headerBlock: block, payload: raw, into: &buffer)
+                let headerBytes = headers.wireSize
+                let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: headerBytes, payloadBytes: raw.count)
+                return try core.appendFrameIfRoom(size: size, payloadSize: raw.count + headerBytes, subject: subject, replyTo: replyTo) { buffer in
+                    NATSEncoder.appendHeaderPublish(subject: subject, replyTo: replyTo, headers: headers, payload: raw, into: &buffer)
                 }
             }
             let size = NATSEncoder.publishFrameSize(subject: subject, replyTo: replyTo, headerBytes: 0, payloadBytes: raw.count)

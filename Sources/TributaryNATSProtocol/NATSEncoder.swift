@@ -56,6 +56,29 @@ public enum NATSEncoder {
         buffer.append(13); buffer.append(10)
     }
 
+    /// Appends `HPUB subject [reply] hdrsize totalsize\r\nheaders payload\r\n`, encoding `headers`
+    /// in place (`headers.wireSize` bytes) instead of from a separate header block.
+    public static func appendHeaderPublish(subject: String, replyTo: String?, headers: NATSHeaders,
+                                           payload: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
+        let headerBytes = headers.wireSize
+        buffer.append(contentsOf: "HPUB ".utf8)
+        buffer.append(contentsOf: subject.utf8)
+        buffer.append(UInt8(ascii: " "))
+        if let replyTo {
+            buffer.append(contentsOf: replyTo.utf8)
+            buffer.append(UInt8(ascii: " "))
+        }
+        ASCII.appendDecimal(UInt64(headerBytes), to: &buffer)
+        buffer.append(UInt8(ascii: " "))
+        ASCII.appendDecimal(UInt64(headerBytes + payload.count), to: &buffer)
+        buffer.append(13); buffer.append(10)
+        let blockStart = buffer.count
+        headers.encode(into: &buffer)
+        assert(buffer.count - blockStart == headerBytes, "NATSHeaders.wireSize disagrees with encode(into:)")
+        buffer.append(contentsOf: payload)
+        buffer.append(13); buffer.append(10)
+    }
+
     /// Size in bytes of the frame `appendPublish`/`appendHeaderPublish` would write.
     @inlinable
     public static func publishFrameSize(subject: String, replyTo: String?, headerBytes: Int, payloadBytes: Int) -> Int {

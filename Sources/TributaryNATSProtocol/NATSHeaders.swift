@@ -83,9 +83,17 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
         entries.filter { $0.name == name }.map(\.value)
     }
 
+    /// Makes room for `count` entries in all, so that appending them does not grow the storage again.
+    public mutating func reserveCapacity(_ count: Int) {
+        makeUnique()
+        storage.entries.reserveCapacity(count)
+    }
+
     /// Adds a value for `name`, keeping existing values.
     public mutating func append(_ value: String, for name: String) {
-        entries.append((name: name, value: value))
+        // Through the storage, not the `entries` setter: that would copy the array on each append.
+        makeUnique()
+        storage.entries.append((name: name, value: value))
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
@@ -108,10 +116,18 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     public func problem() -> NATSNameProblem? {
         for entry in entries {
             if entry.name.isEmpty { return .invalidHeader("a header name is empty") }
-            for byte in entry.name.utf8 where byte <= 0x20 || byte == UInt8(ascii: ":") || byte == 0x7f {
+            var name = entry.name
+            let nameIsValid = name.withUTF8 { bytes in
+                !bytes.contains { $0 <= 0x20 || $0 == UInt8(ascii: ":") || $0 == 0x7f }
+            }
+            if !nameIsValid {
                 return .invalidHeader("header name '\(entry.name)' contains ':', whitespace or a control character")
             }
-            for byte in entry.value.utf8 where byte == 0x0D || byte == 0x0A {
+            var value = entry.value
+            let valueIsValid = value.withUTF8 { bytes in
+                !bytes.contains { $0 == 0x0D || $0 == 0x0A }
+            }
+            if !valueIsValid {
                 return .invalidHeader("the value of header '\(entry.name)' contains CR or LF")
             }
         }
@@ -142,6 +158,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     /// The wire form as bytes.
     public var encoded: [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(wireSize)
         encode(into: &out)
         return out
     }
@@ -160,29 +177,32 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
         func fail(_ why: String) -> NATSProtocolError {
             NATSProtocolError(code: .badHeaders, message: why, offset: offset, excerpt: ASCII.hexExcerpt(bytes))
         }
-        // Split into CRLF-terminated lines.
-        var lines: [Range<Int>] = []
-        var start = 0
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == 0x0A {
-                guard index > start, bytes[index - 1] == 0x0D else {
-                    throw fail("expected CRLF line endings in the header block, found a bare LF")
+        // One CRLF-terminated line at a time: the end of the line starting at `from` (at its CR).
+        func lineEnd(from: Int) throws(NATSProtocolError) -> Int? {
+            var index = from
+            while index < bytes.count {
+                if bytes[index] == 0x0A {
+                    guard index > from, bytes[index - 1] == 0x0D else {
+                        throw fail("expected CRLF line endings in the header block, found a bare LF")
+                    }
+                    return index - 1
                 }
-                lines.append(start..<(index - 1))
-                start = index + 1
+                index += 1
             }
-            index += 1
+            guard from == bytes.count else { throw fail("expected the header block to end with CRLF") }
+            return nil
         }
-        guard start == bytes.count else { throw fail("expected the header block to end with CRLF") }
-        guard let first = lines.first else { throw fail("expected 'NATS/1.0' version line, found an empty header block") }
-        let version = Array("NATS/1.0".utf8)
-        guard first.count >= version.count, bytes[first.lowerBound..<(first.lowerBound + version.count)].elementsEqual(version) else {
+        guard let firstEnd = try lineEnd(from: 0) else { throw fail("expected 'NATS/1.0' version line, found an empty header block") }
+        let first = 0..<firstEnd
+        let version: StaticString = "NATS/1.0"
+        guard first.count >= version.utf8CodeUnitCount,
+              (0..<version.utf8CodeUnitCount).allSatisfy({ bytes[$0] == version.utf8Start[$0] }) else {
             throw fail("expected header block to start with 'NATS/1.0'")
         }
-        var headers = NATSHeaders()
+        let headers = NATSHeaders()
+        let storage = headers.storage
         // Status line: "NATS/1.0 503" or "NATS/1.0 408 Request Timeout"
-        var cursor = first.lowerBound + version.count
+        var cursor = first.lowerBound + version.utf8CodeUnitCount
         while cursor < first.upperBound, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 { cursor += 1 }
         if cursor < first.upperBound {
             var end = cursor
@@ -190,14 +210,17 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
             guard end - cursor == 3, let code = ASCII.parseDecimal(UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), limit: 999) else {
                 throw fail("expected a 3-digit status after 'NATS/1.0'")
             }
-            headers.status = code
+            storage.status = code
             var descStart = end
             while descStart < first.upperBound, bytes[descStart] == 0x20 || bytes[descStart] == 0x09 { descStart += 1 }
             if descStart < first.upperBound {
-                headers.statusDescription = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[descStart..<first.upperBound]), as: UTF8.self)
+                storage.statusDescription = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[descStart..<first.upperBound]), as: UTF8.self)
             }
         }
-        for line in lines.dropFirst() {
+        var lineStart = firstEnd + 2
+        while let end = try lineEnd(from: lineStart) {
+            let line = lineStart..<end
+            lineStart = end + 2
             if line.isEmpty { continue }
             guard let colon = bytes[line].firstIndex(of: UInt8(ascii: ":")) else {
                 throw fail("expected 'Name: Value' in header line")
@@ -205,7 +228,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
             let name = trimmed(bytes, line.lowerBound..<colon)
             let value = trimmed(bytes, (colon + 1)..<line.upperBound)
             guard !name.isEmpty else { throw fail("expected a header name before ':'") }
-            headers.entries.append((name: name, value: value))
+            storage.entries.append((name: name, value: value))
         }
         return headers
     }

@@ -3,8 +3,9 @@
 //
 //   bridge-bench nats-to-kafka [--msgs N] [--size BYTES] [--partitions P] [--keys K] [-s URL] [-b BROKERS]
 //   bridge-bench kafka-to-nats [--msgs N] [--size BYTES] [--partitions P] [--keys K] [-s URL] [-b BROKERS]
+//   bridge-bench jetstream-to-kafka | kafka-to-jetstream [same flags]
 //
-// Everything runs in this process: the source client (a NATS publisher or a Kafka producer),
+// Everything runs in this process: the source client (a NATS or JetStream publisher, or a Kafka producer),
 // the bridge with one route, and the reader at the far end (a Kafka consumer or a NATS
 // subscriber). Each message carries the monotonic time it was sent; the reader records now minus
 // that as the end-to-end latency. The rate is messages read over the time from the first send
@@ -17,6 +18,7 @@ import Foundation
 import Synchronization
 import ToolSupport
 import TributaryBridge
+import TributaryJetStream
 import TributaryKafka
 import TributaryNATS
 
@@ -26,6 +28,7 @@ struct Settings {
     var size = 100
     var partitions: Int32 = 3
     var keys = 64
+    var maxInFlight: Int?
     var natsURL: String?
     var brokers: String?
 }
@@ -33,19 +36,28 @@ struct Settings {
 func usage(_ message: String? = nil) -> Never {
     if let message { FileHandle.standardError.write(Data("bridge-bench: \(message)\n".utf8)) }
     let text = """
-    usage: bridge-bench nats-to-kafka|kafka-to-nats [flags]
+    usage: bridge-bench nats-to-kafka|kafka-to-nats|jetstream-to-kafka|kafka-to-jetstream [flags]
       nats-to-kafka  publish N messages on core NATS subjects (one of K keys in the subject); the
                      bridge produces them to a fresh Kafka topic (key: the subject token, acks=all,
                      idempotent); a consumer of that topic reads them
       kafka-to-nats  produce N keyed records to a fresh Kafka topic while the bridge reads it as a
                      consumer group and publishes each on a NATS subject (committing after a
                      flush); a subscriber reads them
+      jetstream-to-kafka  publish N messages asynchronously into a fresh JetStream stream (memory
+                     storage); the bridge reads them through a durable pull consumer (max ack
+                     pending: the route's in-flight bound) and produces each to Kafka, acking it
+                     after Kafka's ack; a consumer of that topic reads them
+      kafka-to-jetstream  as kafka-to-nats, but the bridge publishes into a fresh JetStream stream
+                     (memory storage) with Nats-Msg-Id and commits after JetStream's acks; a core
+                     NATS subscriber on the stream's subjects reads them, and the run ends when
+                     every message was also acknowledged by JetStream
       -s, --server URL     NATS server (default NATS_URL, else nats://127.0.0.1:4222)
       -b, --brokers LIST   Kafka bootstrap servers (default KAFKA_BROKERS, else localhost:9092)
       --msgs N             messages (default 200000)
       --size BYTES         payload size, at least 16 (default 100)
       --partitions P       partitions of the fresh topic (default 3)
       --keys K             distinct keys (default 64)
+      --max-in-flight N    the route's bound on forwarded-but-unconfirmed messages (default: the route's)
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us, p90_us, p99_us, max_us,
     cpu_user, cpu_sys, cpu_s_per_1m, maxrss_kb, dropped (core NATS messages the bridge's
     subscription dropped, nats-to-kafka), duplicates (messages read twice).
@@ -59,9 +71,9 @@ func parse() -> Settings {
     var arguments = Array(CommandLine.arguments.dropFirst())
     guard let mode = arguments.first, !mode.hasPrefix("-") else {
         if arguments.contains("-h") || arguments.contains("--help") { usage() }
-        usage("name a mode: nats-to-kafka or kafka-to-nats")
+        usage("name a mode: nats-to-kafka, kafka-to-nats, jetstream-to-kafka or kafka-to-jetstream")
     }
-    guard mode == "nats-to-kafka" || mode == "kafka-to-nats" else { usage("unknown mode '\(mode)'") }
+    guard ["nats-to-kafka", "kafka-to-nats", "jetstream-to-kafka", "kafka-to-jetstream"].contains(mode) else { usage("unknown mode '\(mode)'") }
     settings.mode = mode
     arguments.removeFirst()
     var index = 0
@@ -82,6 +94,7 @@ func parse() -> Settings {
         case "--size": settings.size = number("--size", minimum: 16)
         case "--partitions": settings.partitions = Int32(clamping: number("--partitions", minimum: 1))
         case "--keys": settings.keys = number("--keys", minimum: 1)
+        case "--max-in-flight": settings.maxInFlight = number("--max-in-flight", minimum: 1)
         case "-s", "--server": settings.natsURL = value("--server")
         case "-b", "--brokers": settings.brokers = value("--brokers")
         default: usage("unknown flag '\(arguments[index])'")
@@ -200,11 +213,22 @@ do {
     try await kafka.createTopic(KafkaNewTopic(name: topic, partitions: settings.partitions))
     _ = try await kafka.describeTopic(topic)
     let prefix = "bench\(run)"
-    let route: BridgeRoute
+    let toKafka = settings.mode.hasSuffix("to-kafka")
+    let viaJetStream = settings.mode.contains("jetstream")
+    let publisher = try await NATSClient.connect(NATSOptions(url: natsURL))
+    let jetStream = try JetStreamContext(client: publisher)
+    let stream = "BRIDGE_BENCH_\(run)"
+    if viaJetStream {
+        try await jetStream.createStream(StreamConfig(name: stream, subjects: ["\(prefix).>"], storage: .memory))
+    }
+    var route: BridgeRoute
     if settings.mode == "nats-to-kafka" {
         route = BridgeRoute(name: "bench", from: .natsSubject("\(prefix).>"), to: .kafkaTopic(topic), key: .subjectToken(2))
+    } else if settings.mode == "jetstream-to-kafka" {
+        route = BridgeRoute(name: "bench", from: .jetStream(stream: stream, consumer: "bridge"), to: .kafkaTopic(topic), key: .subjectToken(2))
     } else {
-        var kafkaRoute = BridgeRoute(name: "bench", from: .kafkaTopics([topic], group: "bridge-bench-\(run)"), to: .natsSubject("\(prefix).{partition}"))
+        let destination: BridgeRoute.Destination = viaJetStream ? .jetStreamSubject("\(prefix).{partition}") : .natsSubject("\(prefix).{partition}")
+        var kafkaRoute = BridgeRoute(name: "bench", from: .kafkaTopics([topic], group: "bridge-bench-\(run)"), to: destination)
         kafkaRoute.concurrency = Int(settings.partitions)
         kafkaRoute.configureGroup = { group in
             group.autoOffsetReset = .earliest
@@ -214,11 +238,17 @@ do {
         }
         route = kafkaRoute
     }
+    if let maxInFlight = settings.maxInFlight { route.maxInFlight = maxInFlight }
+    if settings.mode == "jetstream-to-kafka" {
+        var consumer = ConsumerConfig(durableName: "bridge", ackPolicy: .explicit)
+        consumer.maxAckPending = route.maxInFlight
+        _ = try await jetStream.createConsumer(stream: stream, config: consumer)
+    }
     let bridge = try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route])
 
     // The reader at the far end starts first.
     var readTask: Task<Void, Never>?
-    if settings.mode == "nats-to-kafka" {
+    if toKafka {
         var consumerSettings = KafkaConsumerConfiguration()
         consumerSettings.fetchMaxWait = .milliseconds(10)
         let consumer = try kafka.makeConsumer(consumerSettings)
@@ -240,7 +270,6 @@ do {
     }
     let running = await routeStarted(bridge)
 
-    let publisher = try await NATSClient.connect(NATSOptions(url: natsURL))
     let producer = try kafka.makeProducer()
     let subjects = (0..<settings.keys).map { "\(prefix).k\($0)" }
     let keys = (0..<settings.keys).map { Array("k\($0)".utf8) }
@@ -249,6 +278,8 @@ do {
     while !reader.warmedUp {
         if settings.mode == "nats-to-kafka" {
             try await publisher.publishWaiting(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0])
+        } else if settings.mode == "jetstream-to-kafka" {
+            _ = try await jetStream.publishAsync(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0]).value()
         } else {
             try await producer.send(topic: topic, key: keys[0], value: payload(size: settings.size, sequence: Reader.warmUp))
         }
@@ -258,29 +289,42 @@ do {
 
     let cpuBefore = ProcessResources.cpuTimes()
     let started = monotonicNanoseconds()
-    if settings.mode == "nats-to-kafka" {
-        for sequence in 0..<settings.msgs {
-            try await publisher.publishWaiting(payload(size: settings.size, sequence: UInt64(sequence)), to: subjects[sequence % settings.keys])
+    // The sender runs off the main actor, as a service's would, so that no call hops executors.
+    let mode = settings.mode, size = settings.size, msgs = settings.msgs, keyCount = settings.keys
+    try await Task.detached {
+        switch mode {
+        case "nats-to-kafka":
+            for sequence in 0..<msgs {
+                try await publisher.publishWaiting(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
+            }
+            try await publisher.flush()
+        case "jetstream-to-kafka":
+            for sequence in 0..<msgs {
+                _ = try await jetStream.publishAsync(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
+            }
+            try await jetStream.waitForPendingPublishes()
+        default:
+            for sequence in 0..<msgs {
+                try await producer.produce(topic: topic, key: keys[sequence % keyCount], value: payload(size: size, sequence: UInt64(sequence)))
+            }
+            try await producer.flush()
         }
-        try await publisher.flush()
-    } else {
-        for sequence in 0..<settings.msgs {
-            try await producer.produce(topic: topic, key: keys[sequence % settings.keys], value: payload(size: settings.size, sequence: UInt64(sequence)))
-        }
-        try await producer.flush()
-    }
-    // Core NATS is at most once: stop waiting when the bridge dropped what is missing.
+    }.value
+    // Core NATS is at most once: stop waiting when the bridge dropped what is missing. Into
+    // JetStream, the run ends when JetStream also acknowledged every message (warm-up included).
     let complete = await waitUntil(.now + .seconds(300)) {
         let statistics = bridge.statistics[0]
+        if settings.mode == "kafka-to-jetstream" && statistics.forwarded < settings.msgs + 1 { return false }
         return reader.distinct + statistics.dropped >= settings.msgs
     }
-    let finished = reader.state.withLock { $0.lastAt }
+    let finished = settings.mode == "kafka-to-jetstream" ? monotonicNanoseconds() : reader.state.withLock { $0.lastAt }
     let cpuAfter = ProcessResources.cpuTimes()
     readTask?.cancel()
     try await producer.close()
-    await publisher.close()
     await bridge.drain()
     _ = try? await running.value
+    if viaJetStream { try? await jetStream.deleteStream(stream) }
+    await publisher.close()
     let statistics = bridge.statistics[0]
     let (latencies, duplicates, distinct) = reader.state.withLock { ($0.latencies.sorted(), $0.duplicates, $0.distinct) }
     if !complete { fail("only \(distinct) of \(settings.msgs) messages arrived within 300 s (bridge: \(statistics))") }
