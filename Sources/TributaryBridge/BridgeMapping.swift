@@ -152,7 +152,13 @@ enum BridgeMapping {
     /// A NATS message's headers as Kafka headers (base64 values decoded back), plus its subject
     /// and the bridge mark; also the timestamp a bridged Kafka record carried, if any.
     static func kafkaHeaders(subject: String, headers natsHeaders: NATSHeaders?, bridge id: String) -> (headers: [KafkaRecord.Header], timestamp: Int64?) {
+        kafkaHeaders(subject: subject, headers: natsHeaders, bridge: Array(id.utf8))
+    }
+
+    /// ``kafkaHeaders(subject:headers:bridge:)`` with the bridge id already as bytes.
+    static func kafkaHeaders(subject: String, headers natsHeaders: NATSHeaders?, bridge id: [UInt8]) -> (headers: [KafkaRecord.Header], timestamp: Int64?) {
         var headers: [KafkaRecord.Header] = []
+        headers.reserveCapacity((natsHeaders?.entries.count ?? 0) + 2)
         var timestamp: Int64?
         let base64Names = natsHeaders?[base64Header].map { Set($0.split(separator: ",").map(String.init)) } ?? []
         if let natsHeaders {
@@ -166,7 +172,7 @@ enum BridgeMapping {
             }
         }
         headers.append((subjectHeader, Array(subject.utf8)))
-        headers.append((bridgeHeader, Array(id.utf8)))
+        headers.append((bridgeHeader, id))
         return (headers, timestamp)
     }
 

@@ -27,6 +27,8 @@ public final class NATSKafkaBridge: Sendable {
 
     let nats: NATSClient
     let kafka: KafkaClient
+    /// `id` as bytes, for the header of every record written to Kafka.
+    let idBytes: [UInt8]
     let producerConfiguration: KafkaProducerConfiguration
     let jetStreamOptions: JetStreamOptions
     private let counters: [RouteCounters]
@@ -63,6 +65,7 @@ public final class NATSKafkaBridge: Sendable {
             }
         }
         self.id = id
+        idBytes = Array(id.utf8)
         self.routes = routes
         self.nats = nats
         self.kafka = kafka
@@ -194,6 +197,12 @@ public final class NATSKafkaBridge: Sendable {
 
     // MARK: Routes
 
+    /// A route held by reference, so that per-message callbacks capture one pointer.
+    private final class SharedRoute: Sendable {
+        let route: BridgeRoute
+        init(_ route: BridgeRoute) { self.route = route }
+    }
+
     private func runRoute(_ route: BridgeRoute, counters: RouteCounters, producer: KafkaProducer?, jetStream: JetStreamContext?) async throws(BridgeError) {
         switch (route.source, route.destination) {
         case (.natsSubject(let subject, let queue), .kafkaTopic(let topic)):
@@ -227,6 +236,7 @@ public final class NATSKafkaBridge: Sendable {
         try? await nats.flush()
         eventContinuation.yield(.routeStarted(route: route.name))
         let limiter = InFlightLimiter(limit: route.maxInFlight)
+        let shared = SharedRoute(route)
         defer { counters.dropped.store(subscription.droppedCount, ordering: .relaxed) }
         do throws(NATSError) {
             for try await message in subscription {
@@ -243,11 +253,12 @@ public final class NATSKafkaBridge: Sendable {
                                  reason: error.message, producer: producer)
                     continue
                 }
-                let (headers, timestamp) = BridgeMapping.kafkaHeaders(subject: message.subject, headers: message.headers, bridge: id)
+                let (headers, timestamp) = BridgeMapping.kafkaHeaders(subject: message.subject, headers: message.headers, bridge: idBytes)
+                // The delivery callback holds the route by reference: one retain per record, not one per field.
                 await forward(route, counters: counters, limiter: limiter, producer: producer, topic: topic, key: key, value: message.payload,
-                              headers: headers, timestamp: timestamp) { [self] result in
+                              headers: headers, timestamp: timestamp) { [self, shared] result in
                     if case .failure(let error) = result {
-                        Task { await self.giveUp(route, counters: counters, payload: message.payload, headers: message.headers, subject: message.subject,
+                        Task { await self.giveUp(shared.route, counters: counters, payload: message.payload, headers: message.headers, subject: message.subject,
                                                  reason: "Kafka did not take the record: \(error)", producer: producer) }
                     }
                 }
@@ -276,6 +287,7 @@ public final class NATSKafkaBridge: Sendable {
         onStop { messages.stop() }
         eventContinuation.yield(.routeStarted(route: route.name))
         let limiter = InFlightLimiter(limit: route.maxInFlight)
+        let shared = SharedRoute(route)
         do throws(JetStreamError) {
             for try await message in messages {
                 RouteCounters.add(counters.received)
@@ -296,15 +308,15 @@ public final class NATSKafkaBridge: Sendable {
                     }
                     continue
                 }
-                var (headers, timestamp) = BridgeMapping.kafkaHeaders(subject: message.subject, headers: message.headers, bridge: id)
+                var (headers, timestamp) = BridgeMapping.kafkaHeaders(subject: message.subject, headers: message.headers, bridge: idBytes)
                 if timestamp == nil, let nanoseconds = message.metadata?.timestampNanoseconds { timestamp = nanoseconds / 1_000_000 }
                 await forward(route, counters: counters, limiter: limiter, producer: producer, topic: topic, key: key, value: message.payload,
-                              headers: headers, timestamp: timestamp) { [self] result in
+                              headers: headers, timestamp: timestamp) { [self, shared] result in
                     switch result {
                     case .success:
                         try? message.ack()
                     case .failure(let error):
-                        self.eventContinuation.yield(.forwardFailed(route: route.name, error: "Kafka did not take the record, JetStream redelivers it: \(error)"))
+                        self.eventContinuation.yield(.forwardFailed(route: shared.route.name, error: "Kafka did not take the record, JetStream redelivers it: \(error)"))
                         try? message.nak(delay: .seconds(1))
                     }
                 }

@@ -41,30 +41,73 @@ public struct JetStreamMessageMetadata: Sendable, Hashable {
     /// Parses an ack reply subject; nil when it is not one (a core NATS message, a wrong token count
     /// or a number that does not parse).
     public init?(replySubject: String) {
-        let tokens = replySubject.split(separator: ".", omittingEmptySubsequences: false)
-        guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
-        let offset: Int
-        if tokens.count == 9 {
-            offset = 2
-            domain = nil
-            accountHash = nil
-        } else if tokens.count >= 11 {
-            offset = 4
-            domain = tokens[2] == "_" || tokens[2].isEmpty ? nil : String(tokens[2])
-            accountHash = String(tokens[3])
-        } else {
-            return nil
+        // One pass over the bytes: token boundaries, then the numbers parsed in place.
+        var subject = replySubject
+        guard let parsed = subject.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JetStreamMessageMetadata? {
+        // Ends of the first 12 tokens (the 12-token form's fields; later tokens are not read).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 12) { ends -> JetStreamMessageMetadata? in
+            var count = 0
+            for index in 0..<bytes.count where bytes[index] == UInt8(ascii: ".") {
+                if count < 12 { ends.initializeElement(at: count, to: index) }
+                count += 1
+            }
+            if count < 12 { ends.initializeElement(at: count, to: bytes.count) }
+            count += 1
+            guard count == 9 || count >= 11 else { return nil }
+            func token(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+                let start = index == 0 ? 0 : ends[index - 1] + 1
+                return UnsafeBufferPointer(rebasing: bytes[start..<ends[index]])
+            }
+            func text(_ index: Int) -> String { String(decoding: token(index), as: UTF8.self) }
+            guard token(0).elementsEqual("$JS".utf8), token(1).elementsEqual("ACK".utf8) else { return nil }
+            let offset = count == 9 ? 2 : 4
+            guard !token(offset).isEmpty, !token(offset + 1).isEmpty,
+                  let delivered = unsigned(token(offset + 2)), let streamSequence = unsigned(token(offset + 3)),
+                  let consumerSequence = unsigned(token(offset + 4)), let timestamp = signed(token(offset + 5)),
+                  let pending = unsigned(token(offset + 6)) else { return nil }
+            var domain: String?
+            var accountHash: String?
+            if offset == 4 {
+                let domainToken = token(2)
+                domain = domainToken.isEmpty || domainToken.elementsEqual("_".utf8) ? nil : text(2)
+                accountHash = text(3)
+            }
+            return JetStreamMessageMetadata(domain: domain, accountHash: accountHash, stream: text(offset), consumer: text(offset + 1),
+                                            deliveredCount: delivered, streamSequence: streamSequence, consumerSequence: consumerSequence,
+                                            timestampNanoseconds: timestamp, pending: pending)
         }
-        guard !tokens[offset].isEmpty, !tokens[offset + 1].isEmpty,
-              let delivered = UInt64(tokens[offset + 2]), let streamSequence = UInt64(tokens[offset + 3]),
-              let consumerSequence = UInt64(tokens[offset + 4]), let timestamp = Int64(tokens[offset + 5]),
-              let pending = UInt64(tokens[offset + 6]) else { return nil }
-        stream = String(tokens[offset])
-        consumer = String(tokens[offset + 1])
-        deliveredCount = delivered
-        self.streamSequence = streamSequence
-        self.consumerSequence = consumerSequence
-        timestampNanoseconds = timestamp
-        self.pending = pending
+    }
+
+    /// A decimal with an optional `+`, as `UInt64(_:)` reads it; nil when empty, not a number or too large.
+    private static func unsigned(_ digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var start = 0
+        if digits.first == UInt8(ascii: "+") { start = 1 }
+        guard start < digits.count else { return nil }
+        var value: UInt64 = 0
+        for index in start..<digits.count {
+            let digit = digits[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times10, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflowA, !overflowB else { return nil }
+            value = sum
+        }
+        return value
+    }
+
+    /// A decimal with an optional sign, as `Int64(_:)` reads it.
+    private static func signed(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let first = digits.first else { return nil }
+        if first == UInt8(ascii: "-") {
+            guard let magnitude = unsigned(UnsafeBufferPointer(rebasing: digits[1...])), digits.count > 1,
+                  digits[1] != UInt8(ascii: "+"), magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard let magnitude = unsigned(digits), magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
     }
 }

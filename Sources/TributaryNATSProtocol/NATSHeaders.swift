@@ -145,14 +145,14 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
                 buffer.append(contentsOf: statusDescription.utf8)
             }
         }
-        buffer.append(contentsOf: [13, 10])
-        for entry in entries {
+        buffer.append(13); buffer.append(10)
+        for entry in storage.entries {
             buffer.append(contentsOf: entry.name.utf8)
-            buffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            buffer.append(UInt8(ascii: ":")); buffer.append(UInt8(ascii: " "))
             buffer.append(contentsOf: entry.value.utf8)
-            buffer.append(contentsOf: [13, 10])
+            buffer.append(13); buffer.append(10)
         }
-        buffer.append(contentsOf: [13, 10])
+        buffer.append(13); buffer.append(10)
     }
 
     /// The wire form as bytes.

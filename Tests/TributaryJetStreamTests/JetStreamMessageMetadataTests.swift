@@ -23,6 +23,15 @@ struct JetStreamMessageMetadataTests {
         #expect(noDomain.deliveredCount == 2 && noDomain.timestampNanoseconds == 5 && noDomain.pending == 6)
     }
 
+    @Test("numbers read as UInt64(_:) and Int64(_:) read them: a leading sign, the extremes")
+    func numbersAtTheirLimits() throws {
+        let metadata = try #require(JetStreamMessageMetadata(replySubject: "$JS.ACK.S.C.+1.18446744073709551615.0.-9223372036854775808.7"))
+        #expect(metadata.deliveredCount == 1 && metadata.streamSequence == UInt64.max && metadata.consumerSequence == 0)
+        #expect(metadata.timestampNanoseconds == Int64.min && metadata.pending == 7)
+        let negative = try #require(JetStreamMessageMetadata(replySubject: "$JS.ACK.S.C.1.2.3.-42.0"))
+        #expect(negative.timestampNanoseconds == -42)
+    }
+
     @Test("11 tokens and more than 12 are accepted (later servers may append tokens)")
     func elevenAndMore() throws {
         let eleven = try #require(JetStreamMessageMetadata(replySubject: "$JS.ACK.d.H.S.C.1.2.3.4.5"))
@@ -39,6 +48,11 @@ struct JetStreamMessageMetadataTests {
         "$JS.ACK.S.C.1.2.3.4.-5",           // negative pending
         "$JS.NAK.S.C.1.2.3.4.5",
         "$JS.ACK..C.1.2.3.4.5",             // empty stream
+        "$JS.ACK.S.C.1.2.3.-+4.5",          // two signs
+        "$JS.ACK.S.C.1.2.3.4.18446744073709551616", // pending over UInt64
+        "$JS.ACK.S.C.1.2.3.9223372036854775808.5",  // time over Int64
+        "$JS.ACK.S.C.1..3.4.5",             // empty number
+        "$JS.ACK.S.C.1.2.3.4.5.",           // 10 tokens, the last empty
     ])
     func rejects(subject: String) {
         #expect(JetStreamMessageMetadata(replySubject: subject) == nil)

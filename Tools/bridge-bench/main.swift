@@ -29,6 +29,8 @@ struct Settings {
     var partitions: Int32 = 3
     var keys = 64
     var maxInFlight: Int?
+    var prefill = false
+    var service: String?
     var natsURL: String?
     var brokers: String?
 }
@@ -58,6 +60,12 @@ func usage(_ message: String? = nil) -> Never {
       --partitions P       partitions of the fresh topic (default 3)
       --keys K             distinct keys (default 64)
       --max-in-flight N    the route's bound on forwarded-but-unconfirmed messages (default: the route's)
+      --prefill            write every message to the source (Kafka topic or JetStream stream) before
+                           the route starts, and time the route draining it: from the first message
+                           read at the far end to the last (not for nats-to-kafka: core NATS keeps nothing)
+      --service            run the route in a tributary-bridge process (the one built beside this tool)
+                           instead of in this one, and report that process's CPU and peak memory apart
+      --service-binary P   the tributary-bridge executable to run (implies --service)
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us, p90_us, p99_us, max_us,
     cpu_user, cpu_sys, cpu_s_per_1m, maxrss_kb, dropped (core NATS messages the bridge's
     subscription dropped, nats-to-kafka), duplicates (messages read twice).
@@ -95,13 +103,24 @@ func parse() -> Settings {
         case "--partitions": settings.partitions = Int32(clamping: number("--partitions", minimum: 1))
         case "--keys": settings.keys = number("--keys", minimum: 1)
         case "--max-in-flight": settings.maxInFlight = number("--max-in-flight", minimum: 1)
+        case "--prefill": settings.prefill = true
+        case "--service": settings.service = settings.service ?? siblingExecutable("tributary-bridge")
+        case "--service-binary": settings.service = value("--service-binary")
         case "-s", "--server": settings.natsURL = value("--server")
         case "-b", "--brokers": settings.brokers = value("--brokers")
         default: usage("unknown flag '\(arguments[index])'")
         }
         index += 1
     }
+    if settings.prefill && settings.mode == "nats-to-kafka" { usage("--prefill needs a source that stores messages: jetstream-to-kafka, kafka-to-nats or kafka-to-jetstream") }
     return settings
+}
+
+/// `name` in the directory this executable was started from.
+func siblingExecutable(_ name: String) -> String {
+    let path = CommandLine.arguments[0]
+    guard let slash = path.lastIndex(of: "/") else { return name }
+    return String(path[...slash]) + name
 }
 
 /// Nanoseconds on the monotonic clock, carried in the first 8 bytes of each payload.
@@ -127,6 +146,7 @@ final class Reader: Sendable {
         var seen: [Bool]
         var distinct = 0
         var duplicates = 0
+        var firstAt: UInt64 = 0
         var lastAt: UInt64 = 0
         var warmedUp = false
     }
@@ -159,6 +179,7 @@ final class Reader: Sendable {
             state.seen[Int(sequence)] = true
             state.distinct += 1
             state.latencies.append(Double(now &- sent) / 1000)
+            if state.firstAt == 0 { state.firstAt = now }
             state.lastAt = now
         }
     }
@@ -182,6 +203,49 @@ func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: () -> Bool) asy
         try? await Task.sleep(for: .milliseconds(2))
     }
     return true
+}
+
+/// The bridge being measured: in this process, or a tributary-bridge process.
+enum BridgeUnderTest {
+    case inProcess(NATSKafkaBridge)
+    case service(ServiceProcess, configPath: String)
+
+    var statistics: String {
+        switch self {
+        case .inProcess(let bridge): return "\(bridge.statistics[0])"
+        case .service(let process, _): return process.isRunning ? "tributary-bridge (pid \(process.pid)) running" : "tributary-bridge exited: \(process.log.suffix(2000))"
+        }
+    }
+
+    /// Messages the route's core NATS subscription dropped (known in process only).
+    var dropped: Int {
+        if case .inProcess(let bridge) = self { return bridge.statistics[0].dropped }
+        return 0
+    }
+
+    /// Starts the route and returns once it reads.
+    func start() async -> Task<Void, any Error>? {
+        switch self {
+        case .inProcess(let bridge): return await routeStarted(bridge)
+        case .service(let process, _):
+            let started = await waitUntil(.now + .seconds(60)) { process.log.contains("route 'bench' started") || !process.isRunning }
+            if !started || !process.isRunning { fail("tributary-bridge did not start its route within 60 s: \(process.log.suffix(2000))") }
+            return nil
+        }
+    }
+
+    /// Drains the route (SIGTERM for the service) and waits for it to end.
+    func stop(_ running: Task<Void, any Error>?) async {
+        switch self {
+        case .inProcess(let bridge):
+            await bridge.drain()
+            _ = try? await running?.value
+        case .service(let process, let configPath):
+            process.stop()
+            unlink(configPath)
+            unlink(process.logPath)
+        }
+    }
 }
 
 func routeStarted(_ bridge: NATSKafkaBridge) async -> Task<Void, any Error> {
@@ -244,7 +308,16 @@ do {
         consumer.maxAckPending = route.maxInFlight
         _ = try await jetStream.createConsumer(stream: stream, config: consumer)
     }
-    let bridge = try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route])
+    let bridge: BridgeUnderTest
+    if let binary = settings.service {
+        let configPath = "/tmp/bridge-bench-\(run).json", logPath = "/tmp/bridge-bench-\(run).log"
+        let text = serviceConfiguration(mode: settings.mode, natsURL: natsURL, brokers: brokers, prefix: prefix, topic: topic, stream: stream,
+                                        group: "bridge-bench-\(run)", partitions: settings.partitions, maxInFlight: settings.maxInFlight)
+        guard FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8)) else { fail("cannot write \(configPath)") }
+        bridge = .service(try ServiceProcess(binary: binary, configPath: configPath, logPath: logPath), configPath: configPath)
+    } else {
+        bridge = .inProcess(try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route]))
+    }
 
     // The reader at the far end starts first.
     var readTask: Task<Void, Never>?
@@ -268,66 +341,99 @@ do {
         }
         try await endNATS.flush()
     }
-    let running = await routeStarted(bridge)
-
     let producer = try kafka.makeProducer()
     let subjects = (0..<settings.keys).map { "\(prefix).k\($0)" }
     let keys = (0..<settings.keys).map { Array("k\($0)".utf8) }
-    // One message through the whole path first, outside the measurement.
-    let warmUpDeadline = ContinuousClock.now + .seconds(60)
-    while !reader.warmedUp {
-        if settings.mode == "nats-to-kafka" {
-            try await publisher.publishWaiting(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0])
-        } else if settings.mode == "jetstream-to-kafka" {
-            _ = try await jetStream.publishAsync(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0]).value()
-        } else {
-            try await producer.send(topic: topic, key: keys[0], value: payload(size: settings.size, sequence: Reader.warmUp))
-        }
-        if await waitUntil(.now + .seconds(5), { reader.warmedUp }) { break }
-        if ContinuousClock.now >= warmUpDeadline { fail("the first message did not cross the bridge within 60 s (bridge: \(bridge.statistics[0]))") }
-    }
-
-    let cpuBefore = ProcessResources.cpuTimes()
-    let started = monotonicNanoseconds()
     // The sender runs off the main actor, as a service's would, so that no call hops executors.
     let mode = settings.mode, size = settings.size, msgs = settings.msgs, keyCount = settings.keys
-    try await Task.detached {
-        switch mode {
-        case "nats-to-kafka":
-            for sequence in 0..<msgs {
-                try await publisher.publishWaiting(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
+    let send = {
+        try await Task.detached {
+            switch mode {
+            case "nats-to-kafka":
+                for sequence in 0..<msgs {
+                    try await publisher.publishWaiting(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
+                }
+                try await publisher.flush()
+            case "jetstream-to-kafka":
+                for sequence in 0..<msgs {
+                    _ = try await jetStream.publishAsync(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
+                }
+                try await jetStream.waitForPendingPublishes()
+            default:
+                for sequence in 0..<msgs {
+                    try await producer.produce(topic: topic, key: keys[sequence % keyCount], value: payload(size: size, sequence: UInt64(sequence)))
+                }
+                try await producer.flush()
             }
-            try await publisher.flush()
-        case "jetstream-to-kafka":
-            for sequence in 0..<msgs {
-                _ = try await jetStream.publishAsync(payload(size: size, sequence: UInt64(sequence)), to: subjects[sequence % keyCount])
-            }
-            try await jetStream.waitForPendingPublishes()
-        default:
-            for sequence in 0..<msgs {
-                try await producer.produce(topic: topic, key: keys[sequence % keyCount], value: payload(size: size, sequence: UInt64(sequence)))
-            }
-            try await producer.flush()
-        }
-    }.value
-    // Core NATS is at most once: stop waiting when the bridge dropped what is missing. Into
-    // JetStream, the run ends when JetStream also acknowledged every message (warm-up included).
-    let complete = await waitUntil(.now + .seconds(300)) {
-        let statistics = bridge.statistics[0]
-        if settings.mode == "kafka-to-jetstream" && statistics.forwarded < settings.msgs + 1 { return false }
-        return reader.distinct + statistics.dropped >= settings.msgs
+        }.value
     }
-    let finished = settings.mode == "kafka-to-jetstream" ? monotonicNanoseconds() : reader.state.withLock { $0.lastAt }
+    let running: Task<Void, any Error>?
+    let cpuBefore: (user: Double, sys: Double)
+    var serviceCPUBefore = 0.0
+    var started: UInt64 = 0
+    if settings.prefill {
+        // The source holds every message before the route starts; the measurement runs from the
+        // first message read at the far end to the last (the group join or pull start excluded).
+        try await send()
+        cpuBefore = ProcessResources.cpuTimes()
+        running = await bridge.start()
+    } else {
+        running = await bridge.start()
+        // One message through the whole path first, outside the measurement.
+        let warmUpDeadline = ContinuousClock.now + .seconds(60)
+        while !reader.warmedUp {
+            if settings.mode == "nats-to-kafka" {
+                try await publisher.publishWaiting(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0])
+            } else if settings.mode == "jetstream-to-kafka" {
+                _ = try await jetStream.publishAsync(payload(size: settings.size, sequence: Reader.warmUp), to: subjects[0]).value()
+            } else {
+                try await producer.send(topic: topic, key: keys[0], value: payload(size: settings.size, sequence: Reader.warmUp))
+            }
+            if await waitUntil(.now + .seconds(5), { reader.warmedUp }) { break }
+            if ContinuousClock.now >= warmUpDeadline { fail("the first message did not cross the bridge within 60 s (bridge: \(bridge.statistics))") }
+        }
+        cpuBefore = ProcessResources.cpuTimes()
+        if case .service(let process, _) = bridge { serviceCPUBefore = process.cpuSeconds() }
+        started = monotonicNanoseconds()
+        try await send()
+    }
+    // Core NATS is at most once: stop waiting when the bridge dropped what is missing (in this
+    // process it counts them; a service's drops show as no progress for 10 s).
+    let deadline = ContinuousClock.now + .seconds(300)
+    var progress = (count: 0, at: ContinuousClock.now)
+    var complete = await waitUntil(deadline) {
+        let distinct = reader.distinct
+        if distinct != progress.count { progress = (distinct, .now) }
+        if case .service = bridge, settings.mode == "nats-to-kafka", ContinuousClock.now - progress.at > .seconds(10) { return true }
+        return distinct + bridge.dropped >= settings.msgs
+    }
+    var finished = reader.state.withLock { $0.lastAt }
+    if complete && settings.mode == "kafka-to-jetstream" {
+        // Into JetStream the run ends when the stream holds every message (warm-up included).
+        let stored = UInt64(settings.msgs + (settings.prefill ? 0 : 1))
+        complete = false
+        while ContinuousClock.now < deadline {
+            if let info = try? await jetStream.streamInfo(stream), info.state.messages >= stored { complete = true; break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        finished = max(finished, monotonicNanoseconds())
+    }
+    if settings.prefill { started = reader.state.withLock { $0.firstAt } }
     let cpuAfter = ProcessResources.cpuTimes()
+    var service: (cpu: Double, rssKB: Int)?
+    if case .service(let process, _) = bridge {
+        if settings.prefill { serviceCPUBefore = 0 }
+        service = (process.cpuSeconds() - serviceCPUBefore, process.peakRSSKB())
+    }
     readTask?.cancel()
     try await producer.close()
-    await bridge.drain()
-    _ = try? await running.value
+    let statisticsText = bridge.statistics
+    let dropped = bridge.dropped
+    await bridge.stop(running)
     if viaJetStream { try? await jetStream.deleteStream(stream) }
     await publisher.close()
-    let statistics = bridge.statistics[0]
     let (latencies, duplicates, distinct) = reader.state.withLock { ($0.latencies.sorted(), $0.duplicates, $0.distinct) }
-    if !complete { fail("only \(distinct) of \(settings.msgs) messages arrived within 300 s (bridge: \(statistics))") }
+    if !complete { fail("only \(distinct) of \(settings.msgs) messages arrived within 300 s (bridge: \(statisticsText))") }
     let seconds = Double(finished &- started) / 1e9
     let cpuUser = cpuAfter.user - cpuBefore.user
     let cpuSys = cpuAfter.sys - cpuBefore.sys
@@ -338,14 +444,27 @@ do {
     let perMillion = distinct > 0 ? (cpuUser + cpuSys) * 1_000_000 / Double(distinct) : 0
     print("bridge-bench \(settings.mode): \(distinct) of \(settings.msgs) × \(settings.size) B in \(String(format: "%.3f", seconds)) s")
     print(String(format: "  rate        %.0f msg/s", rate))
-    print(String(format: "  latency     p50 %.0f µs · p90 %.0f µs · p99 %.0f µs · max %.0f µs", p50, p90, p99, maximum))
+    if settings.prefill {
+        print(String(format: "  age at read p50 %.0f µs · p99 %.0f µs (prefilled: time since each message was written to the source)", p50, p99))
+    } else {
+        print(String(format: "  latency     p50 %.0f µs · p90 %.0f µs · p99 %.0f µs · max %.0f µs", p50, p90, p99, maximum))
+    }
     print(String(format: "  CPU         %.2f s user + %.2f s sys = %.3f CPU-s per 1M (whole process)", cpuUser, cpuSys, perMillion))
     print("  peak RSS    \(rss / 1024) MB")
-    print("  bridge      \(statistics)")
-    if duplicates > 0 || statistics.dropped > 0 { print("  duplicates \(duplicates), dropped by the bridge's subscription \(statistics.dropped)") }
-    print(String(format: #"{"mode":"%@","msgs":%d,"size":%d,"partitions":%d,"keys":%d,"secs":%.4f,"rate":%.0f,"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"max_us":%.0f,"cpu_user":%.3f,"cpu_sys":%.3f,"cpu_s_per_1m":%.3f,"maxrss_kb":%d,"dropped":%d,"duplicates":%d}"#,
+    var serviceJSON = ""
+    if let service {
+        let servicePerMillion = distinct > 0 ? service.cpu * 1_000_000 / Double(distinct) : 0
+        print(String(format: "  service     tributary-bridge: %.2f CPU-s = %.3f CPU-s per 1M%@, peak RSS %d MB", service.cpu, servicePerMillion,
+                     settings.prefill ? " (from its start: the join or pull start included)" : "", service.rssKB / 1024))
+        serviceJSON = String(format: #","bridge_cpu_s":%.3f,"bridge_cpu_s_per_1m":%.3f,"bridge_maxrss_kb":%d"#, service.cpu, servicePerMillion, service.rssKB)
+        if distinct < settings.msgs { print("  missing     \(settings.msgs - distinct) (core NATS: dropped by the service's subscription or in flight)") }
+    } else {
+        print("  bridge      \(statisticsText)")
+    }
+    if duplicates > 0 || dropped > 0 { print("  duplicates \(duplicates), dropped by the bridge's subscription \(dropped)") }
+    print(String(format: #"{"mode":"%@","prefill":\#(settings.prefill),"service":\#(settings.service != nil),"msgs":%d,"size":%d,"partitions":%d,"keys":%d,"secs":%.4f,"rate":%.0f,"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"max_us":%.0f,"cpu_user":%.3f,"cpu_sys":%.3f,"cpu_s_per_1m":%.3f,"maxrss_kb":%d,"dropped":%d,"duplicates":%d%@}"#,
                  settings.mode, settings.msgs, settings.size, Int(settings.partitions), settings.keys, seconds, rate, p50, p90, p99, maximum,
-                 cpuUser, cpuSys, perMillion, rss, statistics.dropped, duplicates))
+                 cpuUser, cpuSys, perMillion, rss, dropped, duplicates, serviceJSON))
     await bridgeNATS.close()
     await endNATS.close()
     kafka.close()
