@@ -23,7 +23,9 @@ public final class JetStreamPublishHandle: Sendable {
     ///
     /// - Throws: what the publish ended with: `.expectationFailed`, `.timeout`, `.noResponders`,
     ///   `.apiError`. Cancelling the waiting task does not cancel the publish; it waits on.
-    public func value() async throws(JetStreamError) -> PubAck {
+    nonisolated(nonsending) public func value() async throws(JetStreamError) -> PubAck {
+        // An acknowledgement that already arrived costs no suspension.
+        if let known = result { return try known.get() }
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<PubAck, JetStreamError>, Never>) in
             let ready = state.withLock { s -> Result<PubAck, JetStreamError>? in
                 if let result = s.result { return result }

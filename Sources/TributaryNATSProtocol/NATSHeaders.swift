@@ -73,8 +73,10 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     public subscript(name: String) -> String? {
         get { entries.first { $0.name == name }?.value }
         set {
-            entries.removeAll { $0.name == name }
-            if let newValue { entries.append((name: name, value: newValue)) }
+            // In the storage, not through the `entries` setter, which would copy the array.
+            makeUnique()
+            storage.entries.removeAll { $0.name == name }
+            if let newValue { storage.entries.append((name: name, value: newValue)) }
         }
     }
 

@@ -429,6 +429,10 @@ do {
     try await producer.close()
     let statisticsText = bridge.statistics
     let dropped = bridge.dropped
+    if case .service(let process, _) = bridge, reader.state.withLock({ $0.duplicates }) > 0 {
+        // Duplicates mean the route forwarded something again: its log says why.
+        FileHandle.standardError.write(Data("bridge-bench: tributary-bridge's log:\n\(process.log.suffix(4000))\n".utf8))
+    }
     await bridge.stop(running)
     if viaJetStream { try? await jetStream.deleteStream(stream) }
     await publisher.close()
