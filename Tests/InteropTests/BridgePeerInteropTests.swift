@@ -162,19 +162,25 @@ struct BridgePeerInteropTests {
         }
     }
 
-    /// `bridge-bench` both ways, small: every message arrives once and the JSON line says so.
-    @Test(arguments: ["nats-to-kafka", "kafka-to-nats"])
-    func bridgeBenchCarriesEveryMessageOnce(mode: String) async throws {
+    /// `bridge-bench` on every route kind, small: every message arrives once and the JSON line
+    /// says so; with `--service` the route runs in a `tributary-bridge` process whose CPU is
+    /// reported apart, and with `--prefill` the route drains a source filled beforehand.
+    @Test(arguments: [["nats-to-kafka"], ["kafka-to-nats"], ["jetstream-to-kafka", "--prefill"], ["kafka-to-jetstream"],
+                      ["nats-to-kafka", "--service"], ["kafka-to-nats", "--service", "--prefill"], ["jetstream-to-kafka", "--service"]])
+    func bridgeBenchCarriesEveryMessageOnce(arguments: [String]) async throws {
+        let mode = arguments[0]
         var environment: [String: String] = [:]
         environment["NATS_URL"] = try BrokerEnvironment.natsURL()
         environment["KAFKA_BROKERS"] = try BridgeServiceEndToEndTests.brokers()
-        let bench = ChildProcess(try toolPath("bridge-bench"), [mode, "--msgs", "3000", "--keys", "7"], environment: environment)
+        let bench = ChildProcess(try toolPath("bridge-bench"), arguments + ["--msgs", "3000", "--keys", "7"], environment: environment)
         try bench.start()
-        let result = await bench.finish(timeout: .seconds(120))
+        let result = await bench.finish(timeout: .seconds(180))
         #expect(result.status == 0, "\(result.stderr)")
         let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(json.contains("\"mode\":\"\(mode)\",\"msgs\":3000"), "\(result.stdout)")
+        let service = arguments.contains("--service"), prefill = arguments.contains("--prefill")
+        #expect(json.contains("\"mode\":\"\(mode)\",\"prefill\":\(prefill),\"service\":\(service),\"msgs\":3000"), "\(result.stdout)")
         #expect(json.contains("\"dropped\":0,\"duplicates\":0"), "\(result.stdout)")
+        #expect(json.contains("\"bridge_cpu_s_per_1m\":") == service, "\(result.stdout)")
         #expect(result.stdout.contains("3000 of 3000"), "\(result.stdout)")
     }
 }
