@@ -29,6 +29,27 @@ struct NATSEncoderTests {
         #expect(text(out) == "HPUB orders.1 r 46 48\r\nNATS/1.0\r\nX-Seq: 1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\nhi\r\n")
     }
 
+    /// Encoding the headers in place writes the same frame as encoding them first: the length
+    /// in the HPUB line comes from `wireSize`, so it must match what `encode(into:)` writes.
+    @Test(arguments: [
+        NATSHeaders([("X-Seq", "1"), ("X-Multi", "a"), ("X-Multi", "b")]),
+        NATSHeaders(),
+        NATSHeaders([("Nats-Msg-Id", "topic/2/123456"), ("Empty", ""), ("Ünïcode-Value", "€ and ✓")]),
+        { var h = NATSHeaders(); h.status = 503; return h }(),
+        { var h = NATSHeaders([("A", "b")]); h.status = 8; h.statusDescription = "Odd Status"; return h }(),
+        { var h = NATSHeaders(); h.status = 1234; h.statusDescription = ""; return h }(),
+    ])
+    func headerPublishInPlaceMatchesABlock(headers: NATSHeaders) {
+        var fromBlock: [UInt8] = []
+        var inPlace: [UInt8] = []
+        Array("payload".utf8).withUnsafeBytes {
+            NATSEncoder.appendHeaderPublish(subject: "s.1", replyTo: "_INBOX.r", headerBlock: headers.encoded, payload: $0, into: &fromBlock)
+            NATSEncoder.appendHeaderPublish(subject: "s.1", replyTo: "_INBOX.r", headers: headers, payload: $0, into: &inPlace)
+        }
+        #expect(text(inPlace) == text(fromBlock))
+        #expect(headers.encoded.count == headers.wireSize)
+    }
+
     @Test func subscribeUnsubscribePingPong() {
         var out: [UInt8] = []
         NATSEncoder.appendSubscribe(subject: "orders.>", queue: nil, sid: 1, into: &out)
