@@ -764,7 +764,9 @@ public final class KafkaConsumer: Sendable {
 
     private func fail(with error: KafkaError) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if state.failure == nil { state.failure = error }
+            // After close() a fetch fails because close() shut its connection: that is not a
+            // failure to report (poll returns no records after close, as documented).
+            if state.failure == nil && !state.closed { state.failure = error }
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }

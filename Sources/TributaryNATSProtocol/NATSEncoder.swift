@@ -40,17 +40,7 @@ public enum NATSEncoder {
     @inlinable
     public static func appendHeaderPublish(subject: String, replyTo: String?, headerBlock: [UInt8],
                                            payload: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "HPUB ".utf8)
-        buffer.append(contentsOf: subject.utf8)
-        buffer.append(UInt8(ascii: " "))
-        if let replyTo {
-            buffer.append(contentsOf: replyTo.utf8)
-            buffer.append(UInt8(ascii: " "))
-        }
-        ASCII.appendDecimal(UInt64(headerBlock.count), to: &buffer)
-        buffer.append(UInt8(ascii: " "))
-        ASCII.appendDecimal(UInt64(headerBlock.count + payload.count), to: &buffer)
-        buffer.append(13); buffer.append(10)
+        appendHeaderPublishLine(subject: subject, replyTo: replyTo, headerBytes: headerBlock.count, payloadBytes: payload.count, into: &buffer)
         buffer.append(contentsOf: headerBlock)
         buffer.append(contentsOf: payload)
         buffer.append(13); buffer.append(10)
@@ -61,6 +51,17 @@ public enum NATSEncoder {
     public static func appendHeaderPublish(subject: String, replyTo: String?, headers: NATSHeaders,
                                            payload: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
         let headerBytes = headers.wireSize
+        appendHeaderPublishLine(subject: subject, replyTo: replyTo, headerBytes: headerBytes, payloadBytes: payload.count, into: &buffer)
+        let blockStart = buffer.count
+        headers.encode(into: &buffer)
+        assert(buffer.count - blockStart == headerBytes, "NATSHeaders.wireSize disagrees with encode(into:)")
+        buffer.append(contentsOf: payload)
+        buffer.append(13); buffer.append(10)
+    }
+
+    /// Appends the control line `HPUB subject [reply] hdrsize totalsize\r\n`.
+    @inlinable
+    static func appendHeaderPublishLine(subject: String, replyTo: String?, headerBytes: Int, payloadBytes: Int, into buffer: inout [UInt8]) {
         buffer.append(contentsOf: "HPUB ".utf8)
         buffer.append(contentsOf: subject.utf8)
         buffer.append(UInt8(ascii: " "))
@@ -70,12 +71,7 @@ public enum NATSEncoder {
         }
         ASCII.appendDecimal(UInt64(headerBytes), to: &buffer)
         buffer.append(UInt8(ascii: " "))
-        ASCII.appendDecimal(UInt64(headerBytes + payload.count), to: &buffer)
-        buffer.append(13); buffer.append(10)
-        let blockStart = buffer.count
-        headers.encode(into: &buffer)
-        assert(buffer.count - blockStart == headerBytes, "NATSHeaders.wireSize disagrees with encode(into:)")
-        buffer.append(contentsOf: payload)
+        ASCII.appendDecimal(UInt64(headerBytes + payloadBytes), to: &buffer)
         buffer.append(13); buffer.append(10)
     }
 

@@ -181,6 +181,34 @@ struct KafkaGroupRunLoopConformanceTests {
         try await client.deleteTopics([topic])
     }
 
+    /// `close()` while the run loop is fetching ends `run()` without an error: the fetch the close
+    /// fails is not the run's failure. Rounds close at different points of a busy run.
+    @Test func closingWhileTheRunFetchesEndsItWithoutAnError() async throws {
+        let client = try await connectKafka()
+        defer { client.close() }
+        let topic = uniqueTopic("run-close")
+        try await client.createTopic(KafkaNewTopic(name: topic, partitions: 2))
+        try await KafkaGroupConformanceTests.produce(client, topic: topic, range: 0..<400)
+        for round in 0..<3 {
+            var configuration = KafkaGroupConformanceTests.groupConfiguration(uniqueTopic("run-close-g"), topic)
+            configuration.fetch.fetchMaxBytes = 4096  // many small fetches while records are processed
+            configuration.fetch.maxPartitionFetchBytes = 2048
+            let member = try client.makeGroupConsumer(configuration)
+            let seen = Locked(0)
+            let runner = Task {
+                try await member.run(concurrency: 2, eachRecord: { (_: KafkaConsumerRecord) in
+                    seen.withLock { $0 += 1 }
+                    try await Task.sleep(for: .milliseconds(1))
+                })
+            }
+            try await waitUntil(timeout: .seconds(60), "round \(round): a first record") { seen.withLock { $0 } > 0 }
+            try await Task.sleep(for: .milliseconds(40 * round))
+            await member.close()
+            try await runner.value
+        }
+        try await client.deleteTopics([topic])
+    }
+
     @Test func aBatchHandlerResolvesWhatItConfirmedAndTheFirstUnresolvedRecordIsDeadLettered() async throws {
         let client = try await connectKafka()
         defer { client.close() }

@@ -472,4 +472,31 @@ struct KafkaConsumerHostileBrokerTests {
         #expect(error.offset == 0)
         #expect(error.message.contains("records count of at most lastOffsetDelta + 1 (5)"), "\(error)")
     }
+    /// `close()` shuts the connection of a fetch the broker is holding, so that fetch fails
+    /// ("closed by the client"); that is no failure of the consumer: `poll` after `close()`
+    /// returns nothing instead of throwing it.
+    @Test func aFetchFailedByCloseIsNotThrownByPoll() async throws {
+        let fetches = Locked(0)
+        let broker = InMemoryKafkaBroker { connection, _ in
+            connection.serve(topics: [.init(name: Self.topic, partitions: 1)]) { request in
+                guard request.api == .fetch else { return false }
+                fetches.withLock { $0 += 1 }
+                Thread.sleep(forTimeInterval: 5)  // a broker holding the fetch for data; close() comes first
+                return false
+            }
+        }
+        var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+        configuration.streamFactory = broker.streamFactory
+        let client = try await KafkaClient.connect(configuration)
+        defer { client.close() }
+        let consumer = try client.makeConsumer()
+        try await consumer.assign(topic: Self.topic, partition: 0, from: .offset(0))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while fetches.withLock({ $0 }) == 0 && ContinuousClock.now < deadline { _ = try await consumer.poll(timeout: .milliseconds(20)) }
+        #expect(fetches.withLock { $0 } >= 1, "the consumer never fetched")
+        consumer.close()
+        try await Task.sleep(for: .milliseconds(300))  // the held fetch has failed by now
+        let records = try await consumer.poll(timeout: .milliseconds(50))
+        #expect(records.isEmpty)
+    }
 }

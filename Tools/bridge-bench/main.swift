@@ -65,7 +65,8 @@ func usage(_ message: String? = nil) -> Never {
                            read at the far end to the last (not for nats-to-kafka: core NATS keeps nothing)
       --service            run the route in a tributary-bridge process (the one built beside this tool)
                            instead of in this one, and report that process's CPU and peak memory apart
-      --service-binary P   the tributary-bridge executable to run (implies --service)
+      --service-binary P   the tributary-bridge executable to run (implies --service); with
+                           BRIDGE_BENCH_KEEP_LOG set, its configuration and log stay in /tmp
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us, p90_us, p99_us, max_us,
     cpu_user, cpu_sys, cpu_s_per_1m, maxrss_kb, dropped (core NATS messages the bridge's
     subscription dropped, nats-to-kafka), duplicates (messages read twice).
@@ -242,8 +243,12 @@ enum BridgeUnderTest {
             _ = try? await running?.value
         case .service(let process, let configPath):
             process.stop()
-            unlink(configPath)
-            unlink(process.logPath)
+            if ProcessInfo.processInfo.environment["BRIDGE_BENCH_KEEP_LOG"] != nil {
+                FileHandle.standardError.write(Data("bridge-bench: kept \(configPath) and \(process.logPath)\n".utf8))
+            } else {
+                unlink(configPath)
+                unlink(process.logPath)
+            }
         }
     }
 }
@@ -271,7 +276,20 @@ let topic = "bridge-bench-\(settings.mode)-\(run)"
 let reader = Reader(total: settings.msgs)
 
 do {
-    let kafka = try await KafkaClient.connect(try KafkaClientConfiguration(bootstrapServers: brokers))
+    var kafkaConfiguration = try KafkaClientConfiguration(bootstrapServers: brokers)
+    // A group route in this process: count its JoinGroup requests (a rebalance stalls the route).
+    let countJoins = settings.mode.hasPrefix("kafka-to") && settings.service == nil
+    kafkaConfiguration.traceRequests = countJoins
+    let kafka = try await KafkaClient.connect(kafkaConfiguration)
+    let joins = Mutex((counting: false, count: 0))
+    if countJoins {
+        let traces = kafka.requestTraces
+        Task {
+            for await trace in traces where trace.api == .joinGroup {
+                joins.withLock { if $0.counting { $0.count += 1 } }
+            }
+        }
+    }
     let bridgeNATS = try await NATSClient.connect(NATSOptions(url: natsURL))
     let endNATS = try await NATSClient.connect(NATSOptions(url: natsURL))
     try await kafka.createTopic(KafkaNewTopic(name: topic, partitions: settings.partitions))
@@ -393,6 +411,7 @@ do {
             if ContinuousClock.now >= warmUpDeadline { fail("the first message did not cross the bridge within 60 s (bridge: \(bridge.statistics))") }
         }
         cpuBefore = ProcessResources.cpuTimes()
+        joins.withLock { $0.counting = true }
         if case .service(let process, _) = bridge { serviceCPUBefore = process.cpuSeconds() }
         started = monotonicNanoseconds()
         try await send()
@@ -419,6 +438,7 @@ do {
         finished = max(finished, monotonicNanoseconds())
     }
     if settings.prefill { started = reader.state.withLock { $0.firstAt } }
+    let rejoins = joins.withLock { $0.count }
     let cpuAfter = ProcessResources.cpuTimes()
     var service: (cpu: Double, rssKB: Int)?
     if case .service(let process, _) = bridge {
@@ -466,6 +486,7 @@ do {
         print("  bridge      \(statisticsText)")
     }
     if duplicates > 0 || dropped > 0 { print("  duplicates \(duplicates), dropped by the bridge's subscription \(dropped)") }
+    if rejoins > 0 { print("  rebalances  the bridge's group member sent \(rejoins) JoinGroup requests during the measurement") }
     print(String(format: #"{"mode":"%@","prefill":\#(settings.prefill),"service":\#(settings.service != nil),"msgs":%d,"size":%d,"partitions":%d,"keys":%d,"secs":%.4f,"rate":%.0f,"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"max_us":%.0f,"cpu_user":%.3f,"cpu_sys":%.3f,"cpu_s_per_1m":%.3f,"maxrss_kb":%d,"dropped":%d,"duplicates":%d%@}"#,
                  settings.mode, settings.msgs, settings.size, Int(settings.partitions), settings.keys, seconds, rate, p50, p90, p99, maximum,
                  cpuUser, cpuSys, perMillion, rss, dropped, duplicates, serviceJSON))
