@@ -81,6 +81,11 @@ public struct BridgeRoute: Sendable {
     public var destination: Destination
     /// The Kafka key of records written to Kafka (default ``Key/none``).
     public var key: Key = .none
+    /// Fetched records a route from Kafka buffers ahead of its work: 16 MiB (the consumer's own
+    /// default, 64 MiB like librdkafka's `queued.max.messages.kbytes`, gave the same rate with
+    /// about 50 MB more memory).
+    public static let defaultKafkaBufferedBytes = 16 << 20
+
     /// Messages forwarded but not yet confirmed by the destination, at most (default 10,000).
     /// Into Kafka this bounds throughput to about `maxInFlight` per produce round trip (linger
     /// plus the broker's acknowledgement); out of Kafka it is how many publishes one
@@ -99,7 +104,9 @@ public struct BridgeRoute: Sendable {
     public var deadLetter: DeadLetter?
     /// JetStream sources: the pull settings (batch, expiry, heartbeat).
     public var pull = JetStreamPullOptions()
-    /// Kafka sources: adjusts the consumer-group settings (session timeout, offset reset…).
+    /// Kafka sources: adjusts the consumer-group settings (session timeout, offset reset…). The
+    /// route starts from the defaults with `fetch.maxBufferedBytes` at
+    /// ``defaultKafkaBufferedBytes``.
     public var configureGroup: (@Sendable (inout KafkaGroupConsumerConfiguration) -> Void)?
 
     /// A route from `source` to `destination`.

@@ -861,6 +861,9 @@ private struct ConsumerState: Sendable {
 
     mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
         var all = takeReaderWaiters()
+        // Also when the fetch loop is not waiting yet: it may have just decided to wait (on the
+        // fetch-ahead limit, say) under an earlier look at the state, and must not sleep on it.
+        wakeRequested = true
         if let fetcherWakeup {
             all.append(fetcherWakeup)
             self.fetcherWakeup = nil

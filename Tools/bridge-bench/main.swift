@@ -67,6 +67,9 @@ func usage(_ message: String? = nil) -> Never {
                            instead of in this one, and report that process's CPU and peak memory apart
       --service-binary P   the tributary-bridge executable to run (implies --service); with
                            BRIDGE_BENCH_KEEP_LOG set, its configuration and log stay in /tmp
+    Environment: BRIDGE_BENCH_TRACE prints progress every 250 ms after the run (read, and for an
+    in-process route received, forwarded, in flight); BRIDGE_BENCH_BUFFER_MIB sets an in-process
+    Kafka-source route's fetch buffer (maxBufferedBytes) in MiB.
     Ends with one JSON line: mode, msgs, size, secs, rate, p50_us, p90_us, p99_us, max_us,
     cpu_user, cpu_sys, cpu_s_per_1m, maxrss_kb, dropped (core NATS messages the bridge's
     subscription dropped, nats-to-kafka), duplicates (messages read twice).
@@ -317,6 +320,7 @@ do {
             group.sessionTimeout = .seconds(6)
             group.heartbeatInterval = .milliseconds(500)
             group.fetch.fetchMaxWait = .milliseconds(10)
+            if let mib = ProcessInfo.processInfo.environment["BRIDGE_BENCH_BUFFER_MIB"].flatMap({ Int($0) }) { group.fetch.maxBufferedBytes = mib << 20 }
         }
         route = kafkaRoute
     }
@@ -419,6 +423,20 @@ do {
     // Core NATS is at most once: stop waiting when the bridge dropped what is missing (in this
     // process it counts them; a service's drops show as no progress for 10 s).
     let deadline = ContinuousClock.now + .seconds(300)
+    // Progress every 250 ms (read at the far end; received and forwarded by an in-process
+    // route), printed when BRIDGE_BENCH_TRACE is set: where a slow run's messages waited.
+    let trace = Mutex<[String]>([])
+    let tracer = ProcessInfo.processInfo.environment["BRIDGE_BENCH_TRACE"] == nil ? nil : Task {
+        let origin = ContinuousClock.now
+        while !Task.isCancelled {
+            var line = "\((ContinuousClock.now - origin).components.seconds).\((ContinuousClock.now - origin).components.attoseconds / 10_000_000_000_000_000) s: read \(reader.distinct)"
+            if case .inProcess(let route) = bridge, let statistics = route.statistics.first {
+                line += ", received \(statistics.received), forwarded \(statistics.forwarded), in flight \(statistics.inFlight)"
+            }
+            trace.withLock { $0.append(line) }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
     var progress = (count: 0, at: ContinuousClock.now)
     var complete = await waitUntil(deadline) {
         let distinct = reader.distinct
@@ -447,6 +465,8 @@ do {
     }
     readTask?.cancel()
     try await producer.close()
+    tracer?.cancel()
+    for line in trace.withLock({ $0 }) { FileHandle.standardError.write(Data("trace \(line)\n".utf8)) }
     let statisticsText = bridge.statistics
     let dropped = bridge.dropped
     if case .service(let process, _) = bridge, reader.state.withLock({ $0.duplicates }) > 0 {
