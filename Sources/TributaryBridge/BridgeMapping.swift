@@ -150,12 +150,8 @@ enum BridgeMapping {
     }
 
     /// A NATS message's headers as Kafka headers (base64 values decoded back), plus its subject
-    /// and the bridge mark; also the timestamp a bridged Kafka record carried, if any.
-    static func kafkaHeaders(subject: String, headers natsHeaders: NATSHeaders?, bridge id: String) -> (headers: [KafkaRecord.Header], timestamp: Int64?) {
-        kafkaHeaders(subject: subject, headers: natsHeaders, bridge: Array(id.utf8))
-    }
-
-    /// ``kafkaHeaders(subject:headers:bridge:)`` with the bridge id already as bytes.
+    /// and the bridge mark (the bridge id's bytes); also the timestamp a bridged Kafka record
+    /// carried, if any.
     static func kafkaHeaders(subject: String, headers natsHeaders: NATSHeaders?, bridge id: [UInt8]) -> (headers: [KafkaRecord.Header], timestamp: Int64?) {
         var headers: [KafkaRecord.Header] = []
         headers.reserveCapacity((natsHeaders?.entries.count ?? 0) + 2)

@@ -373,7 +373,7 @@ public final class NATSKafkaBridge: Sendable {
                 return false
             }
         case .kafkaTopic(let deadTopic)?:
-            var (kafkaHeaders, _) = BridgeMapping.kafkaHeaders(subject: subject, headers: headers, bridge: id)
+            var (kafkaHeaders, _) = BridgeMapping.kafkaHeaders(subject: subject, headers: headers, bridge: idBytes)
             kafkaHeaders.append(("dlq.reason", Array(reason.utf8)))
             kafkaHeaders.append(("dlq.route", Array(route.name.utf8)))
             do {

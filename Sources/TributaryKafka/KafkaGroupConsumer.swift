@@ -239,9 +239,7 @@ public final class KafkaGroupConsumer: Sendable {
             do throws(KafkaError) {
                 records = try await poll(maxRecords: 1000, timeout: .milliseconds(200))
             } catch {
-                // `close()` during a poll fails the fetch in flight ("closed by the client"): that
-                // is the end the caller asked for, not an error.
-                if Task.isCancelled || state.withLock({ $0.closing }) { break }
+                if Task.isCancelled { break }
                 throw error
             }
             if records.isEmpty { continue }

@@ -31,7 +31,11 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     /// The entries in wire order.
     public private(set) var entries: [(name: String, value: String)] {
         get { storage.entries }
-        set { makeUnique(); storage.entries = newValue }
+        // In place: a mutation through `entries` (append, removeAll) must not copy the array.
+        _modify {
+            makeUnique()
+            yield &storage.entries
+        }
     }
     /// Status code from the version line (`NATS/1.0 503`), if any.
     public var status: Int? {
@@ -73,10 +77,8 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
     public subscript(name: String) -> String? {
         get { entries.first { $0.name == name }?.value }
         set {
-            // In the storage, not through the `entries` setter, which would copy the array.
-            makeUnique()
-            storage.entries.removeAll { $0.name == name }
-            if let newValue { storage.entries.append((name: name, value: newValue)) }
+            entries.removeAll { $0.name == name }
+            if let newValue { entries.append((name: name, value: newValue)) }
         }
     }
 
@@ -87,15 +89,12 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
 
     /// Makes room for `count` entries in all, so that appending them does not grow the storage again.
     public mutating func reserveCapacity(_ count: Int) {
-        makeUnique()
-        storage.entries.reserveCapacity(count)
+        entries.reserveCapacity(count)
     }
 
     /// Adds a value for `name`, keeping existing values.
     public mutating func append(_ value: String, for name: String) {
-        // Through the storage, not the `entries` setter: that would copy the array on each append.
-        makeUnique()
-        storage.entries.append((name: name, value: value))
+        entries.append((name: name, value: value))
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
@@ -148,7 +147,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
             }
         }
         buffer.append(13); buffer.append(10)
-        for entry in storage.entries {
+        for entry in entries {
             buffer.append(contentsOf: entry.name.utf8)
             buffer.append(UInt8(ascii: ":")); buffer.append(UInt8(ascii: " "))
             buffer.append(contentsOf: entry.value.utf8)
@@ -201,8 +200,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
               (0..<version.utf8CodeUnitCount).allSatisfy({ bytes[$0] == version.utf8Start[$0] }) else {
             throw fail("expected header block to start with 'NATS/1.0'")
         }
-        let headers = NATSHeaders()
-        let storage = headers.storage
+        var headers = NATSHeaders()
         // Status line: "NATS/1.0 503" or "NATS/1.0 408 Request Timeout"
         var cursor = first.lowerBound + version.utf8CodeUnitCount
         while cursor < first.upperBound, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 { cursor += 1 }
@@ -212,11 +210,11 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
             guard end - cursor == 3, let code = ASCII.parseDecimal(UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), limit: 999) else {
                 throw fail("expected a 3-digit status after 'NATS/1.0'")
             }
-            storage.status = code
+            headers.status = code
             var descStart = end
             while descStart < first.upperBound, bytes[descStart] == 0x20 || bytes[descStart] == 0x09 { descStart += 1 }
             if descStart < first.upperBound {
-                storage.statusDescription = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[descStart..<first.upperBound]), as: UTF8.self)
+                headers.statusDescription = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[descStart..<first.upperBound]), as: UTF8.self)
             }
         }
         var lineStart = firstEnd + 2
@@ -230,7 +228,7 @@ public struct NATSHeaders: Sendable, Hashable, Sequence {
             let name = trimmed(bytes, line.lowerBound..<colon)
             let value = trimmed(bytes, (colon + 1)..<line.upperBound)
             guard !name.isEmpty else { throw fail("expected a header name before ':'") }
-            storage.entries.append((name: name, value: value))
+            headers.entries.append((name: name, value: value))
         }
         return headers
     }

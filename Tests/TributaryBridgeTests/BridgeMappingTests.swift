@@ -61,7 +61,7 @@ struct BridgeMappingTests {
         #expect(nats["Tributary-Base64-Headers"] == "blob")
         #expect(nats["Tributary-Bridge"] == "b1")
         #expect(nats.problem() == nil, "every header is valid on the NATS side")
-        let (back, timestamp) = BridgeMapping.kafkaHeaders(subject: "orders.order-7", headers: nats, bridge: "b2")
+        let (back, timestamp) = BridgeMapping.kafkaHeaders(subject: "orders.order-7", headers: nats, bridge: Array("b2".utf8))
         #expect(timestamp == 1_700_000_000_123, "the Kafka timestamp is carried back")
         #expect(back.filter { $0.key == "trace" }.map(\.value) == [Array("t-1".utf8), Array("t-2".utf8)])
         #expect(back.first { $0.key == "blob" }?.value == binary, "binary values are decoded back")

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import Foundation
+import ToolSupport
 
 /// A `tributary-bridge` process run from a configuration file, so that its CPU time and memory
 /// are measured apart from the sender and the reader.
 final class ServiceProcess {
     let pid: pid_t
+    let configPath: String
     let logPath: String
     private var exited = false
 
@@ -15,6 +17,7 @@ final class ServiceProcess {
         guard access(binary, X_OK) == 0 else {
             throw BenchFailure("no executable tributary-bridge at '\(binary)': build it (swift build -c release --product tributary-bridge) or name it with --service PATH")
         }
+        self.configPath = configPath
         self.logPath = logPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -41,32 +44,19 @@ final class ServiceProcess {
         return !exited
     }
 
-    /// User + system CPU seconds the process used so far (`/proc/PID/stat` fields 14 and 15).
-    func cpuSeconds() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return -1 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return -1 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// User + system CPU seconds the process used so far.
+    func cpuSeconds() -> Double { ProcessResources.cpuSeconds(of: pid) }
 
-    /// Peak resident memory in KiB (`VmHWM`), -1 when unknown.
-    func peakRSSKB() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).filter(\.isNumber)) ?? -1
-        }
-        return -1
-    }
+    /// Peak resident memory in KiB, -1 when unknown.
+    func peakRSSKB() -> Int { ProcessResources.peakRSSKB(of: pid) }
 
     /// SIGTERM (the service drains), then waits up to `seconds` for it to exit, then SIGKILL.
-    func stop(within seconds: Int = 60) {
+    func stop(within seconds: Int = 60) async {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         for _ in 0..<(seconds * 100) {
             if !isRunning { return }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -83,9 +73,7 @@ struct BenchFailure: Error, CustomStringConvertible {
 /// The JSON configuration of a one-route `tributary-bridge` for `mode`.
 func serviceConfiguration(mode: String, natsURL: String, brokers: String, prefix: String, topic: String, stream: String,
                           group: String, partitions: Int32, maxInFlight: Int?) -> String {
-    func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
+    let quoted = MessageFormat.jsonString
     var route: [String] = [#""name": "bench""#]
     var kafka: [String] = [#""bootstrap.servers": \#(quoted(brokers))"#]
     switch mode {

@@ -212,12 +212,12 @@ func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: () -> Bool) asy
 /// The bridge being measured: in this process, or a tributary-bridge process.
 enum BridgeUnderTest {
     case inProcess(NATSKafkaBridge)
-    case service(ServiceProcess, configPath: String)
+    case service(ServiceProcess)
 
     var statistics: String {
         switch self {
         case .inProcess(let bridge): return "\(bridge.statistics[0])"
-        case .service(let process, _): return process.isRunning ? "tributary-bridge (pid \(process.pid)) running" : "tributary-bridge exited: \(process.log.suffix(2000))"
+        case .service(let process): return process.isRunning ? "tributary-bridge (pid \(process.pid)) running" : "tributary-bridge exited: \(process.log.suffix(2000))"
         }
     }
 
@@ -231,7 +231,7 @@ enum BridgeUnderTest {
     func start() async -> Task<Void, any Error>? {
         switch self {
         case .inProcess(let bridge): return await routeStarted(bridge)
-        case .service(let process, _):
+        case .service(let process):
             let started = await waitUntil(.now + .seconds(60)) { process.log.contains("route 'bench' started") || !process.isRunning }
             if !started || !process.isRunning { fail("tributary-bridge did not start its route within 60 s: \(process.log.suffix(2000))") }
             return nil
@@ -244,12 +244,12 @@ enum BridgeUnderTest {
         case .inProcess(let bridge):
             await bridge.drain()
             _ = try? await running?.value
-        case .service(let process, let configPath):
-            process.stop()
+        case .service(let process):
+            await process.stop()
             if ProcessInfo.processInfo.environment["BRIDGE_BENCH_KEEP_LOG"] != nil {
-                FileHandle.standardError.write(Data("bridge-bench: kept \(configPath) and \(process.logPath)\n".utf8))
+                FileHandle.standardError.write(Data("bridge-bench: kept \(process.configPath) and \(process.logPath)\n".utf8))
             } else {
-                unlink(configPath)
+                unlink(process.configPath)
                 unlink(process.logPath)
             }
         }
@@ -336,7 +336,7 @@ do {
         let text = serviceConfiguration(mode: settings.mode, natsURL: natsURL, brokers: brokers, prefix: prefix, topic: topic, stream: stream,
                                         group: "bridge-bench-\(run)", partitions: settings.partitions, maxInFlight: settings.maxInFlight)
         guard FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8)) else { fail("cannot write \(configPath)") }
-        bridge = .service(try ServiceProcess(binary: binary, configPath: configPath, logPath: logPath), configPath: configPath)
+        bridge = .service(try ServiceProcess(binary: binary, configPath: configPath, logPath: logPath))
     } else {
         bridge = .inProcess(try NATSKafkaBridge(id: "bridge-bench", nats: bridgeNATS, kafka: kafka, routes: [route]))
     }
@@ -416,7 +416,7 @@ do {
         }
         cpuBefore = ProcessResources.cpuTimes()
         joins.withLock { $0.counting = true }
-        if case .service(let process, _) = bridge { serviceCPUBefore = process.cpuSeconds() }
+        if case .service(let process) = bridge { serviceCPUBefore = process.cpuSeconds() }
         started = monotonicNanoseconds()
         try await send()
     }
@@ -459,7 +459,7 @@ do {
     let rejoins = joins.withLock { $0.count }
     let cpuAfter = ProcessResources.cpuTimes()
     var service: (cpu: Double, rssKB: Int)?
-    if case .service(let process, _) = bridge {
+    if case .service(let process) = bridge {
         if settings.prefill { serviceCPUBefore = 0 }
         service = (process.cpuSeconds() - serviceCPUBefore, process.peakRSSKB())
     }
@@ -469,7 +469,7 @@ do {
     for line in trace.withLock({ $0 }) { FileHandle.standardError.write(Data("trace \(line)\n".utf8)) }
     let statisticsText = bridge.statistics
     let dropped = bridge.dropped
-    if case .service(let process, _) = bridge, reader.state.withLock({ $0.duplicates }) > 0 {
+    if case .service(let process) = bridge, reader.state.withLock({ $0.duplicates }) > 0 {
         // Duplicates mean the route forwarded something again: its log says why.
         FileHandle.standardError.write(Data("bridge-bench: tributary-bridge's log:\n\(process.log.suffix(4000))\n".utf8))
     }
