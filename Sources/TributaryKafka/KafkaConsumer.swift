@@ -244,7 +244,7 @@ public final class KafkaConsumer: Sendable {
     /// fetch loop's fatal error. Only one task should iterate at a time.
     public var records: KafkaConsumerRecords { KafkaConsumerRecords(consumer: self) }
 
-    fileprivate func next() async throws(KafkaError) -> KafkaConsumerRecord? {
+    nonisolated(nonsending) fileprivate func next() async throws(KafkaError) -> KafkaConsumerRecord? {
         while true {
             // One lock per record: the record, or else the failure (taken) and the closed flag.
             let halfFull = configuration.maxBufferedBytes / 2

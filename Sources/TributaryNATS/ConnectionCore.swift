@@ -413,7 +413,7 @@ final class ConnectionCore: Sendable {
 
     // MARK: - Flush and requests
 
-    func flush(timeout: Duration) async throws(NATSError) {
+    nonisolated(nonsending) func flush(timeout: Duration) async throws(NATSError) {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NATSError>, Never>) in
             // The wake-up makes the I/O thread write the PING and see the flush's deadline.
             let actions = state.withLock { s in s.machine.flush(waiter: .flush(continuation), timeout: timeout, now: clock.now()) }
@@ -423,7 +423,7 @@ final class ConnectionCore: Sendable {
         try result.get()
     }
 
-    func request(subject: String, headerBlock: [UInt8]?, payload: [UInt8], timeout: Duration) async throws(NATSError) -> NATSMessage {
+    nonisolated(nonsending) func request(subject: String, headerBlock: [UInt8]?, payload: [UInt8], timeout: Duration) async throws(NATSError) -> NATSMessage {
         var deadline: MonotonicInstant?
         while true {
             enum Outcome { case sent(WriterStep, Bool), failed(NATSError), full }

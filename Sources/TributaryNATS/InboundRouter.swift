@@ -22,31 +22,42 @@ struct InboundRouter {
         core.state.withLock { s in
             var parsed = 0
             parse: while parsed < 8192 {
-                let op: NATSServerOp
+                let more: [ConnectionMachine.Action]
                 do throws(NATSProtocolError) {
-                    guard let next = try parser.next() else { break }
-                    op = next
+                    // Switching on the parser's result itself (no named copy of the frame): a
+                    // message's fields move into its subscription's batch without being copied.
+                    switch try parser.next() {
+                    case nil:
+                        break parse
+                    case .msg(let message)?:
+                        parsed += 1
+                        guard s.machine.isConnected else {
+                            // The handshake's machine takes it (no `where` on the case: a failed
+                            // condition would make the frame be copied for the next case).
+                            more = s.machine.received(.msg(message), now: now)
+                            break
+                        }
+                        switch s.machine.messageReceived(sid: message.sid, subject: message.subject, status: message.status) {
+                        case .subscriber(let subscription, let last):
+                            if runs.last?.subscription !== subscription { runs.append((subscription, messages.count)) }
+                            messages.append(message)
+                            if last { finished.append(subscription) }
+                        case .response(let waiter):
+                            responses.append((waiter, message))
+                        case .failedRequest(let waiter, let error):
+                            actions.append(.fail(waiter, error))
+                        case .drop:
+                            break
+                        }
+                        continue parse
+                    case let other?:
+                        parsed += 1
+                        more = s.machine.received(other, now: now)
+                    }
                 } catch {
                     actions += s.machine.connectionLost(NATSError(.protocolError, error.description, server: stream.peerAddress, underlying: error), now: now)
                     break
                 }
-                parsed += 1
-                if case .msg(let message) = op, s.machine.isConnected {
-                    switch s.machine.messageReceived(sid: message.sid, subject: message.subject, status: message.status) {
-                    case .subscriber(let subscription, let last):
-                        if runs.last?.subscription !== subscription { runs.append((subscription, messages.count)) }
-                        messages.append(message)
-                        if last { finished.append(subscription) }
-                    case .response(let waiter):
-                        responses.append((waiter, message))
-                    case .failedRequest(let waiter, let error):
-                        actions.append(.fail(waiter, error))
-                    case .drop:
-                        break
-                    }
-                    continue
-                }
-                let more = s.machine.received(op, now: now)
                 actions += more
                 for action in more {
                     // The connection is gone: what follows in the buffer belongs to it.

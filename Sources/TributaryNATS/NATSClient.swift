@@ -273,8 +273,8 @@ public final class NATSClient: Sendable {
     ///
     /// - Throws: `.noResponders` (status 503: nothing subscribes), `.timeout`, `.permissionViolation`
     ///   (the server refused the publish or the inbox subscription), and any `publish` error.
-    public func request(_ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil,
-                        timeout: Duration? = nil) async throws(NATSError) -> NATSMessage {
+    nonisolated(nonsending) public func request(_ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil,
+                                                timeout: Duration? = nil) async throws(NATSError) -> NATSMessage {
         if let problem = NATSValidation.subjectProblem(subject) { throw .invalidName("subject", subject, problem) }
         var block: [UInt8]?
         if let headers, !headers.isEmpty {
@@ -288,8 +288,8 @@ public final class NATSClient: Sendable {
     }
 
     /// Sends a UTF-8 string request.
-    public func request(_ payload: String, to subject: String, headers: NATSHeaders? = nil,
-                        timeout: Duration? = nil) async throws(NATSError) -> NATSMessage {
+    nonisolated(nonsending) public func request(_ payload: String, to subject: String, headers: NATSHeaders? = nil,
+                                                timeout: Duration? = nil) async throws(NATSError) -> NATSMessage {
         try await request(Array(payload.utf8), to: subject, headers: headers, timeout: timeout)
     }
 
@@ -298,7 +298,7 @@ public final class NATSClient: Sendable {
     /// Waits until the server has processed everything sent so far (a PING/PONG round trip).
     ///
     /// - Throws: `.timeout`, `.connectionClosed`, or `.messagesLost` when buffered publishes were given up.
-    public func flush(timeout: Duration? = nil) async throws(NATSError) {
+    nonisolated(nonsending) public func flush(timeout: Duration? = nil) async throws(NATSError) {
         try await core.flush(timeout: timeout ?? core.options.flushTimeout)
     }
 

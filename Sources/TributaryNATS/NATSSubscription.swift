@@ -306,6 +306,16 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
         /// The next message, nil when the subscription ended, or the error that ended it.
         public mutating func next() async throws(NATSError) -> NATSMessage? {
+            try await nextMessage()
+        }
+
+        /// The next message, on the caller's actor (no executor hop per message when a loop runs
+        /// on an actor).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(NATSError) -> NATSMessage? {
+            try await nextMessage()
+        }
+
+        nonisolated(nonsending) mutating func nextMessage() async throws(NATSError) -> NATSMessage? {
             if index < local.count {
                 return takeLocal()
             }

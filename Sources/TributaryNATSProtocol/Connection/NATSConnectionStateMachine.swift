@@ -175,12 +175,13 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
 
     /// A live subscription's wire state; a class so the hot path updates it through one reference.
     /// Unchecked: entries are reachable only through the machine, which its owner guards.
+    @usableFromInline
     final class SubEntry: @unchecked Sendable {
-        let subscriber: Subscriber?
+        @usableFromInline let subscriber: Subscriber?
         let subject: String
         let queue: String?
-        var max: Int?
-        var delivered = 0
+        @usableFromInline var max: Int?
+        @usableFromInline var delivered = 0
 
         init(subscriber: Subscriber?, subject: String, queue: String?) {
             self.subscriber = subscriber
@@ -217,11 +218,11 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     var rng: NATSRandom
     /// The outbound stream (pending, unconfirmed, PINGs).
     public internal(set) var outbound = NATSOutboundStream()
-    var subs: [UInt64: SubEntry] = [:]
+    @usableFromInline var subs: [UInt64: SubEntry] = [:]
     var nextSID: UInt64 = 0
     var muxSID: UInt64?
-    var lastSID: UInt64 = 0
-    var lastEntry: SubEntry?
+    @usableFromInline var lastSID: UInt64 = 0
+    @usableFromInline var lastEntry: SubEntry?
     var requests: [String: PendingRequest] = [:]
     var requestDeadlines = DeadlineQueue<String>()
     var nextRequestToken: UInt64 = 0
@@ -583,6 +584,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
 
     /// Routes a MSG/HMSG (steady state only): the hot path, no allocation.
     @inline(__always)
+    @inlinable
     public mutating func messageReceived(sid: UInt64, subject: String, status: Int?) -> Delivery {
         replyArrived(subject)
         let entry: SubEntry
@@ -607,6 +609,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         return .subscriber(subscriber, last: false)
     }
 
+    @usableFromInline
     mutating func routeResponse(subject: String, status: Int?) -> Delivery {
         let prefixLength = configuration.inboxPrefix.utf8.count + 1
         guard subject.utf8.count > prefixLength else { return .drop }
@@ -870,6 +873,7 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     /// A message arrived on a subject a publish asked replies on: the server processed that
     /// publish, so everything up to it counts as confirmed.
     @inline(__always)
+    @usableFromInline
     mutating func replyArrived(_ subject: String) {
         guard !awaitedReplies.isEmpty, let end = awaitedReplies.match(subject) else { return }
         outbound.confirm(upTo: end)
