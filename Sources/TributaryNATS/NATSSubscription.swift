@@ -242,7 +242,23 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         var bytes = 0
         for index in messages.indices { bytes += messages[index].byteCount }
         let (swapped, waiter, first) = state.withLock { s -> (Bool, CheckedContinuation<Result<NATSMessage?, NATSError>, Never>?, NATSMessage?) in
-            guard !s.finished, s.head == 0, s.queue.isEmpty,
+            guard !s.finished else { return (false, nil, nil) }
+            if s.waiter == nil, s.pendingCount + messages.count <= maxPendingMessages, s.pendingBytes + bytes <= maxPendingBytes,
+               !(s.head == 0 && s.queue.isEmpty) {
+                // The consumer has not taken the last batch yet: move the messages behind it
+                // (no reference counting per message, unlike copying them and dropping the originals).
+                s.queue.reserveCapacity(s.queue.count + messages.count)
+                messages.withUnsafeMutableBufferPointer { buffer in
+                    for index in buffer.indices {
+                        let slot = buffer.baseAddress! + index
+                        s.queue.append(slot.move())
+                        slot.initialize(to: NATSMessage.placeholder)
+                    }
+                }
+                s.pendingBytes += bytes
+                return (true, nil, nil)
+            }
+            guard s.head == 0, s.queue.isEmpty,
                   messages.count <= maxPendingMessages, bytes <= maxPendingBytes else { return (false, nil, nil) }
             swap(&s.queue, &messages)
             s.pendingBytes = bytes
