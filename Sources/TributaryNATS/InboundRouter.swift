@@ -77,8 +77,12 @@ struct InboundRouter {
         var reports: [(NATSSubscription, Int, Int)] = []
         if runs.count == 1 {
             let subscription = runs[0].subscription
+            let count = messages.count
             let dropped = subscription.enqueue(moving: &messages)
             if dropped > 0, let total = subscription.dropReport(dropped, now: now) { reports.append((subscription, total.recent, total.all)) }
+            // The array handed back may be a consumer's small one: size it for a batch like
+            // this one now, in one allocation, instead of growing it message by message.
+            if messages.capacity < count { messages.reserveCapacity(count) }
         } else {
             for (index, run) in runs.enumerated() {
                 let end = index + 1 < runs.count ? runs[index + 1].start : messages.count

@@ -322,19 +322,20 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
         /// The next message, nil when the subscription ended, or the error that ended it.
         public mutating func next() async throws(NATSError) -> NATSMessage? {
-            try await nextMessage()
+            if index < local.count { return takeLocal() }
+            return try await nextBatch()
         }
 
         /// The next message, on the caller's actor (no executor hop per message when a loop runs
         /// on an actor).
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(NATSError) -> NATSMessage? {
-            try await nextMessage()
+            // Most calls take a message of the local batch, with no further async call.
+            if index < local.count { return takeLocal() }
+            return try await nextBatch()
         }
 
-        nonisolated(nonsending) mutating func nextMessage() async throws(NATSError) -> NATSMessage? {
-            if index < local.count {
-                return takeLocal()
-            }
+        /// Takes the next batch from the subscription, waiting for one when none is queued.
+        nonisolated(nonsending) mutating func nextBatch() async throws(NATSError) -> NATSMessage? {
             local.removeAll(keepingCapacity: true)
             index = 0
             let sub = subscription

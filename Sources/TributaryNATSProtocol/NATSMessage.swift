@@ -39,8 +39,9 @@ public struct NATSMessage: Sendable, Hashable {
 
 /// One frame from the server.
 public enum NATSServerOp: Sendable, Hashable {
-    /// INFO with the server's details.
-    case info(NATSServerInfo)
+    /// INFO with the server's details (boxed: a rare frame, it would otherwise make every
+    /// frame, messages included, as large as the server's details).
+    indirect case info(NATSServerInfo)
     /// MSG or HMSG.
     case msg(NATSMessage)
     /// PING: the client must answer PONG.

@@ -257,6 +257,18 @@ struct NATSBenchEndToEndTests {
         #expect(received.status == 0 && received.stdout.split(separator: "\n").count == 100, "\(received.stderr)")
     }
 
+    @Test func pubsubCountsEveryMessageWithASequenceAndWithAHandler() async throws {
+        let url = try BrokerEnvironment.natsURL()
+        for extra in [[], ["--handler"]] {
+            let bench = ChildProcess(try toolPath("nats-bench"), ["pubsub", uniqueSubject("tools.bench"), "-s", url, "--msgs", "20000"] + extra)
+            try bench.start(stdin: Data())
+            let result = await bench.finish(timeout: .seconds(60))
+            #expect(result.status == 0, "\(extra): \(result.stderr)")
+            let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(json.contains("\"received\":20000") && json.contains("\"dropped\":0") && json.contains("\"mode\":\"pubsub\""), "\(extra): \(json)")
+        }
+    }
+
     @Test func ctrlCPrintsAPartialSummary() async throws {
         let bench = ChildProcess(try toolPath("nats-bench"), ["pub", uniqueSubject("tools.bench"), "-s", try BrokerEnvironment.natsURL(),
                                                              "--msgs", "1000000000", "--sleep", "1ms"])

@@ -30,6 +30,9 @@ struct BenchCommandTests {
         #expect(usageError([])?.contains("missing MODE") == true)
         #expect(usageError(["pub", "a", "--subject", "b"])?.contains("once") == true)
         #expect(usageError(["req", "--async"])?.contains("jspub only") == true)
+        #expect(try parse(["pubsub", "--handler"]).handler)
+        #expect(try !parse(["pubsub"]).handler)
+        #expect(usageError(["pub", "--handler"])?.contains("--handler applies to pubsub only") == true)
         #expect(usageError(["req", "--clients", "2"])?.contains("--clients applies to pub and pubsub") == true)
         #expect(usageError(["pub", "--storage", "disk"]) != nil)
     }

@@ -66,6 +66,7 @@ public struct BenchCommand: ToolCommand, Equatable {
             .value("sleep", placeholder: "D", help: "pause D between publishes (pub, pubsub)"),
             .value("subject", placeholder: "SUBJECT", help: "same as the SUBJECT argument (default \(defaultSubject))"),
             .boolean("async", help: "jspub: publish asynchronously"),
+            .boolean("handler", help: "pubsub: the subscriber is a handler (callback) subscription instead of an async sequence"),
             .value("window", placeholder: "N", help: "jspub --async: acks pending at most (default 256)"),
             .value("batch", placeholder: "N", help: "jsfetch: messages per fetch (default 500)"),
             .value("storage", placeholder: "memory|file", help: "storage of the stream JetStream modes create (default memory)"),
@@ -101,6 +102,8 @@ public struct BenchCommand: ToolCommand, Equatable {
     public var sleep: Duration?
     /// `--async` (jspub).
     public var async: Bool
+    /// `--handler` (pubsub).
+    public var handler: Bool
     /// `--window`.
     public var window: Int
     /// `--batch`.
@@ -129,6 +132,8 @@ public struct BenchCommand: ToolCommand, Equatable {
         try CommandChecks.subject(subject)
         async = arguments.isSet("async")
         if async, modeName != "jspub" { throw UsageError("--async applies to jspub only") }
+        handler = arguments.isSet("handler")
+        if handler, modeName != "pubsub" { throw UsageError("--handler applies to pubsub only") }
         let defaultMessages = async ? 100_000 : known.defaultMessages
         messages = try arguments.integer("msgs", default: defaultMessages, minimum: 1)
         size = try Self.size(arguments.value("size") ?? (modeName == "obj" ? "64MiB" : "16"))

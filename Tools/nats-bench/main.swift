@@ -1,7 +1,7 @@
 // nats-bench: throughput and latency of the Tributary NATS client against a real server.
 //
 //   nats-bench MODE [SUBJECT] [--msgs N] [--size SIZE] [--clients N] [--csv FILE] [connection flags]
-//   MODE: pub | pubsub | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv | obj
+//   MODE: pub | pubsub [--handler] | req | jspub [--async [--window N]] | jsfetch [--batch N] | kv | obj
 //   (JetStream modes create a fresh stream, memory storage unless --storage file, and delete it)
 //
 // Parsing lives in ToolSupport (BenchCommand, BenchReport). Prints a readable table, then one JSON line:
@@ -30,6 +30,8 @@ struct BenchConfig {
     var clients = 1
     /// pub, pubsub: pause between publishes.
     var sleep: Duration?
+    /// pubsub: count in a handler subscription instead of iterating.
+    var handler = false
 }
 
 let command = Tool.parseCommandLine(BenchCommand.self)
@@ -43,6 +45,7 @@ func parse() -> BenchConfig {
     config.size = command.size
     config.subject = command.subject
     config.async = command.async
+    config.handler = command.handler
     config.window = command.window
     config.batch = command.batch
     config.fileStorage = command.fileStorage
@@ -330,19 +333,34 @@ func run(_ config: BenchConfig) async throws -> [String: Any] {
         elapsed = clock.now - start
     case "pubsub":
         let subscriber = try await NATSClient.connect(options(config))
-        let sub = try subscriber.subscribe(to: config.subject, maxPendingMessages: Int.max / 2, maxPendingBytes: Int.max / 2)
-        try await subscriber.flush()
         let target = config.msgs
-        let counter = Task { () -> Int in
-            var got = 0
-            do {
-                for try await _ in sub {
-                    got += 1
-                    if got == target { break }
-                }
-            } catch {}
-            return got
+        let sub: NATSSubscription
+        let counter: Task<Int, Never>
+        if config.handler {
+            // A callback subscriber, as the peers' benchmarks use: counts on its handler queue.
+            let (reached, reachedContinuation) = AsyncStream.makeStream(of: Void.self)
+            let handled = Atomic<Int>(0)
+            sub = try subscriber.subscribe(to: config.subject, maxPendingMessages: Int.max / 2, maxPendingBytes: Int.max / 2) { _ in
+                if handled.add(1, ordering: .relaxed).newValue == target { reachedContinuation.finish() }
+            }
+            counter = Task { () -> Int in
+                for await _ in reached {}
+                return handled.load(ordering: .relaxed)
+            }
+        } else {
+            sub = try subscriber.subscribe(to: config.subject, maxPendingMessages: Int.max / 2, maxPendingBytes: Int.max / 2)
+            counter = Task { () -> Int in
+                var got = 0
+                do {
+                    for try await _ in sub {
+                        got += 1
+                        if got == target { break }
+                    }
+                } catch {}
+                return got
+            }
         }
+        try await subscriber.flush()
         let start = clock.now
         try await publishConcurrently(client, config, payload)
         let received = await withTaskGroup(of: Int?.self) { group -> Int in
