@@ -286,7 +286,7 @@ final class ConnectionCore: Sendable {
             }
             let limit = try roomDeadline(&deadline, after: options.publishWaitTimeout, subject: subject)
             let semaphore = DispatchSemaphore(value: 0)
-            waitForRoom(.roomThread(semaphore), until: limit)
+            waitForRoom(.roomThread(semaphore), frameSize: size, until: limit)
             _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: limit.duration(since: now()).nanosecondsClamped)))
         }
     }
@@ -340,7 +340,7 @@ final class ConnectionCore: Sendable {
             if Task.isCancelled {
                 throw NATSError(.cancelled, "publish to '\(subject)' cancelled while waiting for room in the outbound buffer", subject: subject)
             }
-            await withCheckedContinuation { waitForRoom(.room($0), until: limit) }
+            await withCheckedContinuation { waitForRoom(.room($0), frameSize: size, until: limit) }
         }
     }
 
@@ -353,10 +353,11 @@ final class ConnectionCore: Sendable {
         return limit
     }
 
-    /// Registers `waiter` to be resumed when room may have appeared (or at `limit`), and wakes
-    /// the I/O thread so that it writes and sees the new deadline.
-    func waitForRoom(_ waiter: Waiter, until limit: MonotonicInstant) {
-        let actions = state.withLock { s in s.machine.waitForRoom(waiter, deadline: limit) }
+    /// Registers `waiter` to be resumed when room for `frameSize` bytes may have appeared (at
+    /// once when it already has, or at `limit`), and wakes the I/O thread so that it writes and
+    /// sees the new deadline.
+    func waitForRoom(_ waiter: Waiter, frameSize: Int, until limit: MonotonicInstant) {
+        let actions = state.withLock { s in s.machine.waitForRoom(waiter, frameSize: frameSize, deadline: limit) }
         perform(actions)
         wakeup.wake()
     }
@@ -454,7 +455,12 @@ final class ConnectionCore: Sendable {
             }
             guard full else { return try result.get() }
             let limit = try roomDeadline(&deadline, after: min(timeout, options.publishWaitTimeout), subject: subject)
-            await withCheckedContinuation { waitForRoom(.room($0), until: limit) }
+            await withCheckedContinuation { continuation in
+                let size = state.withLock { s in
+                    s.machine.requestFrameSize(subject: subject, headerBytes: headerBlock?.count ?? 0, payloadBytes: payload.count)
+                }
+                waitForRoom(.room(continuation), frameSize: size, until: limit)
+            }
         }
     }
 

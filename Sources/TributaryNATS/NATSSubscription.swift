@@ -247,7 +247,10 @@ public final class NATSSubscription: AsyncSequence, Sendable {
                !(s.head == 0 && s.queue.isEmpty) {
                 // The consumer has not taken the last batch yet: move the messages behind it
                 // (no reference counting per message, unlike copying them and dropping the originals).
-                s.queue.reserveCapacity(s.queue.count + messages.count)
+                let needed = s.queue.count + messages.count
+                // Geometric growth: `reserveCapacity` alone allocates exactly, which would copy
+                // the whole queue on every batch while the consumer lags.
+                if s.queue.capacity < needed { s.queue.reserveCapacity(Swift.max(needed, s.queue.capacity * 2)) }
                 messages.withUnsafeMutableBufferPointer { buffer in
                     for index in buffer.indices {
                         let slot = buffer.baseAddress! + index

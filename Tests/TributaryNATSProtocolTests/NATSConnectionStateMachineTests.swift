@@ -344,7 +344,7 @@ struct NATSConnectionStateMachineTests {
         Self.connect(&m)
         #expect(Self.publish(&m, String(repeating: "x", count: 30), to: "s") == .appended)
         #expect(Self.publish(&m, String(repeating: "y", count: 30), to: "s") == .full)
-        #expect(Self.render(m.waitForRoom("publisher", deadline: Self.at(5000))) == ["wake"])
+        #expect(Self.render(m.waitForRoom("publisher", frameSize: 42, deadline: Self.at(5000))) == ["wake"])
         var released: [String] = []
         _ = m.takeChunk(released: &released)
         #expect(released == ["publisher"])
@@ -352,16 +352,35 @@ struct NATSConnectionStateMachineTests {
         #expect(Self.publish(&m, String(repeating: "y", count: 30), to: "s") == .full)
         _ = m.timerFired(now: Self.at(200))           // confirm delay: a PING goes out
         _ = m.takeChunk(released: &released)
-        _ = m.waitForRoom("publisher", deadline: Self.at(5000))
+        _ = m.waitForRoom("publisher", frameSize: 42, deadline: Self.at(5000))
         #expect(Self.render(m.received(.pong, now: Self.at(201))) == ["succeed publisher"])
         #expect(Self.publish(&m, String(repeating: "y", count: 30), to: "s") == .appended)
+    }
+
+    /// Room that appeared between a full publish and its wait (here a PONG confirmed the bytes)
+    /// resumes the waiter at once; before, it slept until its deadline (5 s by default).
+    @Test func aWaitForRoomThatCameTooLateIsResumedAtOnce() {
+        var m = Self.machine { $0.reconnectBufferSize = 64 }
+        Self.connect(&m)
+        #expect(Self.publish(&m, String(repeating: "x", count: 30), to: "s") == .appended)
+        #expect(Self.publish(&m, String(repeating: "y", count: 30), to: "s") == .full)
+        var released: [String] = []
+        _ = m.timerFired(now: Self.at(200))           // confirm delay: a PING goes out
+        _ = m.takeChunk(released: &released)
+        _ = m.received(.pong, now: Self.at(201))     // confirmed before anyone waits
+        #expect(m.hasRoom(frameSize: 42))
+        #expect(Self.render(m.waitForRoom("publisher", frameSize: 42, deadline: Self.at(5000))) == ["succeed publisher"])
+        // A frame that does not fit yet still waits.
+        _ = Self.publish(&m, String(repeating: "z", count: 30), to: "s")
+        #expect(!m.hasRoom(frameSize: 42))
+        #expect(Self.render(m.waitForRoom("publisher", frameSize: 42, deadline: Self.at(5000))) == ["wake"])
     }
 
     @Test func aWaitForRoomEndsAtItsDeadline() {
         var m = Self.machine { $0.reconnectBufferSize = 64 }
         Self.connect(&m)
         _ = Self.publish(&m, String(repeating: "x", count: 30), to: "s")
-        _ = m.waitForRoom("publisher", deadline: Self.at(100))
+        _ = m.waitForRoom("publisher", frameSize: 42, deadline: Self.at(100))
         #expect(m.nextDeadline == Self.at(100))
         #expect(Self.render(m.timerFired(now: Self.at(100))) == ["succeed publisher"])
     }

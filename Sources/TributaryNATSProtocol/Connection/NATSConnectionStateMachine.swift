@@ -880,12 +880,33 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
     }
 
     /// Registers `waiter` to be resumed when room may have appeared (or at `deadline`).
-    public mutating func waitForRoom(_ waiter: Waiter, deadline: MonotonicInstant) -> [Action] {
+    ///
+    /// When a frame of `frameSize` bytes fits already (the writer took a chunk or a PONG confirmed
+    /// bytes between the caller's full publish and this call), the waiter is resumed at once:
+    /// left waiting, nothing else would resume it before its deadline.
+    public mutating func waitForRoom(_ waiter: Waiter, frameSize: Int, deadline: MonotonicInstant) -> [Action] {
         if case .closed = phase { return [.succeed(waiter)] }
+        if hasRoom(frameSize: frameSize) { return [.succeed(waiter)] }
         nextWaiterID += 1
         spaceWaiters[nextWaiterID] = waiter
         spaceDeadlines.insert(deadline, nextWaiterID)
         return isConnected ? [.wakeWriter] : []
+    }
+
+    /// Whether a publish of `frameSize` bytes would now get past the outbound bounds (it may
+    /// still be rejected for other reasons, which the publish then reports).
+    public func hasRoom(frameSize: Int) -> Bool {
+        guard isConnected else { return true }
+        let retained = outbound.retainedBytes
+        if retained + frameSize > configuration.reconnectBufferSize, retained > 0 { return false }
+        return outbound.pending.count <= configuration.writeAhead && outbound.unconfirmedBytes <= configuration.maxUnconfirmed
+    }
+
+    /// The size of the next request's frame (at least: a later token may be a byte longer), for
+    /// a wait for room.
+    public func requestFrameSize(subject: String, headerBytes: Int, payloadBytes: Int) -> Int {
+        let reply = configuration.inboxPrefix + "." + String(nextRequestToken + 1, radix: 36)
+        return NATSEncoder.publishFrameSize(subject: subject, replyTo: reply, headerBytes: headerBytes, payloadBytes: payloadBytes) + 1
     }
 
     /// A request: publishes with a reply subject on the shared inbox; `waiter` gets the reply,
