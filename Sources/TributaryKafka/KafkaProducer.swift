@@ -251,7 +251,22 @@ public final class KafkaProducer: Sendable {
                 throw KafkaError(.bufferFull, "the producer's buffer (bufferMemory \(bufferMemory) bytes) stayed full for maxBlock (\(configuration.maxBlock)); the brokers are slower than the producer or unreachable",
                                  topic: topic)
             }
-            try? await Task.sleep(for: .milliseconds(1))
+            await waitForSpace(size: size, until: clock.now().advanced(by: limit - now))
+        }
+    }
+
+    /// Waits (suspended, no polling) until the sender loop sees room for `size` bytes, the
+    /// producer closes, or `deadline` passes; the caller then tries again.
+    private func waitForSpace(size: Int, until deadline: MonotonicInstant) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Checked under the lock the sender resumes waiters under: room that appeared since
+            // the caller's try is seen here, and room that appears later finds the waiter.
+            let ready = state.withLock { state -> Bool in
+                if state.closing || state.stopped || state.machine.hasRoom(for: size) { return true }
+                state.spaceWaiters.append(SpaceWaiter(size: size, deadline: deadline, continuation: continuation))
+                return false
+            }
+            if ready { continuation.resume() } else { wakeup.wake() }
         }
     }
 
@@ -332,7 +347,7 @@ public final class KafkaProducer: Sendable {
     private func senderMain() {
         while true {
             let now = clock.now()
-            let (actions, transactionEffects, deadline, stop) = state.withLock { state in
+            let (actions, transactionEffects, deadline, stop, ready) = state.withLock { state in
                 state.machine.draining = state.closing || !state.flushWaiters.isEmpty
                 let actions = state.machine.poll(now: now)
                 // Batches of partitions not yet in the open transaction wait for AddPartitionsToTxn.
@@ -341,10 +356,15 @@ public final class KafkaProducer: Sendable {
                     let needed = state.machine.partitionsAwaitingTransaction
                     if !needed.isEmpty { effects = state.apply(state.transaction!.partitionsNeeded(needed)) }
                 }
-                return (actions, effects, state.machine.nextDeadline(now: now), state.stopped && state.machine.isIdle)
+                let stop = state.stopped && state.machine.isIdle
+                let (ready, waiterDeadline) = state.takeSpaceWaiters(now: now, all: stop)
+                var deadline = state.machine.nextDeadline(now: now)
+                if let waiterDeadline { deadline = deadline.map { min($0, waiterDeadline) } ?? waiterDeadline }
+                return (actions, effects, deadline, stop, ready)
             }
             perform(actions)
             execute(transactionEffects)
+            for waiter in ready { waiter.resume() }
             if stop { break }
             var wait = Duration.milliseconds(100)
             if let deadline { wait = min(wait, deadline.duration(since: clock.now())) }
@@ -636,10 +656,41 @@ struct DriverState: Sendable {
     /// The caller waiting for the running transaction operation.
     var transactionWaiter: CheckedContinuation<Result<Void, KafkaTransactionMachine.Failure>, Never>?
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Callers waiting for buffer space (`send`/`produce` on a full buffer); the sender loop
+    /// resumes them when there is room for them, at their deadline, or when the producer stops.
+    var spaceWaiters: [SpaceWaiter] = []
     var unreportedFailures = 0
     var firstUnreportedError: KafkaError?
     var closing = false
     var stopped = false
+}
+
+/// A caller waiting for `size` bytes of buffer space until `deadline`.
+struct SpaceWaiter: Sendable {
+    let size: Int
+    let deadline: MonotonicInstant
+    let continuation: CheckedContinuation<Void, Never>
+}
+
+extension DriverState {
+    /// Takes the space waiters that have room now, whose deadline passed, or all of them (the
+    /// producer stopped); returns them with the earliest deadline of those left.
+    mutating func takeSpaceWaiters(now: MonotonicInstant, all: Bool) -> ([CheckedContinuation<Void, Never>], MonotonicInstant?) {
+        guard !spaceWaiters.isEmpty else { return ([], nil) }
+        var ready: [CheckedContinuation<Void, Never>] = []
+        var left: [SpaceWaiter] = []
+        var earliest: MonotonicInstant?
+        for waiter in spaceWaiters {
+            if all || closing || now >= waiter.deadline || machine.hasRoom(for: waiter.size) {
+                ready.append(waiter.continuation)
+            } else {
+                left.append(waiter)
+                earliest = earliest.map { min($0, waiter.deadline) } ?? waiter.deadline
+            }
+        }
+        spaceWaiters = left
+        return (ready, earliest)
+    }
 }
 
 extension KafkaClient {

@@ -252,4 +252,64 @@ struct KafkaProducerFakeBrokerTests {
         #expect(!names.contains { $0.hasPrefix("tributary-kafka") }, "callbacks ran on \(Set(names))")
         try await producer.close()
     }
+    /// Sends beyond `bufferMemory` wait (suspended, resumed by the sender when answers free the
+    /// buffer) and all succeed.
+    @Test func sendsBeyondTheBufferWaitForRoomAndAllSucceed() async throws {
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(3) }, produceAnswer: { _, batch in (.noError, Int64(batch.baseSequence)) })
+        let client = try await scripted.client()
+        defer { client.close() }
+        var configuration = Self.producerConfiguration(batchSize: 2048)
+        configuration.bufferMemory = 4096
+        configuration.maxBlock = .seconds(30)
+        let producer = try client.makeProducer(configuration)
+        let value = [UInt8](repeating: 7, count: 1000)
+        let offsets = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<40 {
+                group.addTask { try await producer.send(topic: Self.topic, key: nil, value: value, partition: 0).offset }
+            }
+            var all: [Int64] = []
+            for try await offset in group { all.append(offset) }
+            return all
+        }
+        #expect(offsets.count == 40)
+        #expect(scripted.seenBatches.reduce(0) { $0 + Int($1.count) } == 40)
+        #expect(scripted.seenBatches.count >= 10, "a 4 KiB buffer holds at most four such records: \(scripted.seenBatches.count) batches")
+        try await producer.close()
+    }
+
+    /// A broker that holds its answers keeps the buffer full: a send that waits for room ends at
+    /// `maxBlock` with `.bufferFull`, and what was buffered is delivered once the broker answers.
+    @Test func aFullBufferEndsAWaitAtMaxBlockWithBufferFull() async throws {
+        let release = DispatchSemaphore(value: 0)
+        let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(4) }, produceAnswer: { _, batch in
+            _ = release.wait(timeout: .now() + 60)
+            return (.noError, Int64(batch.baseSequence))
+        })
+        let client = try await scripted.client()
+        defer { client.close() }
+        var configuration = Self.producerConfiguration(batchSize: 2048)
+        configuration.bufferMemory = 4096
+        configuration.maxBlock = .milliseconds(300)
+        let producer = try client.makeProducer(configuration)
+        let value = [UInt8](repeating: 7, count: 1000)
+        var buffered = 0
+        var failure: KafkaError?
+        let started = ContinuousClock.now
+        while failure == nil, buffered < 100 {
+            do {
+                try await producer.produce(topic: Self.topic, key: nil, value: value, partition: 0)
+                buffered += 1
+            } catch {
+                failure = error
+            }
+        }
+        let waited = ContinuousClock.now - started
+        #expect(failure?.code == .bufferFull, "\(String(describing: failure))")
+        #expect(buffered >= 1 && buffered <= 8, "\(buffered) records fit a 4 KiB buffer")
+        #expect(waited >= .milliseconds(250) && waited < .seconds(20), "\(waited)")
+        for _ in 0..<200 { release.signal() }
+        try await producer.flush()
+        #expect(scripted.seenBatches.reduce(0) { $0 + Int($1.count) } == buffered)
+        try await producer.close()
+    }
 }
