@@ -62,17 +62,22 @@ struct NATSClientInMemoryTests {
             peer.handshake()
             guard peer.read(until: "SUB orders.> 1\r\n").contains("SUB orders.> 1") else { return }
             peer.send("MSG orders.a 1 2\r\na1\r\nMSG orders.a 1 2\r\na2\r\nMSG orders.a 1 2\r\na3\r\n")
-            guard peer.read(until: "PING\r\n").contains("PING") else { return }
-            peer.send("MSG orders.b 1 2\r\nb1\r\nHMSG orders.b 1 18 20\r\nNATS/1.0\r\nA: 1\r\n\r\nb2\r\nPONG\r\n")
+            // The client publishes to "next" once it holds the first three unconsumed.
+            guard peer.read(until: "PUB next 0\r\n").contains("PUB next 0") else { return }
+            peer.send("MSG orders.b 1 2\r\nb1\r\nHMSG orders.b 1 18 20\r\nNATS/1.0\r\nA: 1\r\n\r\nb2\r\n")
             peer.answerPings(timeout: Self.scriptLifetime)
         }
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
         let sub = try client.subscribe(to: "orders.>")
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        while sub.pendingCount < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        func waitForPending(_ count: Int) async throws {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+            while sub.pendingCount < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        try await waitForPending(3)
         #expect(sub.pendingCount == 3)
-        try await client.flush()
+        try await client.publishWaiting([], to: "next")
+        try await waitForPending(5)
         #expect(sub.pendingCount == 5)
         let messages = try await collect(sub, count: 5)
         #expect(messages.map(\.string) == ["a1", "a2", "a3", "b1", "b2"])
