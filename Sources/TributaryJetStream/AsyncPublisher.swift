@@ -1,5 +1,5 @@
 import TributaryWire
-import TributaryNATS
+@_spi(TributaryInternal) import TributaryNATS
 
 /// The async-publish machinery of a context: one reply inbox, a bounded window of pending
 /// acknowledgements, and one timer task (alive only while something is pending) that fails
@@ -60,9 +60,11 @@ final class AsyncPublisher: Sendable {
             let inbox = client.newInbox()
             let prefix = inbox + "."
             do throws(NATSError) {
-                let subscription = try client.subscribe(to: inbox + ".*") { [weak self] message in
+                // Acknowledgements are matched on the connection's I/O thread: a short, non-blocking
+                // step (a lookup, a parse, resuming continuations) that runs no user code.
+                let subscription = try client.subscribe(to: inbox + ".*", deliveringOnIOThread: { [weak self] message in
                     self?.acknowledgementArrived(message)
-                }
+                })
                 current = (prefix, subscription)
             } catch {
                 throw JetStreamError.fromNATS(error, apiSubject: nil)
@@ -137,7 +139,7 @@ final class AsyncPublisher: Sendable {
         JetStreamError(.cancelled, "async publish to '\(subject)' was cancelled while waiting for room in the window; nothing was sent", apiSubject: subject)
     }
 
-    /// Runs on the reply subscription's handler queue: match the reply to its publish and complete it.
+    /// Runs on the connection's I/O thread: match the reply to its publish and complete it.
     private func acknowledgementArrived(_ message: NATSMessage) {
         guard let dot = message.subject.utf8.lastIndex(of: UInt8(ascii: ".")),
               let token = UInt64(Substring(message.subject.utf8[message.subject.utf8.index(after: dot)...])) else { return }

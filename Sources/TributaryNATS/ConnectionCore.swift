@@ -371,11 +371,12 @@ final class ConnectionCore: Sendable {
     // MARK: - Subscriptions
 
     func subscribe(subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int,
-                   handler: (@Sendable (NATSMessage) -> Void)? = nil) throws(NATSError) -> NATSSubscription {
+                   handler: (@Sendable (NATSMessage) -> Void)? = nil,
+                   deliverOnIOThread: (@Sendable (NATSMessage) -> Void)? = nil) throws(NATSError) -> NATSSubscription {
         let result = state.withLock { s -> Result<(NATSSubscription, WriterStep), NATSError> in
             let made = s.machine.subscribe(subject: subject, queue: queue) { sid in
                 NATSSubscription(sid: sid, subject: subject, queue: queue, maxPendingMessages: maxPendingMessages,
-                                 maxPendingBytes: maxPendingBytes, core: self, handler: handler)
+                                 maxPendingBytes: maxPendingBytes, core: self, handler: handler, deliverOnIOThread: deliverOnIOThread)
             }
             return made.map { ($0, writerStep(&s)) }
         }

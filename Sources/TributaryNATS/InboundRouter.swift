@@ -75,7 +75,9 @@ struct InboundRouter {
         // Runs of messages for one subscription go over in one call; a single run (the usual
         // case) hands its whole array over without copying messages.
         var reports: [(NATSSubscription, Int, Int)] = []
-        if runs.count == 1 {
+        if runs.count == 1, let inline = runs[0].subscription.deliverOnIOThread {
+            for message in messages { inline(message) }
+        } else if runs.count == 1 {
             let subscription = runs[0].subscription
             let count = messages.count
             let dropped = subscription.enqueue(moving: &messages)
@@ -86,6 +88,10 @@ struct InboundRouter {
         } else {
             for (index, run) in runs.enumerated() {
                 let end = index + 1 < runs.count ? runs[index + 1].start : messages.count
+                if let inline = run.subscription.deliverOnIOThread {
+                    for position in run.start..<end { inline(messages[position]) }
+                    continue
+                }
                 let dropped = run.subscription.enqueue(messages[run.start..<end])
                 if dropped > 0, let total = run.subscription.dropReport(dropped, now: now) {
                     reports.append((run.subscription, total.recent, total.all))

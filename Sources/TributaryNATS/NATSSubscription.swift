@@ -84,13 +84,18 @@ public final class NATSSubscription: AsyncSequence, Sendable {
 
     /// When set, messages go to this handler on `handlerQueue` instead of the sequence.
     let handler: (@Sendable (NATSMessage) -> Void)?
+    /// When set, messages go to this handler on the I/O thread itself, as they are routed: only
+    /// for the client modules' own short, non-blocking handlers (JetStream acknowledgements),
+    /// never for user code.
+    let deliverOnIOThread: (@Sendable (NATSMessage) -> Void)?
     /// The serial queue a handler runs on: never the I/O thread, so a slow handler delays only
     /// its own subscription.
     let handlerQueue: DispatchQueue?
 
     init(sid: UInt64, subject: String, queue: String?, maxPendingMessages: Int, maxPendingBytes: Int, core: ConnectionCore,
-         handler: (@Sendable (NATSMessage) -> Void)? = nil) {
+         handler: (@Sendable (NATSMessage) -> Void)? = nil, deliverOnIOThread: (@Sendable (NATSMessage) -> Void)? = nil) {
         self.handler = handler
+        self.deliverOnIOThread = deliverOnIOThread
         handlerQueue = handler == nil ? nil : DispatchQueue(label: "tributary-nats-handler.\(sid)")
         self.sid = sid
         self.subject = subject

@@ -2,7 +2,7 @@ import TributaryWire
 import Foundation
 import Synchronization
 import Testing
-import TributaryNATS
+@_spi(TributaryInternal) import TributaryNATS
 import TributaryTestSupport
 
 /// The client over an in-memory stream with a scripted server and, where time matters, a
@@ -215,6 +215,30 @@ struct NATSClientInMemoryTests {
         try await Task.sleep(for: .milliseconds(50))
         clock.advance(by: .seconds(1))
         #expect(await request.value == NATSError.Code.timeout)
+        await client.close()
+    }
+
+    /// The internal I/O-thread delivery (JetStream's acknowledgements): in order, nothing queued,
+    /// beside an ordinary subscription whose messages arrive in the same read.
+    @Test func anIOThreadSubscriptionGetsItsMessagesInOrderBesideAQueuedOne() async throws {
+        let server = InMemoryNATSServer { peer, _ in
+            peer.handshake()
+            guard peer.read(until: "SUB other 2\r\n").contains("SUB other 2") else { return }
+            peer.send("MSG acks.1 1 1\r\na\r\nMSG acks.2 1 1\r\nb\r\nMSG other 2 1\r\nx\r\nMSG acks.3 1 1\r\nc\r\n")
+            peer.send("MSG acks.4 1 1\r\nd\r\nMSG acks.5 1 1\r\ne\r\n")
+            peer.answerPings(timeout: Self.scriptLifetime)
+        }
+        defer { server.stop() }
+        let client = try await NATSClient.connect(Self.options(server))
+        let seen = Locked<[String]>([])
+        let acks = try client.subscribe(to: "acks.*", deliveringOnIOThread: { message in
+            seen.withLock { $0.append(message.subject + "=" + message.string) }
+        })
+        let other = try client.subscribe(to: "other")
+        #expect(try await collect(other, count: 1).map(\.string) == ["x"])
+        try await eventually("every acknowledgement was handled") { seen.withLock { $0.count } == 5 }
+        #expect(seen.withLock { $0 } == ["acks.1=a", "acks.2=b", "acks.3=c", "acks.4=d", "acks.5=e"])
+        #expect(acks.pendingCount == 0)
         await client.close()
     }
 
