@@ -62,7 +62,7 @@ final class AsyncPublisher: Sendable {
             do throws(NATSError) {
                 // Acknowledgements are matched on the connection's I/O thread: a short, non-blocking
                 // step (a lookup, a parse, resuming continuations) that runs no user code.
-                let subscription = try client.subscribe(to: inbox + ".*", deliveringOnIOThread: { [weak self] message in
+                let subscription = try client.subscribeOnIOThread(to: inbox + ".*", handler: { [weak self] message in
                     self?.acknowledgementArrived(message)
                 })
                 current = (prefix, subscription)

@@ -270,9 +270,11 @@ public final class NATSClient: Sendable {
     /// Subscribes with a handler that runs on the connection's I/O thread as each message is
     /// routed, with no queue in between. For Tributary's own modules only (JetStream's
     /// acknowledgement matching): the handler must be short and never block, since the whole
-    /// connection waits for it. User code belongs in the handler form above.
+    /// connection waits for it. User code belongs in the handler form above. (A name of its own,
+    /// not a `subscribe` overload: with the SPI imported, `subscribe(to:) { ... }` must still
+    /// mean the queued handler form.)
     @_spi(TributaryInternal)
-    public func subscribe(to subject: String, deliveringOnIOThread handler: @escaping @Sendable (NATSMessage) -> Void) throws(NATSError) -> NATSSubscription {
+    public func subscribeOnIOThread(to subject: String, handler: @escaping @Sendable (NATSMessage) -> Void) throws(NATSError) -> NATSSubscription {
         if let problem = NATSValidation.subjectProblem(subject, forSubscription: true) { throw .invalidName("subject", subject, problem) }
         return try core.subscribe(subject: subject, queue: nil, maxPendingMessages: core.options.maxPendingMessages,
                                   maxPendingBytes: core.options.maxPendingBytes, deliverOnIOThread: handler)

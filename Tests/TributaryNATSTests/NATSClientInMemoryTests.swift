@@ -231,7 +231,7 @@ struct NATSClientInMemoryTests {
         defer { server.stop() }
         let client = try await NATSClient.connect(Self.options(server))
         let seen = Locked<[String]>([])
-        let acks = try client.subscribe(to: "acks.*", deliveringOnIOThread: { message in
+        let acks = try client.subscribeOnIOThread(to: "acks.*", handler: { message in
             seen.withLock { $0.append(message.subject + "=" + message.string) }
         })
         let other = try client.subscribe(to: "other")
