@@ -6,8 +6,9 @@ public enum NATSEncoder {
 
     /// Appends `PUB subject [reply] size\r\npayload\r\n`.
     ///
-    /// The control line is assembled on the stack and appended with one copy; no heap allocation
-    /// happens unless `buffer` must grow.
+    /// The control line is assembled on the stack; a small frame (payload up to 512 bytes) is
+    /// assembled whole there and appended with one copy, a larger one with the payload copied
+    /// once after the line. No heap allocation happens unless `buffer` must grow.
     @inlinable
     public static func appendPublish(subject: String, replyTo: String?, payload: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
         var subject = subject
@@ -15,25 +16,43 @@ public enum NATSEncoder {
             var reply = replyTo ?? ""
             reply.withUTF8 { replyBytes in
                 let lineCapacity = 4 + subjectBytes.count + 1 + replyBytes.count + 1 + 20 + 2
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: lineCapacity) { line in
-                    var n = 0
-                    line[0] = 0x50; line[1] = 0x55; line[2] = 0x42; line[3] = 0x20  // "PUB "
-                    n = 4
-                    for byte in subjectBytes { line[n] = byte; n += 1 }
-                    line[n] = 0x20; n += 1
+                let whole = payload.count <= 512
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: lineCapacity + (whole ? payload.count + 2 : 0)) { frame in
+                    let base = frame.baseAddress!
+                    base[0] = 0x50; base[1] = 0x55; base[2] = 0x42; base[3] = 0x20  // "PUB "
+                    var n = 4
+                    n = copy(subjectBytes, to: base, at: n)
+                    base[n] = 0x20; n += 1
                     if replyTo != nil {
-                        for byte in replyBytes { line[n] = byte; n += 1 }
-                        line[n] = 0x20; n += 1
+                        n = copy(replyBytes, to: base, at: n)
+                        base[n] = 0x20; n += 1
                     }
-                    n = ASCII.writeDecimal(UInt64(payload.count), into: line, at: n)
-                    line[n] = 13; line[n + 1] = 10; n += 2
-                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<n]))
+                    n = ASCII.writeDecimal(UInt64(payload.count), into: frame, at: n)
+                    base[n] = 13; base[n + 1] = 10; n += 2
+                    if whole {
+                        if let source = payload.baseAddress, payload.count > 0 {
+                            UnsafeMutableRawPointer(base + n).copyMemory(from: source, byteCount: payload.count)
+                            n += payload.count
+                        }
+                        base[n] = 13; base[n + 1] = 10; n += 2
+                        buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+                    } else {
+                        buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+                        buffer.append(contentsOf: payload)
+                        buffer.append(13)
+                        buffer.append(10)
+                    }
                 }
             }
         }
-        buffer.append(contentsOf: payload)
-        buffer.append(13)
-        buffer.append(10)
+    }
+
+    /// Copies `bytes` to `base + index`; returns the index after them.
+    @inlinable @inline(__always)
+    static func copy(_ bytes: UnsafeBufferPointer<UInt8>, to base: UnsafeMutablePointer<UInt8>, at index: Int) -> Int {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return index }
+        (base + index).update(from: source, count: bytes.count)
+        return index + bytes.count
     }
 
     /// Appends `HPUB subject [reply] hdrsize totalsize\r\nheaders payload\r\n`.

@@ -86,6 +86,18 @@ struct NATSEncoderTests {
         #expect(json?["auth_token"] == nil)
     }
 
+    /// Frames up to 512 payload bytes are assembled whole, larger ones in parts: the bytes are
+    /// the same on both sides of the boundary, appended after what the buffer already holds.
+    @Test func publishIsByteExactOnBothSidesOfTheWholeFrameLimit() {
+        for size in [511, 512, 513, 4096] {
+            let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            var out: [UInt8] = Array("PING\r\n".utf8)
+            payload.withUnsafeBytes { NATSEncoder.appendPublish(subject: "orders.eu", replyTo: "_INBOX.abc.7", payload: $0, into: &out) }
+            let expected = Array("PING\r\nPUB orders.eu _INBOX.abc.7 \(size)\r\n".utf8) + payload + [13, 10]
+            #expect(out == expected, "payload of \(size) bytes")
+        }
+    }
+
     @Test func publishFrameSizeIsAnUpperBound() {
         for size in [0, 1, 9, 10, 99, 100, 65535, 1_000_000] {
             let payload = [UInt8](repeating: 1, count: size)
