@@ -252,16 +252,21 @@ struct KafkaProducerFakeBrokerTests {
         #expect(!names.contains { $0.hasPrefix("tributary-kafka") }, "callbacks ran on \(Set(names))")
         try await producer.close()
     }
+    /// A producer with a 4 KiB buffer (about four 1,000-byte records) and 2 KiB batches.
+    static func smallBufferProducer(_ scripted: ScriptedBroker, maxBlock: Duration) async throws -> (KafkaClient, KafkaProducer) {
+        let client = try await scripted.client()
+        var configuration = producerConfiguration(batchSize: 2048)
+        configuration.bufferMemory = 4096
+        configuration.maxBlock = maxBlock
+        return (client, try client.makeProducer(configuration))
+    }
+
     /// Sends beyond `bufferMemory` wait (suspended, resumed by the sender when answers free the
     /// buffer) and all succeed.
     @Test func sendsBeyondTheBufferWaitForRoomAndAllSucceed() async throws {
         let scripted = ScriptedBroker(initAnswer: { _, _ in Self.granted(3) }, produceAnswer: { _, batch in (.noError, Int64(batch.baseSequence)) })
-        let client = try await scripted.client()
+        let (client, producer) = try await Self.smallBufferProducer(scripted, maxBlock: .seconds(30))
         defer { client.close() }
-        var configuration = Self.producerConfiguration(batchSize: 2048)
-        configuration.bufferMemory = 4096
-        configuration.maxBlock = .seconds(30)
-        let producer = try client.makeProducer(configuration)
         let value = [UInt8](repeating: 7, count: 1000)
         let offsets = try await withThrowingTaskGroup(of: Int64.self) { group in
             for _ in 0..<40 {
@@ -285,12 +290,8 @@ struct KafkaProducerFakeBrokerTests {
             _ = release.wait(timeout: .now() + 60)
             return (.noError, Int64(batch.baseSequence))
         })
-        let client = try await scripted.client()
+        let (client, producer) = try await Self.smallBufferProducer(scripted, maxBlock: .milliseconds(300))
         defer { client.close() }
-        var configuration = Self.producerConfiguration(batchSize: 2048)
-        configuration.bufferMemory = 4096
-        configuration.maxBlock = .milliseconds(300)
-        let producer = try client.makeProducer(configuration)
         let value = [UInt8](repeating: 7, count: 1000)
         var buffered = 0
         var failure: KafkaError?
