@@ -357,7 +357,13 @@ final class ConnectionCore: Sendable {
     /// once when it already has, or at `limit`), and wakes the I/O thread so that it writes and
     /// sees the new deadline.
     func waitForRoom(_ waiter: Waiter, frameSize: Int, until limit: MonotonicInstant) {
-        let actions = state.withLock { s in s.machine.waitForRoom(waiter, frameSize: frameSize, deadline: limit) }
+        waitForRoom(waiter, until: limit) { _ in frameSize }
+    }
+
+    /// `waitForRoom` for a frame whose size the machine knows (a request's reply subject), read
+    /// in the same lock section.
+    func waitForRoom(_ waiter: Waiter, until limit: MonotonicInstant, frameSize: (borrowing ConnectionMachine) -> Int) {
+        let actions = state.withLock { s in s.machine.waitForRoom(waiter, frameSize: frameSize(s.machine), deadline: limit) }
         perform(actions)
         wakeup.wake()
     }
@@ -457,10 +463,9 @@ final class ConnectionCore: Sendable {
             guard full else { return try result.get() }
             let limit = try roomDeadline(&deadline, after: min(timeout, options.publishWaitTimeout), subject: subject)
             await withCheckedContinuation { continuation in
-                let size = state.withLock { s in
-                    s.machine.requestFrameSize(subject: subject, headerBytes: headerBlock?.count ?? 0, payloadBytes: payload.count)
+                waitForRoom(.room(continuation), until: limit) { machine in
+                    machine.requestFrameSize(subject: subject, headerBytes: headerBlock?.count ?? 0, payloadBytes: payload.count)
                 }
-                waitForRoom(.room(continuation), frameSize: size, until: limit)
             }
         }
     }

@@ -75,9 +75,7 @@ struct InboundRouter {
         // Runs of messages for one subscription go over in one call; a single run (the usual
         // case) hands its whole array over without copying messages.
         var reports: [(NATSSubscription, Int, Int)] = []
-        if runs.count == 1, let inline = runs[0].subscription.deliverOnIOThread {
-            for message in messages { inline(message) }
-        } else if runs.count == 1 {
+        if runs.count == 1, runs[0].subscription.deliverOnIOThread == nil {
             let subscription = runs[0].subscription
             let count = messages.count
             let dropped = subscription.enqueue(moving: &messages)

@@ -825,7 +825,6 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
         if isClosed {
             return .rejected(NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closed; create a new client", subject: subject))
         }
-        let connected = isConnected
         if closingDeadline != nil {
             return .rejected(NATSError(.connectionClosed, "cannot publish to '\(subject)': the connection is closing", subject: subject))
         }
@@ -839,16 +838,13 @@ public struct NATSConnectionStateMachine<Waiter, Subscriber> {
                 subject: subject))
         }
         let retained = outbound.retainedBytes
-        if retained + frameSize > configuration.reconnectBufferSize, retained > 0 {
-            guard connected else {
-                return .rejected(NATSError(.reconnectBufferExceeded,
-                    "cannot buffer the message for '\(subject)' while disconnected: the reconnect buffer of \(configuration.reconnectBufferSize) bytes is full; retry after reconnecting or raise reconnectBufferSize",
-                    subject: subject))
-            }
-            return .full
+        if !isConnected, retained + frameSize > configuration.reconnectBufferSize, retained > 0 {
+            return .rejected(NATSError(.reconnectBufferExceeded,
+                "cannot buffer the message for '\(subject)' while disconnected: the reconnect buffer of \(configuration.reconnectBufferSize) bytes is full; retry after reconnecting or raise reconnectBufferSize",
+                subject: subject))
         }
-        if connected, outbound.pending.count > configuration.writeAhead || outbound.unconfirmedBytes > configuration.maxUnconfirmed { return .full }
-        return .appended
+        // The same rule a publisher waiting for room is resumed by.
+        return hasRoom(frameSize: frameSize) ? .appended : .full
     }
 
     /// A publish: admitted frames are written by `encode` straight into the outbound stream.
