@@ -40,6 +40,8 @@ public final class KafkaGroupConsumer: Sendable {
     private var cluster: KafkaCluster { client.cluster }
     private let consumer: KafkaConsumer
     private let state: Locked<GroupState>
+    /// Where the membership machine's time comes from.
+    private let clock = SystemMonotonicClock()
     private let onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?
 
     /// Creates a member and starts joining the group in the background.
@@ -53,8 +55,11 @@ public final class KafkaGroupConsumer: Sendable {
         self.client = client
         self.configuration = configuration
         self.onRebalance = onRebalance
-        self.state = Locked(GroupState(machine: KafkaGroupMachine(settings: .init(topics: configuration.topics, assignors: configuration.assignors,
-                                                                                 groupInstanceID: configuration.groupInstanceID))))
+        let settings = KafkaGroupMachine.Settings(topics: configuration.topics, assignors: configuration.assignors,
+                                                  groupInstanceID: configuration.groupInstanceID,
+                                                  heartbeatInterval: configuration.heartbeatInterval,
+                                                  autoCommitInterval: configuration.enableAutoCommit ? configuration.autoCommitInterval : nil)
+        self.state = Locked(GroupState(machine: KafkaGroupMachine(settings: settings)))
         var fetch = configuration.fetch
         fetch.autoOffsetReset = configuration.autoOffsetReset == .none ? .none : configuration.autoOffsetReset
         self.consumer = try KafkaConsumer(client: client, configuration: fetch)
@@ -132,9 +137,11 @@ public final class KafkaGroupConsumer: Sendable {
     /// subscribed are revoked (committed first) in that rebalance.
     public func subscribe(to topics: [String]) throws(KafkaError) {
         guard !topics.isEmpty else { throw KafkaError(.invalidArgument, "subscribe to at least one topic") }
-        state.withLock { state in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.injected += state.machine.subscriptionChanged(topics: topics)
+            return state.injected.isEmpty ? nil : state.takeWakeup()
         }
+        waiter?.resume()
     }
 
     /// The topics subscribed to.
@@ -151,12 +158,14 @@ public final class KafkaGroupConsumer: Sendable {
     /// Stops: finishes nothing new, commits what was processed, leaves the group and closes the
     /// underlying consumer. Idempotent.
     public func close() async {
-        let (first, actions) = state.withLock { state -> (Bool, [KafkaGroupMachine.Action]) in
-            guard !state.closing else { return (false, []) }
+        let (first, actions, waiter) = state.withLock { state -> (Bool, [KafkaGroupMachine.Action], CheckedContinuation<Void, Never>?) in
+            guard !state.closing else { return (false, [], nil) }
             state.closing = true
-            return (true, state.machine.closeRequested())
+            return (true, state.machine.closeRequested(), state.takeWakeup())
         }
         guard first else { return }
+        // The coordination task, if waiting for its next deadline, ends now.
+        waiter?.resume()
         for action in actions {
             switch action {
             case .revoke(let partitions):
@@ -439,41 +448,34 @@ public final class KafkaGroupConsumer: Sendable {
     // MARK: - Coordination
 
     /// Drives the membership machine: performs each action it returns and reports the outcome.
-    /// Between rebalances it heartbeats, auto-commits and (as leader) watches partition counts.
+    /// Between rebalances it waits for the machine's next deadline (heartbeat, background commit,
+    /// the leader's partition check), for an action injected by the public API, or for close.
     private func coordinate() async {
         var queue = state.withLock { $0.machine.started() }
         var lastError: KafkaError?
-        var lastCommit = ContinuousClock.now
-        var lastHeartbeat = ContinuousClock.now
-        var lastMetadataCheck = ContinuousClock.now
         while true {
             if state.withLock({ $0.closing }) { return }
             queue += state.withLock { state in
                 defer { state.injected.removeAll() }
                 return state.injected
             }
-            guard !queue.isEmpty else {
-                guard state.withLock({ $0.machine.phase }) == .stable else { return }
-                try? await Task.sleep(for: min(configuration.heartbeatInterval, .milliseconds(200)))
-                if state.withLock({ $0.closing }) { return }
-                let now = ContinuousClock.now
-                if configuration.enableAutoCommit && now - lastCommit >= configuration.autoCommitInterval {
-                    lastCommit = now
-                    do throws(KafkaError) {
-                        try await commitProcessed(only: nil)
-                    } catch {
-                        if let code = error.brokerErrorCode { queue += state.withLock { $0.machine.commitFailed(errorCode: code.rawValue) } }
-                    }
+            if queue.isEmpty {
+                let now = clock.now()
+                let step = state.withLock { state -> IdleStep in
+                    guard state.machine.phase == .stable else { return .stop }
+                    guard let deadline = state.machine.nextDeadline, deadline <= now else { return .wait(until: state.machine.nextDeadline) }
+                    return .perform(state.machine.timerFired(now: now))
                 }
-                if queue.isEmpty && now - lastHeartbeat >= configuration.heartbeatInterval {
-                    lastHeartbeat = now
-                    queue += await heartbeat()
+                switch step {
+                case .stop:
+                    return
+                case .wait(let deadline):
+                    await waitForWork(until: deadline)
+                    continue
+                case .perform(let due):
+                    queue = due
+                    if queue.isEmpty { continue }
                 }
-                if queue.isEmpty && now - lastMetadataCheck >= .seconds(5) && state.withLock({ $0.machine.isLeader }) {
-                    lastMetadataCheck = now
-                    if await partitionCountsChanged() { queue += state.withLock { $0.machine.rebalanceNeeded() } }
-                }
-                continue
             }
             let action = queue.removeFirst()
             switch action {
@@ -508,7 +510,7 @@ public final class KafkaGroupConsumer: Sendable {
                     let response = try await sendSync(generation: generation, memberID: memberID, protocolName: protocolName, assignments: assignments)
                     let assignment = try? KafkaConsumerAssignment(decoding: response.assignment)
                     queue += state.withLock { state in
-                        let actions = state.machine.syncCompleted(errorCode: response.errorCode, assignment: assignment)
+                        let actions = state.machine.syncCompleted(errorCode: response.errorCode, assignment: assignment, now: clock.now())
                         if state.machine.phase != .syncing { state.assignedPartitionCounts = state.pendingPartitionCounts }
                         return actions
                     }
@@ -537,8 +539,61 @@ public final class KafkaGroupConsumer: Sendable {
             case .leave(let memberID):
                 await leaveGroup(memberID)
                 return
+            case .heartbeat(let memberID, let generation):
+                queue += await heartbeat(memberID: memberID, generation: generation)
+            case .autoCommit:
+                do throws(KafkaError) {
+                    try await commitProcessed(only: nil)
+                } catch {
+                    if let code = error.brokerErrorCode { queue += state.withLock { $0.machine.commitFailed(errorCode: code.rawValue) } }
+                }
+            case .checkPartitionCounts:
+                if await partitionCountsChanged() { queue += state.withLock { $0.machine.rebalanceNeeded() } }
             }
         }
+    }
+
+    /// What the coordination task does when it has no action to perform.
+    private enum IdleStep {
+        /// The member is no longer stable and nothing is queued: the task ends.
+        case stop
+        /// Nothing is due: wait until the deadline (nil: none), an injected action or close.
+        case wait(until: MonotonicInstant?)
+        /// A timer job fell due: perform these actions.
+        case perform([KafkaGroupMachine.Action])
+    }
+
+    /// Suspends the coordination task until `deadline` passes, ``subscribe(to:)`` injects an
+    /// action or ``close()`` is called, whichever comes first. The continuation is kept in the
+    /// locked state, where the public API takes and resumes it; a timer task resumes it at the
+    /// deadline and is cancelled when something else did.
+    private func waitForWork(until deadline: MonotonicInstant?) async {
+        var timer: Task<Void, Never>?
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = state.withLock { state -> UInt64? in
+                if state.closing || !state.injected.isEmpty { return nil }
+                state.waits &+= 1
+                state.wakeup = (state.waits, continuation)
+                return state.waits
+            }
+            guard let wait else {
+                continuation.resume()
+                return
+            }
+            guard let deadline else { return }
+            let delay = deadline.duration(since: clock.now())
+            timer = Task { [self] in
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return
+                }
+                // Only this wait's continuation: a later one has a timer of its own.
+                let waiter = state.withLock { $0.wakeup?.id == wait ? $0.takeWakeup() : nil }
+                waiter?.resume()
+            }
+        }
+        timer?.cancel()
     }
 
     /// Hands a failed request to the machine: group error codes as such, the rest by whether
@@ -649,13 +704,12 @@ public final class KafkaGroupConsumer: Sendable {
     }
 
     /// Sends a heartbeat and returns what the machine makes of the answer.
-    private func heartbeat() async -> [KafkaGroupMachine.Action] {
+    private func heartbeat(memberID: String, generation: Int32) async -> [KafkaGroupMachine.Action] {
         do throws(KafkaError) {
             let connection = try await coordinatorConnection()
             var request = HeartbeatRequest()
             request.groupID = configuration.groupID
-            let (member, generation) = state.withLock { ($0.machine.memberID, $0.machine.generation) }
-            request.memberID = member
+            request.memberID = memberID
             request.generationID = generation
             let version = try connection.version(for: .heartbeat)
             if version >= 3 { request.groupInstanceID = configuration.groupInstanceID }
@@ -839,6 +893,11 @@ private struct GroupState: Sendable {
     var joining = false
     /// Actions from the public API (a subscription change) for the coordination task.
     var injected: [KafkaGroupMachine.Action] = []
+    /// The coordination task while it waits for its next deadline, an injected action or close,
+    /// with the number of its wait (so that an old wait's timer cannot end a newer wait).
+    var wakeup: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+    /// Waits started so far.
+    var waits: UInt64 = 0
     var assigned = Set<KafkaTopicPartition>()
     var processed: [KafkaTopicPartition: Int64] = [:]
     var committed: [KafkaTopicPartition: Int64] = [:]
@@ -852,6 +911,12 @@ private struct GroupState: Sendable {
     var failure: KafkaError?
     var closing = false
     var deadLetterCounts = KafkaDeadLetterCounts()
+
+    /// Removes and returns the waiting coordination task, to be resumed after the lock is released.
+    mutating func takeWakeup() -> CheckedContinuation<Void, Never>? {
+        defer { wakeup = nil }
+        return wakeup?.continuation
+    }
 
     /// Removes and returns the waiters none of whose partitions has a handler running.
     mutating func takeIdleWaiters() -> [CheckedContinuation<Void, Never>] {

@@ -1,3 +1,5 @@
+import TributaryWire
+
 /// One partition of one topic.
 public struct KafkaTopicPartition: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The topic.
@@ -27,8 +29,8 @@ public struct KafkaTopicPartition: Hashable, Sendable, Comparable, CustomStringC
 }
 
 /// The consumer-group membership protocol as a state machine, without sockets, clocks or tasks:
-/// the driver reports what happened (a response arrived, a request failed, a heartbeat is due)
-/// and performs the actions returned, in order.
+/// the driver reports what happened (a response arrived, a request failed, a timer fired) and
+/// performs the actions returned, in order.
 ///
 /// Flow: find the coordinator → JoinGroup (again with the assigned member id when the
 /// coordinator answers MEMBER_ID_REQUIRED, KIP-394) → the leader computes the assignment →
@@ -36,6 +38,12 @@ public struct KafkaTopicPartition: Hashable, Sendable, Comparable, CustomStringC
 /// coordinator announces a rebalance. Eager assignors give up everything before rejoining;
 /// cooperative ones (KIP-429) keep their partitions and give up only the ones that move, then
 /// rejoin once more so the moved partitions reach their new owner.
+///
+/// While stable the machine keeps three schedules, with time handed in as a value: heartbeats
+/// every ``Settings/heartbeatInterval``, background commits every
+/// ``Settings/autoCommitInterval`` (when set) and, on the leader, a partition-count check every
+/// ``Settings/partitionCheckInterval``. The driver waits until ``nextDeadline`` (or until it has
+/// something else to report) and then calls ``timerFired(now:)``.
 public struct KafkaGroupMachine: Sendable {
     /// Where the member is.
     public enum Phase: Sendable, Hashable {
@@ -81,6 +89,15 @@ public struct KafkaGroupMachine: Sendable {
         case fail(code: KafkaErrorCode, api: KafkaAPIKey)
         /// Send LeaveGroup (dynamic members only), then stop.
         case leave(memberID: String)
+        /// Send a Heartbeat as this member of `generation`; report
+        /// ``heartbeatCompleted(errorCode:)`` or ``requestFailed(api:code:retriable:)``.
+        case heartbeat(memberID: String, generation: Int32)
+        /// Commit the processed offsets not committed yet; report ``commitFailed(errorCode:)`` when
+        /// the coordinator refuses (success needs no input).
+        case autoCommit
+        /// As the leader: compare the subscribed topics' partition counts with those of the last
+        /// assignment; report ``rebalanceNeeded()`` when one changed (nothing otherwise).
+        case checkPartitionCounts
     }
 
     /// The group's settings the machine needs.
@@ -91,14 +108,28 @@ public struct KafkaGroupMachine: Sendable {
         public var assignors: [KafkaPartitionAssignor]
         /// Static membership id, if any (a static member does not send LeaveGroup).
         public var groupInstanceID: String?
+        /// Time between heartbeats while stable.
+        public var heartbeatInterval: Duration
+        /// Time between background commits while stable; nil: no background commits.
+        public var autoCommitInterval: Duration?
+        /// How often the leader compares partition counts with the ones it assigned.
+        public var partitionCheckInterval: Duration
 
-        /// Creates settings.
-        public init(topics: [String], assignors: [KafkaPartitionAssignor], groupInstanceID: String? = nil) {
+        /// Creates settings. Intervals below ``KafkaGroupMachine/minimumInterval`` count as that.
+        public init(topics: [String], assignors: [KafkaPartitionAssignor], groupInstanceID: String? = nil,
+                    heartbeatInterval: Duration = .seconds(3), autoCommitInterval: Duration? = nil,
+                    partitionCheckInterval: Duration = .seconds(5)) {
             self.topics = topics
             self.assignors = assignors
             self.groupInstanceID = groupInstanceID
+            self.heartbeatInterval = heartbeatInterval
+            self.autoCommitInterval = autoCommitInterval
+            self.partitionCheckInterval = partitionCheckInterval
         }
     }
+
+    /// The shortest interval a schedule uses, so that a zero interval cannot make the driver spin.
+    public static let minimumInterval: Duration = .milliseconds(10)
 
     /// The settings (topics change with ``subscriptionChanged(topics:)``).
     public private(set) var settings: Settings
@@ -118,6 +149,11 @@ public struct KafkaGroupMachine: Sendable {
     private var failures = 0
     private var nextAfterBackoff: Action = .findCoordinator
     private var rejoinAfterSync = false
+    private var nextHeartbeat = MonotonicInstant(nanoseconds: 0)
+    private var nextPartitionCheck = MonotonicInstant(nanoseconds: 0)
+    /// Set on the first stable generation and kept across rebalances: a commit that fell due
+    /// during one happens as soon as the member is stable again.
+    private var nextAutoCommit: MonotonicInstant?
 
     /// A member that has not joined yet.
     public init(settings: Settings) {
@@ -192,9 +228,10 @@ public struct KafkaGroupMachine: Sendable {
         return [.sync(generation: pendingGeneration, memberID: memberID, protocolName: protocolName ?? KafkaPartitionAssignor.range.name, assignments: assignments)]
     }
 
-    /// The SyncGroup response arrived: `assignment` is this member's, decoded (nil when the bytes
-    /// did not decode).
-    public mutating func syncCompleted(errorCode: Int16, assignment: KafkaConsumerAssignment?) -> [Action] {
+    /// The SyncGroup response arrived at `now`: `assignment` is this member's, decoded (nil when
+    /// the bytes did not decode). The heartbeat and partition-check schedules start over from
+    /// `now`; the background-commit one starts with the first stable generation.
+    public mutating func syncCompleted(errorCode: Int16, assignment: KafkaConsumerAssignment?, now: MonotonicInstant) -> [Action] {
         guard phase == .syncing else { return [] }
         let code = KafkaErrorCode(rawValue: errorCode)
         if code.isError { return groupError(code, api: .syncGroup) }
@@ -212,6 +249,9 @@ public struct KafkaGroupMachine: Sendable {
         owned = next
         phase = .stable
         failures = 0
+        nextHeartbeat = now.advanced(by: Self.interval(settings.heartbeatInterval))
+        nextPartitionCheck = now.advanced(by: Self.interval(settings.partitionCheckInterval))
+        if nextAutoCommit == nil, let interval = settings.autoCommitInterval { nextAutoCommit = now.advanced(by: Self.interval(interval)) }
         var actions: [Action] = []
         if !revoked.isEmpty { actions.append(.revoke(revoked)) }
         if !added.isEmpty { actions.append(.take(added)) }
@@ -238,6 +278,39 @@ public struct KafkaGroupMachine: Sendable {
         }
         return groupError(code, api: .heartbeat)
     }
+
+    /// The earliest instant at which ``timerFired(now:)`` has something to do; nil when nothing
+    /// is scheduled (the member is not stable).
+    public var nextDeadline: MonotonicInstant? {
+        guard phase == .stable else { return nil }
+        var earliest = nextHeartbeat
+        if settings.autoCommitInterval != nil, let commit = nextAutoCommit { earliest = min(earliest, commit) }
+        if isLeader { earliest = min(earliest, nextPartitionCheck) }
+        return earliest
+    }
+
+    /// The driver's timer fired at `now`: returns the one job due first (background commit, then
+    /// heartbeat, then the leader's partition check) and moves its schedule on from `now`. Call
+    /// again, after performing the actions, while ``nextDeadline`` is not after the current
+    /// time: a job that changes the phase (a refused commit rejoins) thereby cancels the others.
+    public mutating func timerFired(now: MonotonicInstant) -> [Action] {
+        guard phase == .stable else { return [] }
+        if let interval = settings.autoCommitInterval, let due = nextAutoCommit, due <= now {
+            nextAutoCommit = now.advanced(by: Self.interval(interval))
+            return [.autoCommit]
+        }
+        if nextHeartbeat <= now {
+            nextHeartbeat = now.advanced(by: Self.interval(settings.heartbeatInterval))
+            return [.heartbeat(memberID: memberID, generation: generation)]
+        }
+        if isLeader && nextPartitionCheck <= now {
+            nextPartitionCheck = now.advanced(by: Self.interval(settings.partitionCheckInterval))
+            return [.checkPartitionCounts]
+        }
+        return []
+    }
+
+    private static func interval(_ duration: Duration) -> Duration { max(duration, minimumInterval) }
 
     /// A commit was refused with `errorCode` (success needs no input).
     public mutating func commitFailed(errorCode: Int16) -> [Action] {
