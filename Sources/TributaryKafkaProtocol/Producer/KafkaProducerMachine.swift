@@ -97,7 +97,8 @@ public struct KafkaProducerMachine: Sendable {
         case transaction(KafkaTransactionMachine.Failure)
     }
 
-    /// Whether an append buffered the record.
+    /// Whether an append buffered the record. The rare cases with large payloads are boxed, so
+    /// the common `appended` outcome stays a few bytes (it is returned once per record).
     public enum AppendOutcome: Sendable {
         /// Buffered. `wakeSender`: a batch was opened or sealed, so the sender should look now.
         case appended(partition: Int32, wakeSender: Bool)
@@ -108,9 +109,9 @@ public struct KafkaProducerMachine: Sendable {
         /// The requested partition does not exist; the topic has `partitionCount`.
         case unknownPartition(partitionCount: Int)
         /// The producer is closing, or stopped after a fatal error.
-        case closed(Failure?)
+        indirect case closed(Failure?)
         /// The record cannot be encoded.
-        case invalid(KafkaRecordError)
+        indirect case invalid(KafkaRecordError)
     }
 
     /// One batch of a produce request.
@@ -320,8 +321,47 @@ public struct KafkaProducerMachine: Sendable {
     /// Whether every buffered batch is to be sent without waiting for linger (flush, close).
     public var draining = false
 
-    private var topics: [String: TopicState] = [:]
-    private var queues: [KafkaTopicPartition: PartitionQueue] = [:]
+    /// Topics and partition queues. The one appended to last is kept apart (`hotTopic`,
+    /// `hotQueue`), so a run of records to one partition hashes no topic name: every other
+    /// path reaches them through `topics` and `queues`, which put the hot entries back first.
+    private var storedTopics: [String: TopicState] = [:]
+    private var storedQueues: [KafkaTopicPartition: PartitionQueue] = [:]
+    private var hotTopic: (name: String, state: TopicState)?
+    private var hotQueue: (key: KafkaTopicPartition, queue: PartitionQueue)?
+
+    private var topics: [String: TopicState] {
+        mutating get {
+            settleHotTopic()
+            return storedTopics
+        }
+        _modify {
+            settleHotTopic()
+            yield &storedTopics
+        }
+    }
+
+    private var queues: [KafkaTopicPartition: PartitionQueue] {
+        mutating get {
+            settleHotQueue()
+            return storedQueues
+        }
+        _modify {
+            settleHotQueue()
+            yield &storedQueues
+        }
+    }
+
+    private mutating func settleHotTopic() {
+        guard let hot = hotTopic else { return }
+        hotTopic = nil
+        storedTopics[hot.name] = hot.state
+    }
+
+    private mutating func settleHotQueue() {
+        guard let hot = hotQueue else { return }
+        hotQueue = nil
+        if !hot.queue.batches.isEmpty { storedQueues[hot.key] = hot.queue }
+    }
     /// Next sequence number per partition under the current identity (absent: 0).
     private var nextSequences: [KafkaTopicPartition: Int32] = [:]
     private var requests: [Int: Request] = [:]
@@ -354,7 +394,10 @@ public struct KafkaProducerMachine: Sendable {
     }
 
     /// The number of partitions of `topic`, if known.
-    public func partitionCount(of topic: String) -> Int? { topics[topic]?.partitionCount }
+    public func partitionCount(of topic: String) -> Int? {
+        if let hot = hotTopic, hot.name == topic { return hot.state.partitionCount }
+        return storedTopics[topic]?.partitionCount
+    }
 
     /// Whether a record of `size` bytes fits the buffer now.
     public func hasRoom(for size: Int) -> Bool { bufferedBytes == 0 || bufferedBytes + size <= configuration.bufferMemory }
@@ -373,7 +416,7 @@ public struct KafkaProducerMachine: Sendable {
         if closing || stoppedByFailure { return .closed(stoppedByFailure ? identityFailure : nil) }
         guard hasRoom(for: size) else { return .noRoom }
         // One lookup of the topic, the sticky choice made in place.
-        guard let placement = topics[topic]?.place(partition: partition, keyHash: keyHash, random: &random) else { return .needsMetadata }
+        guard let placement = place(topic: topic, partition: partition, keyHash: keyHash) else { return .needsMetadata }
         let chosen: Int32
         switch placement {
         case .partition(let index): chosen = index
@@ -383,7 +426,14 @@ public struct KafkaProducerMachine: Sendable {
         var sealedForRoom = false
         let signal: Bool
         defer {
-            if sealedForRoom && partition == nil && keyHash == nil { topics[topic]?.stickyBatchCompleted(random: &random) }
+            if sealedForRoom && partition == nil && keyHash == nil {
+                if hotTopic?.name == topic {
+                    hotTopic!.state.stickyBatchCompleted(random: &random)
+                } else {
+                    settleHotTopic()
+                    storedTopics[topic]?.stickyBatchCompleted(random: &random)
+                }
+            }
         }
         do throws(KafkaRecordError) {
             signal = try appendToQueue(target, timestamp: timestamp, key: key, value: value, headers: headers, size: size,
@@ -430,9 +480,24 @@ public struct KafkaProducerMachine: Sendable {
         }
     }
 
-    /// Runs `body` on the queue of `key` in place (one hash lookup, no copy of its batches).
+    /// Places a record of `topic` (nil: no metadata yet), its state made the hot one.
+    private mutating func place(topic: String, partition: Int32?, keyHash: Int32?) -> Placement? {
+        if hotTopic?.name != topic {
+            settleHotTopic()
+            guard let state = storedTopics.removeValue(forKey: topic) else { return nil }
+            hotTopic = (topic, state)
+        }
+        return hotTopic!.state.place(partition: partition, keyHash: keyHash, random: &random)
+    }
+
+    /// Runs `body` on the queue of `key` in place, made the hot one (no hash while the same
+    /// partition stays hot, no copy of its batches).
     private mutating func modifyQueue<T>(_ key: KafkaTopicPartition, _ body: (inout PartitionQueue) throws(KafkaRecordError) -> T) throws(KafkaRecordError) -> T {
-        try body(&queues[key, default: PartitionQueue()])
+        if hotQueue?.key != key {
+            settleHotQueue()
+            hotQueue = (key, storedQueues.removeValue(forKey: key) ?? PartitionQueue())
+        }
+        return try body(&hotQueue!.queue)
     }
 
     /// Fresh metadata for `topic`: its partition count and each partition's leader (-1 when none).
@@ -580,7 +645,9 @@ public struct KafkaProducerMachine: Sendable {
     /// Partitions holding batches that wait for AddPartitionsToTxn (transactional only), sorted.
     public var partitionsAwaitingTransaction: [KafkaTopicPartition] {
         guard configuration.transactional else { return [] }
-        return queues.keys.filter { !transactionPartitions.contains($0) }.sorted()
+        var keys = storedQueues.keys.filter { !transactionPartitions.contains($0) }
+        if let hot = hotQueue, !hot.queue.batches.isEmpty, !transactionPartitions.contains(hot.key) { keys.append(hot.key) }
+        return keys.sorted()
     }
 
     /// AddPartitionsToTxn succeeded for `partitions`: their batches may be sent.
@@ -713,13 +780,15 @@ public struct KafkaProducerMachine: Sendable {
             next = next.map { min($0, instant) } ?? instant
         }
         if case .needed(_, let retryAt?) = identityState { consider(retryAt) }
-        for queue in queues.values {
+        func consider(_ queue: PartitionQueue) {
             for batch in queue.batches where batch.inFlight == nil {
                 consider(batch.createdAt.advanced(by: configuration.deliveryTimeout))
                 if let retryAt = batch.retryAt { consider(retryAt) }
                 if !batch.sealed { consider(batch.createdAt.advanced(by: configuration.linger)) }
             }
         }
+        for queue in storedQueues.values { consider(queue) }
+        if let hot = hotQueue { consider(hot.queue) }
         return next
     }
 

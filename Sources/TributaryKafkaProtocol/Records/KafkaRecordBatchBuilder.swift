@@ -138,13 +138,14 @@ public struct KafkaRecordBatchBuilder: Sendable {
         } else {
             writer.writeRawBytes(payload)
         }
-        var bytes = writer.bytes
-        let crc = bytes.withUnsafeBufferPointer { CRC32C.checksum(UnsafeBufferPointer(rebasing: $0[KafkaRecordBatch.attributesOffset...])) }
-        bytes[17] = UInt8(truncatingIfNeeded: crc >> 24)
-        bytes[18] = UInt8(truncatingIfNeeded: crc >> 16)
-        bytes[19] = UInt8(truncatingIfNeeded: crc >> 8)
-        bytes[20] = UInt8(truncatingIfNeeded: crc)
-        return bytes
+        // The CRC is patched in the writer's own buffer: a copy taken out of the writer first
+        // would be shared with it, and the first patched byte would copy the whole batch.
+        let crc = writer.bytes.withUnsafeBufferPointer { CRC32C.checksum(UnsafeBufferPointer(rebasing: $0[KafkaRecordBatch.attributesOffset...])) }
+        writer.bytes[17] = UInt8(truncatingIfNeeded: crc >> 24)
+        writer.bytes[18] = UInt8(truncatingIfNeeded: crc >> 16)
+        writer.bytes[19] = UInt8(truncatingIfNeeded: crc >> 8)
+        writer.bytes[20] = UInt8(truncatingIfNeeded: crc)
+        return writer.bytes
     }
 
     /// Bytes of a varint-length-prefixed field (-1 for null); checks the length fits.

@@ -150,6 +150,38 @@ struct KafkaProducerMachineTests {
         }
     }
 
+    @Test func appendsThatMoveBetweenTopicsAndPartitionsKeepEveryRecordInItsBatch() {
+        // The partition appended to last is kept apart from the others; moving between
+        // partitions and topics, and polls between appends, must lose or misplace nothing.
+        var machine = Self.ready(Self.configuration(idempotent: false), leaders: [1, 2])
+        machine.metadataUpdated(topic: "audit", leaders: [2])
+        func appendAudit(_ value: String) {
+            let bytes = Array(value.utf8)
+            guard case .appended(let partition, _) = machine.append(topic: "audit", partition: 0, keyHash: nil, timestamp: 0, key: nil, value: bytes, headers: [],
+                                                                    size: KafkaRecordBatchBuilder.estimatedSize(keyCount: nil, valueCount: bytes.count, headers: []),
+                                                                    completion: nil, now: { Self.at(0) }) else { Issue.record("audit not appended"); return }
+            #expect(partition == 0)
+        }
+        Self.append(&machine, partition: 0, value: "a")
+        Self.append(&machine, partition: 0, value: "b")
+        Self.append(&machine, partition: 1, value: "c")
+        appendAudit("d")
+        Self.append(&machine, partition: 0, value: "e")
+        #expect(machine.partitionCount(of: Self.topic) == 2)
+        #expect(machine.partitionCount(of: "audit") == 1)
+        #expect(Self.sends(machine.poll(now: Self.at(1))).isEmpty)
+        Self.append(&machine, partition: 1, value: "f")
+        appendAudit("g")
+        #expect(machine.nextDeadline(now: Self.at(1)) == Self.at(5))
+        let plans = Self.sends(machine.poll(now: Self.at(5)))
+        var counts: [String: Int] = [:]
+        for plan in plans {
+            for batch in plan.batches { counts["\(batch.partition.topic)/\(batch.partition.partition)@\(plan.broker)", default: 0] += batch.builder.count }
+        }
+        #expect(counts == ["orders/0@1": 3, "orders/1@2": 2, "audit/0@2": 2])
+        #expect(machine.bufferedBytes > 0)
+    }
+
     // MARK: - Metadata and connections
 
     @Test func aPartitionWithoutALeaderRefreshesMetadataThenFollowsTheMove() {
