@@ -158,11 +158,25 @@ public final class KafkaProducer: Sendable {
                                                 onDelivery: (@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)? = nil) async throws(KafkaError) {
         let completion = onDelivery.map { Completion.callback($0) }
         let size = KafkaRecordBatchBuilder.estimatedSize(keyCount: key?.count, valueCount: value?.count, headers: headers)
-        var deadline: ContinuousClock.Instant?
-        while try !enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
-                                  size: size, completion: completion) {
-            try await waitUntilReady(topic: topic, partition: partition, size: size, deadline: &deadline)
+        if try enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
+                              size: size, completion: completion) {
+            return
         }
+        try await produceAfterWaiting(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
+                                      size: size, completion: completion)
+    }
+
+    /// The rest of ``produce(topic:key:value:headers:partition:timestamp:onDelivery:)`` when the
+    /// record could not be buffered at once. Kept out of line: its frame (errors, metadata
+    /// waits) would otherwise be allocated by every call, also the ones that never wait.
+    @inline(never)
+    nonisolated(nonsending) private func produceAfterWaiting(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaRecord.Header],
+                                                             partition: Int32?, timestamp: Int64?, size: Int, completion: Completion?) async throws(KafkaError) {
+        var deadline: ContinuousClock.Instant?
+        repeat {
+            try await waitUntilReady(topic: topic, partition: partition, size: size, deadline: &deadline)
+        } while try !enqueueIfReady(topic: topic, key: key, value: value, headers: headers, partition: partition, timestamp: timestamp,
+                                    size: size, completion: completion)
     }
 
     /// Appends a record without suspending when the topic's metadata is known and the buffer
@@ -203,6 +217,7 @@ public final class KafkaProducer: Sendable {
     /// What keeps a record from being buffered: throws when it never can be (too large, unknown
     /// partition, closed, no metadata or no room until `deadline`, which is `maxBlock` from the
     /// first wait); otherwise fetches missing metadata or waits a moment for buffer space.
+    @inline(never)
     private func waitUntilReady(topic: String, partition: Int32?, size: Int, deadline: inout ContinuousClock.Instant?) async throws(KafkaError) {
         guard size + 200 <= configuration.maxRequestSize else {
             throw KafkaError(.invalidArgument, "a record of about \(size) bytes exceeds maxRequestSize (\(configuration.maxRequestSize)); raise it (and the broker's message.max.bytes) or send smaller records",
@@ -640,7 +655,10 @@ public final class KafkaProducer: Sendable {
 
 // MARK: - State
 
-enum Completion: Sendable {
+/// Boxed (`indirect`): an optional completion is then one reference, copied and destroyed
+/// inline on the append path, where the two-payload form went through the runtime's generic
+/// enum-tag functions for every record.
+indirect enum Completion: Sendable {
     case callback(@Sendable (Result<KafkaRecordMetadata, KafkaError>) -> Void)
     case continuation(CheckedContinuation<Result<KafkaRecordMetadata, KafkaError>?, Never>)
 }
