@@ -103,7 +103,10 @@ struct KafkaProducerFakeBrokerTests {
         var configuration = KafkaProducerConfiguration()
         configuration.batchSize = batchSize
         configuration.linger = linger
-        configuration.deliveryTimeout = .seconds(20)
+        // No test here waits for the delivery timeout; the default (120 s) keeps a stalled test
+        // process (one clean-clone run froze every test for about 55 s) from expiring batches
+        // before their first attempt.
+        configuration.deliveryTimeout = .seconds(120)
         return configuration
     }
 
