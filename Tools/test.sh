@@ -134,15 +134,22 @@ if (($# > 0)); then
     swift test "${scratch[@]}" "$@" || status=$?
     exit "$status"
 fi
-# The CPU-heavy unit suites first, then the suites that talk to real brokers and processes (and
-# the client tests over in-memory streams, which run real threads), in three groups one after
-# the other. Swift Testing starts every test of a run at once on a cooperative pool as wide as
+# The unit suites first (the CPU-bound ones apart), then the suites that talk to real brokers
+# and processes (and the client tests over in-memory streams, which run real threads), in three
+# groups one after the other. Swift Testing starts every test of a run at once on a cooperative pool as wide as
 # the machine has cores: a few hundred broker tests sharing two threads wait tens of seconds
 # between their steps, past acknowledgement and session deadlines that are part of what they
 # test. Each group has the cores to itself.
+# The codec suites and the record-batch fuzzing are pure computation, seconds each in a debug
+# build: run beside the other unit tests they held both pool threads for about a minute, and
+# every test with a deadline (in-memory clients, fake brokers) stood still meanwhile. They get
+# their own run.
 BROKER_SUITES='ConformanceTests|InteropTests|TributaryNATSTests'
-echo "+ swift test ${scratch[*]} --skip '$BROKER_SUITES'"
-swift test "${scratch[@]}" --skip "$BROKER_SUITES" || status=$?
+CPU_SUITES='TributaryCompressionTests|KafkaRecordBatchFuzzTests'
+echo "+ swift test ${scratch[*]} --filter '$CPU_SUITES'"
+swift test "${scratch[@]}" --filter "$CPU_SUITES" || status=$?
+echo "+ swift test ${scratch[*]} --skip '$BROKER_SUITES|$CPU_SUITES'"
+swift test "${scratch[@]}" --skip "$BROKER_SUITES|$CPU_SUITES" || status=$?
 KAFKA_CONFORMANCE='ConformanceTests\.(Kafka|Bridge)'
 echo "+ swift test ${scratch[*]} --filter '$KAFKA_CONFORMANCE'"
 swift test "${scratch[@]}" --filter "$KAFKA_CONFORMANCE" || status=$?
