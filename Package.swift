@@ -50,7 +50,8 @@ let package = Package(
             dependencies: ["TributaryNATSProtocol", "TributaryTransport", "TributaryTLS", "TributaryCrypto", "TributaryWire"],
             swiftSettings: strict
         ),
-        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS", "TributaryCrypto", "TributaryWire"], swiftSettings: strict),
+        .target(name: "TributaryJetStream", dependencies: ["TributaryNATS", "TributaryCrypto", "TributaryWire"],
+                swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .target(name: "TributaryBridge", dependencies: ["TributaryNATS", "TributaryJetStream", "TributaryKafka", "TributaryWire"], swiftSettings: strict),
 
         // MARK: Tools

@@ -136,7 +136,7 @@ extension ObjectStore {
             while true {
                 let next: [UInt8]?
                 do {
-                    next = try await iterator.next()
+                    next = try await iterator.next(isolation: #isolation)
                 } catch {
                     throw JetStreamError(.objectSourceFailed, "reading the data of object '\(meta.name)' failed: \(error); nothing was stored", stream: streamName, underlying: error)
                 }

@@ -33,6 +33,9 @@ struct BenchCommandTests {
         #expect(try parse(["pubsub", "--handler"]).handler)
         #expect(try !parse(["pubsub"]).handler)
         #expect(usageError(["pub", "--handler"])?.contains("--handler applies to pubsub only") == true)
+        #expect(try parse(["kv", "--main-actor"]).mainActor)
+        #expect(try !parse(["kv"]).mainActor)
+        #expect(usageError(["pub", "--main-actor"])?.contains("--main-actor applies to kv only") == true)
         #expect(usageError(["req", "--clients", "2"])?.contains("--clients applies to pub and pubsub") == true)
         #expect(usageError(["pub", "--storage", "disk"]) != nil)
     }

@@ -67,6 +67,7 @@ public struct BenchCommand: ToolCommand, Equatable {
             .value("subject", placeholder: "SUBJECT", help: "same as the SUBJECT argument (default \(defaultSubject))"),
             .boolean("async", help: "jspub: publish asynchronously"),
             .boolean("handler", help: "pubsub: the subscriber is a handler (callback) subscription instead of an async sequence"),
+            .boolean("main-actor", help: "kv: the timed puts and gets run on the main actor (as from an actor of a service or an app)"),
             .value("window", placeholder: "N", help: "jspub --async: acks pending at most (default 256)"),
             .value("batch", placeholder: "N", help: "jsfetch: messages per fetch (default 500)"),
             .value("storage", placeholder: "memory|file", help: "storage of the stream JetStream modes create (default memory)"),
@@ -104,6 +105,8 @@ public struct BenchCommand: ToolCommand, Equatable {
     public var async: Bool
     /// `--handler` (pubsub).
     public var handler: Bool
+    /// `--main-actor` (kv).
+    public var mainActor: Bool
     /// `--window`.
     public var window: Int
     /// `--batch`.
@@ -134,6 +137,8 @@ public struct BenchCommand: ToolCommand, Equatable {
         if async, modeName != "jspub" { throw UsageError("--async applies to jspub only") }
         handler = arguments.isSet("handler")
         if handler, modeName != "pubsub" { throw UsageError("--handler applies to pubsub only") }
+        mainActor = arguments.isSet("main-actor")
+        if mainActor, modeName != "kv" { throw UsageError("--main-actor applies to kv only") }
         let defaultMessages = async ? 100_000 : known.defaultMessages
         messages = try arguments.integer("msgs", default: defaultMessages, minimum: 1)
         size = try Self.size(arguments.value("size") ?? (modeName == "obj" ? "64MiB" : "16"))

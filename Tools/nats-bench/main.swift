@@ -32,6 +32,8 @@ struct BenchConfig {
     var sleep: Duration?
     /// pubsub: count in a handler subscription instead of iterating.
     var handler = false
+    /// kv: time the puts and gets on the main actor.
+    var mainActor = false
 }
 
 let command = Tool.parseCommandLine(BenchCommand.self)
@@ -46,6 +48,7 @@ func parse() -> BenchConfig {
     config.subject = command.subject
     config.async = command.async
     config.handler = command.handler
+    config.mainActor = command.mainActor
     config.window = command.window
     config.batch = command.batch
     config.fileStorage = command.fileStorage
@@ -257,16 +260,21 @@ func runKeyValue(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8]
     puts.reserveCapacity(config.msgs)
     gets.reserveCapacity(config.msgs)
     let start = clock.now
-    for index in 0..<config.msgs {
-        let t0 = clock.now
-        try await kv.put(keys[index % 100], payload)
-        puts.append(microseconds(clock.now - t0))
+    if config.mainActor {
+        (puts, gets) = try await kvLoopsOnMainActor(kv, keys: keys, payload: payload, count: config.msgs)
+    } else {
+        for index in 0..<config.msgs {
+            let t0 = clock.now
+            try await kv.put(keys[index % 100], payload)
+            puts.append(microseconds(clock.now - t0))
+        }
+        for index in 0..<config.msgs {
+            let t0 = clock.now
+            _ = try await kv.get(keys[index % 100])
+            gets.append(microseconds(clock.now - t0))
+        }
     }
-    for index in 0..<config.msgs {
-        let t0 = clock.now
-        _ = try await kv.get(keys[index % 100])
-        gets.append(microseconds(clock.now - t0))
-    }
+    result["main_actor"] = config.mainActor
     let elapsed = clock.now - start
     puts.sort()
     gets.sort()
@@ -502,3 +510,24 @@ let work = Task { () -> ToolExitCode in
 }
 InterruptSignals.install { work.cancel() }
 exit(await work.value.rawValue)
+
+
+/// `kv --main-actor`: the timed loops of `runKeyValue` from the main actor, where each call's
+/// result must come back to the main thread.
+@MainActor
+func kvLoopsOnMainActor(_ kv: KeyValue, keys: [String], payload: [UInt8], count: Int) async throws -> ([Double], [Double]) {
+    let clock = ContinuousClock()
+    var puts: [Double] = []
+    var gets: [Double] = []
+    for index in 0..<count {
+        let t0 = clock.now
+        try await kv.put(keys[index % 100], payload)
+        puts.append(microseconds(clock.now - t0))
+    }
+    for index in 0..<count {
+        let t0 = clock.now
+        _ = try await kv.get(keys[index % 100])
+        gets.append(microseconds(clock.now - t0))
+    }
+    return (puts, gets)
+}
