@@ -58,15 +58,9 @@ struct KafkaCoordinatorLookupFakeBrokerTests {
     }
 
     static func client(_ broker: InMemoryKafkaBroker) async throws -> KafkaClient {
-        var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
-        configuration.streamFactory = broker.streamFactory
-        configuration.retryBackoff = .milliseconds(10)
-        configuration.retryBackoffMax = .milliseconds(50)
         // Safety bounds only: a lookup that is not retried fails at once, and on a loaded machine
         // the parallel unit tests can keep this test's tasks waiting for tens of seconds.
-        configuration.requestTimeout = .seconds(30)
-        configuration.operationTimeout = .seconds(120)
-        return try await KafkaClient.connect(configuration)
+        try await broker.connectClient(requestTimeout: .seconds(30), operationTimeout: .seconds(120))
     }
 
     @Test func aCoordinatorMissingFromTheMetadataIsLookedUpAgain() async throws {

@@ -76,12 +76,7 @@ struct KafkaGroupConsumerFakeBrokerTests {
     }
 
     static func client(_ broker: InMemoryKafkaBroker) async throws -> KafkaClient {
-        var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
-        configuration.streamFactory = broker.streamFactory
-        configuration.retryBackoff = .milliseconds(10)
-        configuration.retryBackoffMax = .milliseconds(50)
-        configuration.requestTimeout = .seconds(30)
-        return try await KafkaClient.connect(configuration)
+        try await broker.connectClient(requestTimeout: .seconds(30))
     }
 
     static func member(of client: KafkaClient, heartbeatInterval: Duration) throws -> KafkaGroupConsumer {

@@ -86,12 +86,7 @@ struct KafkaProducerFakeBrokerTests {
         }
 
         func client() async throws -> KafkaClient {
-            var configuration = try KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
-            configuration.streamFactory = broker.streamFactory
-            configuration.retryBackoff = .milliseconds(10)
-            configuration.retryBackoffMax = .milliseconds(50)
-            configuration.requestTimeout = .seconds(5)
-            return try await KafkaClient.connect(configuration)
+            try await broker.connectClient(requestTimeout: .seconds(5))
         }
     }
 
