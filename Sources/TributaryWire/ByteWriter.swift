@@ -143,23 +143,49 @@ public struct ByteWriter: Sendable {
     /// on every byte but the last. At most 5 bytes.
     @inlinable
     public mutating func writeUnsignedVarint(_ value: UInt32) {
-        var remaining = value
-        while remaining >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        bytes.append(UInt8(truncatingIfNeeded: remaining))
+        writeUnsignedVarlong(UInt64(value))
     }
 
-    /// Appends an unsigned 64-bit varint. At most 10 bytes.
+    /// Appends an unsigned 64-bit varint. At most 10 bytes. A value of one byte is appended as
+    /// such; a longer one is put together on the stack and appended at once (appending byte by
+    /// byte checks the array's capacity and uniqueness for every byte).
     @inlinable
     public mutating func writeUnsignedVarlong(_ value: UInt64) {
+        if value < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxVarlongSize) { scratch in
+            var used = 0
+            Self.putUnsignedVarlong(value, into: scratch, at: &used)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<used]))
+        }
+    }
+
+    /// The most bytes a varlong takes.
+    @inlinable
+    public static var maxVarlongSize: Int { 10 }
+
+    /// Puts `value` as an unsigned varint (at most ``maxVarlongSize`` bytes) into `buffer` at
+    /// `used` and moves `used` past it: for callers that put several fields together on the
+    /// stack before appending them at once.
+    @inlinable @inline(__always)
+    public static func putUnsignedVarlong(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
         var remaining = value
         while remaining >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
+            buffer[used] = UInt8(truncatingIfNeeded: remaining) | 0x80
+            used += 1
             remaining >>= 7
         }
-        bytes.append(UInt8(truncatingIfNeeded: remaining))
+        buffer[used] = UInt8(truncatingIfNeeded: remaining)
+        used += 1
+    }
+
+    /// ``putUnsignedVarlong(_:into:at:)`` of `value` zigzag-encoded (0 → 0, -1 → 1, 1 → 2, …),
+    /// as Kafka record fields use; an `Int32` widened to `Int64` encodes to the same bytes.
+    @inlinable @inline(__always)
+    public static func putVarlong(_ value: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
+        putUnsignedVarlong(UInt64(bitPattern: (value << 1) ^ (value >> 63)), into: buffer, at: &used)
     }
 
     /// Appends a signed varint with zigzag encoding (0 → 0, -1 → 1, 1 → 2, …), as Kafka record

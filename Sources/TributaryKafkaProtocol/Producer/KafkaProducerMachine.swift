@@ -426,14 +426,8 @@ public struct KafkaProducerMachine: Sendable {
         var sealedForRoom = false
         let signal: Bool
         defer {
-            if sealedForRoom && partition == nil && keyHash == nil {
-                if hotTopic?.name == topic {
-                    hotTopic!.state.stickyBatchCompleted(random: &random)
-                } else {
-                    settleHotTopic()
-                    storedTopics[topic]?.stickyBatchCompleted(random: &random)
-                }
-            }
+            // `place` made this topic the hot one, and nothing since touched the topics.
+            if sealedForRoom && partition == nil && keyHash == nil { hotTopic?.state.stickyBatchCompleted(random: &random) }
         }
         do throws(KafkaRecordError) {
             signal = try appendToQueue(target, timestamp: timestamp, key: key, value: value, headers: headers, size: size,

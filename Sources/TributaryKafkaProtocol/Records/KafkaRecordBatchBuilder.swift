@@ -79,15 +79,15 @@ public struct KafkaRecordBatchBuilder: Sendable {
         // The fields up to the key's length (and, without a key, the value's length) are put
         // together on the stack and appended at once: appending them byte by byte checks the
         // array's capacity and uniqueness for every byte.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 5 * ByteWriter.maxVarlongSize) { scratch in
             var used = 0
-            Self.put(zigzag: Int64(recordLength), into: scratch, at: &used)
+            ByteWriter.putVarlong(Int64(recordLength), into: scratch, at: &used)
             scratch[used] = 0  // attributes
             used += 1
-            Self.put(zigzag: timestampDelta, into: scratch, at: &used)
-            Self.put(zigzag: Int64(delta), into: scratch, at: &used)
-            Self.put(zigzag: Int64(key?.count ?? -1), into: scratch, at: &used)
-            if key == nil { Self.put(zigzag: Int64(value?.count ?? -1), into: scratch, at: &used) }
+            ByteWriter.putVarlong(timestampDelta, into: scratch, at: &used)
+            ByteWriter.putVarlong(Int64(delta), into: scratch, at: &used)
+            ByteWriter.putVarlong(Int64(key?.count ?? -1), into: scratch, at: &used)
+            if key == nil { ByteWriter.putVarlong(Int64(value?.count ?? -1), into: scratch, at: &used) }
             section.writeRawBytes(UnsafeBufferPointer(rebasing: scratch[..<used]))
         }
         if let key {
@@ -178,19 +178,6 @@ public struct KafkaRecordBatchBuilder: Sendable {
         }
         writer.writeVarint(Int32(truncatingIfNeeded: value.count))
         writer.writeRawBytes(value)
-    }
-
-    /// Writes `value` as a zigzag varint (at most 10 bytes) at `used`, and moves `used` on.
-    @inline(__always)
-    private static func put(zigzag value: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at used: inout Int) {
-        var remaining = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        while remaining >= 0x80 {
-            buffer[used] = UInt8(truncatingIfNeeded: remaining) | 0x80
-            used += 1
-            remaining >>= 7
-        }
-        buffer[used] = UInt8(truncatingIfNeeded: remaining)
-        used += 1
     }
 
     /// The length of `value` as a zigzag varint.
