@@ -32,15 +32,7 @@ struct KafkaCoordinatorLookupFakeBrokerTests {
                     let asked = findCoordinatorCount.add()
                     let node: Int32 = asked <= missing ? 7 : 0
                     let port: Int32 = asked <= missing ? 9999 : 9092
-                    var response = FindCoordinatorResponse()
-                    if request.apiVersion >= 4 {
-                        response.coordinators = [.init(key: body.coordinatorKeys.first ?? body.key, nodeID: node, host: "127.0.0.1", port: port, errorCode: 0)]
-                    } else {
-                        response.nodeID = node
-                        response.host = "127.0.0.1"
-                        response.port = port
-                    }
-                    return (try? connection.respond(response, to: request)) ?? false
+                    return (try? connection.respond(FindCoordinatorResponse.naming(node, port: port, for: body, version: request.apiVersion), to: request)) ?? false
                 case .offsetFetch?:
                     guard let body = try? request.decode(OffsetFetchRequest.self) else { return false }
                     var response = OffsetFetchResponse()

@@ -32,15 +32,7 @@ struct KafkaGroupConsumerFakeBrokerTests {
                 switch request.api {
                 case .findCoordinator?:
                     guard let body = try? request.decode(FindCoordinatorRequest.self) else { return false }
-                    var response = FindCoordinatorResponse()
-                    if request.apiVersion >= 4 {
-                        response.coordinators = [.init(key: body.coordinatorKeys.first ?? body.key, nodeID: 0, host: "127.0.0.1", port: 9092, errorCode: 0)]
-                    } else {
-                        response.nodeID = 0
-                        response.host = "127.0.0.1"
-                        response.port = 9092
-                    }
-                    return (try? connection.respond(response, to: request)) ?? false
+                    return (try? connection.respond(FindCoordinatorResponse.naming(0, for: body, version: request.apiVersion), to: request)) ?? false
                 case .joinGroup?:
                     guard let body = try? request.decode(JoinGroupRequest.self) else { return false }
                     let topics = body.protocols.first.flatMap { try? KafkaConsumerSubscription(decoding: $0.metadata) }?.topics ?? []
@@ -75,8 +67,10 @@ struct KafkaGroupConsumerFakeBrokerTests {
         }
     }
 
-    static func client(_ broker: InMemoryKafkaBroker) async throws -> KafkaClient {
-        try await broker.connectClient(requestTimeout: .seconds(30))
+    /// A fresh scripted coordinator with its log, and a client connected to it.
+    static func connected() async throws -> (Log, KafkaClient) {
+        let log = Log()
+        return (log, try await broker(log).connectClient(requestTimeout: .seconds(30)))
     }
 
     static func member(of client: KafkaClient, heartbeatInterval: Duration) throws -> KafkaGroupConsumer {
@@ -90,9 +84,7 @@ struct KafkaGroupConsumerFakeBrokerTests {
     }
 
     @Test func aSubscriptionChangeRejoinsBeforeTheNextHeartbeatIsDue() async throws {
-        let log = Log()
-        let broker = Self.broker(log)
-        let client = try await Self.client(broker)
+        let (log, client) = try await Self.connected()
         defer { client.close() }
         // Nothing is due for 10 minutes once the member is stable: only the injected change can
         // wake it. The bounds below are minutes, so a loaded or stalled test process (other
@@ -118,9 +110,7 @@ struct KafkaGroupConsumerFakeBrokerTests {
     }
 
     @Test func heartbeatsFollowTheIntervalAndStopAtClose() async throws {
-        let log = Log()
-        let broker = Self.broker(log)
-        let client = try await Self.client(broker)
+        let (log, client) = try await Self.connected()
         defer { client.close() }
         let member = try Self.member(of: client, heartbeatInterval: .milliseconds(50))
         try await eventually("three heartbeats", timeout: .seconds(120)) { log.value.heartbeats >= 3 }

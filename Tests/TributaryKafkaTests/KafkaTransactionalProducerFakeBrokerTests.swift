@@ -28,16 +28,8 @@ struct KafkaTransactionalProducerFakeBrokerTests {
                 case .findCoordinator?:
                     guard let body = try? request.decode(FindCoordinatorRequest.self) else { return false }
                     let index = log.add("FindCoordinator type \(body.keyType) \(body.coordinatorKeys.first ?? body.key)")
-                    var response = FindCoordinatorResponse()
                     let code = answer("FindCoordinator", index)
-                    if request.apiVersion >= 4 {
-                        response.coordinators = [.init(key: body.coordinatorKeys.first ?? body.key, nodeID: 0, host: "127.0.0.1", port: 9092, errorCode: code.rawValue)]
-                    } else {
-                        response.errorCode = code.rawValue
-                        response.nodeID = 0
-                        response.host = "127.0.0.1"
-                        response.port = 9092
-                    }
+                    let response = FindCoordinatorResponse.naming(0, errorCode: code.rawValue, for: body, version: request.apiVersion)
                     return (try? connection.respond(response, to: request)) ?? false
                 case .initProducerID?:
                     guard let body = try? request.decode(InitProducerIdRequest.self) else { return false }

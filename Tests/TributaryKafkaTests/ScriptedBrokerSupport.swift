@@ -1,4 +1,5 @@
 import TributaryKafka
+import TributaryKafkaProtocol
 import TributaryTestSupport
 
 extension InMemoryKafkaBroker {
@@ -13,5 +14,22 @@ extension InMemoryKafkaBroker {
         configuration.requestTimeout = requestTimeout
         if let operationTimeout { configuration.operationTimeout = operationTimeout }
         return try await KafkaClient.connect(configuration)
+    }
+}
+
+extension FindCoordinatorResponse {
+    /// A scripted broker's answer naming node `node` at 127.0.0.1:`port` as the coordinator of
+    /// what `body` asked for, in the form of the request's `version` (a list from v4 on).
+    static func naming(_ node: Int32, port: Int32 = 9092, errorCode: Int16 = 0, for body: FindCoordinatorRequest, version: Int16) -> FindCoordinatorResponse {
+        var response = FindCoordinatorResponse()
+        if version >= 4 {
+            response.coordinators = [.init(key: body.coordinatorKeys.first ?? body.key, nodeID: node, host: "127.0.0.1", port: port, errorCode: errorCode)]
+        } else {
+            response.errorCode = errorCode
+            response.nodeID = node
+            response.host = "127.0.0.1"
+            response.port = port
+        }
+        return response
     }
 }
