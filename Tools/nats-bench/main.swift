@@ -255,25 +255,9 @@ func runKeyValue(_ client: NATSClient, _ config: BenchConfig, _ payload: [UInt8]
         _ = try await kv.get(keys[index % 100])
     }
     let clock = ContinuousClock()
-    var puts: [Double] = []
-    var gets: [Double] = []
-    puts.reserveCapacity(config.msgs)
-    gets.reserveCapacity(config.msgs)
     let start = clock.now
-    if config.mainActor {
-        (puts, gets) = try await kvLoopsOnMainActor(kv, keys: keys, payload: payload, count: config.msgs)
-    } else {
-        for index in 0..<config.msgs {
-            let t0 = clock.now
-            try await kv.put(keys[index % 100], payload)
-            puts.append(microseconds(clock.now - t0))
-        }
-        for index in 0..<config.msgs {
-            let t0 = clock.now
-            _ = try await kv.get(keys[index % 100])
-            gets.append(microseconds(clock.now - t0))
-        }
-    }
+    var (puts, gets) = try await timedKeyValueLoops(kv, keys: keys, payload: payload, count: config.msgs,
+                                                   isolation: config.mainActor ? MainActor.shared : nil)
     result["main_actor"] = config.mainActor
     let elapsed = clock.now - start
     puts.sort()
@@ -512,13 +496,16 @@ InterruptSignals.install { work.cancel() }
 exit(await work.value.rawValue)
 
 
-/// `kv --main-actor`: the timed loops of `runKeyValue` from the main actor, where each call's
-/// result must come back to the main thread.
-@MainActor
-func kvLoopsOnMainActor(_ kv: KeyValue, keys: [String], payload: [UInt8], count: Int) async throws -> ([Double], [Double]) {
+/// The timed loops of `runKeyValue`: `count` puts, then `count` gets, each one's latency in µs.
+/// They run on `isolation`: nil off any actor, the main actor for `kv --main-actor` (each call's
+/// result then has to come back to the main thread).
+func timedKeyValueLoops(_ kv: KeyValue, keys: [String], payload: [UInt8], count: Int,
+                        isolation: isolated (any Actor)?) async throws -> ([Double], [Double]) {
     let clock = ContinuousClock()
     var puts: [Double] = []
     var gets: [Double] = []
+    puts.reserveCapacity(count)
+    gets.reserveCapacity(count)
     for index in 0..<count {
         let t0 = clock.now
         try await kv.put(keys[index % 100], payload)

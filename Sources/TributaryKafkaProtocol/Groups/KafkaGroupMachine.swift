@@ -151,8 +151,9 @@ public struct KafkaGroupMachine: Sendable {
     private var rejoinAfterSync = false
     private var nextHeartbeat = MonotonicInstant(nanoseconds: 0)
     private var nextPartitionCheck = MonotonicInstant(nanoseconds: 0)
-    /// Set on the first stable generation and kept across rebalances: a commit that fell due
-    /// during one happens as soon as the member is stable again.
+    /// Set on the first stable generation (only with an `autoCommitInterval`) and kept across
+    /// rebalances: a commit that fell due during one happens as soon as the member is stable
+    /// again.
     private var nextAutoCommit: MonotonicInstant?
 
     /// A member that has not joined yet.
@@ -284,7 +285,7 @@ public struct KafkaGroupMachine: Sendable {
     public var nextDeadline: MonotonicInstant? {
         guard phase == .stable else { return nil }
         var earliest = nextHeartbeat
-        if settings.autoCommitInterval != nil, let commit = nextAutoCommit { earliest = min(earliest, commit) }
+        if let commit = nextAutoCommit { earliest = min(earliest, commit) }
         if isLeader { earliest = min(earliest, nextPartitionCheck) }
         return earliest
     }
