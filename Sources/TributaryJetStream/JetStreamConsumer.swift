@@ -79,7 +79,7 @@ public final class JetStreamConsumer: Sendable {
             throw JetStreamError.fromNATS(error, apiSubject: subject, stream: stream, consumer: name)
         }
         let request = PullRequest(batch: batch, maxBytes: maxBytes, expires: noWait ? nil : expires, noWait: noWait ? true : nil)
-        let body = try context.encode(request, apiSubject: subject)
+        let body = request.wireJSON
         do {
             try client.publish(body, to: subject, replyTo: inbox)
         } catch {

@@ -32,8 +32,11 @@ public struct JetStreamMessage: Sendable {
     /// Returns once the ack is buffered; use ``doubleAck(timeout:)`` to wait for the server's confirmation.
     /// - Throws: `.notAcknowledgeable` without a reply subject, `.connection` when the publish fails.
     public func ack() throws(JetStreamError) {
-        try send("+ACK")
+        try send(Self.ackBody)
     }
+
+    /// `+ACK`, made once: every acknowledgement sends these bytes.
+    private static let ackBody = Array("+ACK".utf8)
 
     /// Acknowledges and waits until the server confirms it stored the ack (so it will not redeliver).
     ///
@@ -79,9 +82,13 @@ public struct JetStreamMessage: Sendable {
     }
 
     private func send(_ body: String) throws(JetStreamError) {
+        try send(Array(body.utf8))
+    }
+
+    private func send(_ body: [UInt8]) throws(JetStreamError) {
         let reply = try replySubject()
         do {
-            try client.publish(Array(body.utf8), to: reply)
+            try client.publish(body, to: reply)
         } catch {
             throw JetStreamError.fromNATS(error, apiSubject: reply, stream: metadata?.stream, consumer: metadata?.consumer, domainHint: false)
         }

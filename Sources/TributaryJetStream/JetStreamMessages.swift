@@ -150,19 +150,14 @@ public final class JetStreamMessages: AsyncSequence, Sendable {
         let context = consumer.context
         let subject = consumer.nextSubject
         let body = PullRequest(batch: request.batch, maxBytes: request.maxBytes, expires: options.expires, idleHeartbeat: options.idleHeartbeat)
-        do {
-            let bytes = try context.encode(body, apiSubject: subject)
-            try context.client.publish(bytes, to: subject, replyTo: inbox)
-        } catch let error as JetStreamError {
-            finish(with: error)
-        } catch let error as NATSError {
+        do throws(NATSError) {
+            try context.client.publish(body.wireJSON, to: subject, replyTo: inbox)
+        } catch {
             // Disconnected with a full buffer: forget the request; the heartbeat check pulls again.
             state.withLock { $0.accounting.reset() }
             if error.isConnectionFatal, error.code == .connectionClosed {
                 finish(with: JetStreamError.fromNATS(error, apiSubject: subject, stream: consumer.stream, consumer: consumer.name))
             }
-        } catch {
-            finish(with: JetStreamError(.connection, "pull request failed: \(error)", apiSubject: subject, stream: consumer.stream, consumer: consumer.name))
         }
     }
 

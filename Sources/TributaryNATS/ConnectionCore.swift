@@ -506,10 +506,61 @@ final class ConnectionCore: Sendable {
 }
 
 /// Unique ids for inboxes: 22 random base-62 characters.
-enum NUID {
-    static func next() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var rng = SystemRandomNumberGenerator()
-        return String((0..<22).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+/// Unique tokens made as NATS clients make them (nuid): 12 random base-62 characters, then a
+/// 10-character base-62 sequence that starts at a random value and grows by a random step of
+/// 33–332, with a fresh random prefix when the sequence runs out. One draw from the system's
+/// random source per prefix, instead of one per character, and one lock per token.
+@_spi(TributaryInternal)
+public struct NUID: Sendable {
+    static let digits: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    /// 62^10: the sequence's range.
+    static let sequenceLimit: Int64 = 839_299_365_868_340_224
+    static let shared = Locked(NUID())
+
+    private var prefix: [UInt8] = []
+    private var sequence: Int64 = 0
+    private var step: Int64 = 0
+
+    /// A generator with a random prefix, start and step.
+    public init() {
+        var random = SystemRandomNumberGenerator()
+        self.init(using: &random)
+    }
+
+    /// A generator drawing its prefixes, starts and steps from `random` (tests pass a seeded one).
+    public init(using random: inout some RandomNumberGenerator) {
+        renew(using: &random)
+    }
+
+    private mutating func renew(using random: inout some RandomNumberGenerator) {
+        prefix = (0..<12).map { _ in Self.digits[Int(random.next(upperBound: UInt64(62)))] }
+        sequence = Int64(random.next(upperBound: UInt64(Self.sequenceLimit)))
+        step = 33 + Int64(random.next(upperBound: UInt64(300)))
+    }
+
+    /// The next token: 22 base-62 characters, never the same twice from one generator.
+    public mutating func next() -> String {
+        var random = SystemRandomNumberGenerator()
+        return next(using: &random)
+    }
+
+    /// The next token; `random` is drawn from only when the sequence runs out.
+    public mutating func next(using random: inout some RandomNumberGenerator) -> String {
+        sequence += step
+        if sequence >= Self.sequenceLimit { renew(using: &random) }
+        var value = sequence
+        return String(unsafeUninitializedCapacity: 22) { buffer in
+            for index in 0..<12 { buffer[index] = prefix[index] }
+            for index in stride(from: 21, through: 12, by: -1) {
+                buffer[index] = Self.digits[Int(value % 62)]
+                value /= 62
+            }
+            return 22
+        }
+    }
+
+    /// A token from the process-wide generator.
+    public static func next() -> String {
+        shared.withLock { $0.next() }
     }
 }

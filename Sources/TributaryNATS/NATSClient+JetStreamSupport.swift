@@ -3,19 +3,9 @@
 
 extension NATSClient {
     /// A new unique inbox subject under the configured `inboxPrefix` (like nats.go `NewInbox`):
-    /// `<inboxPrefix>.<22 random base-62 characters>`.
-    ///
-    /// Use it as the reply subject of a publish whose answers arrive on a subscription of your own.
+    /// `<inboxPrefix>.<22 base-62 characters>`, a random prefix and a sequence (nuid), so no two
+    /// inboxes of a process are the same and making one costs no system call.
     public func newInbox() -> String {
-        core.options.inboxPrefix + "." + Self.randomToken()
-    }
-
-    /// 22 random base-62 characters (about 131 bits).
-    static func randomToken() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 22)
-        for index in bytes.indices { bytes[index] = alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }
-        return String(decoding: bytes, as: UTF8.self)
+        core.options.inboxPrefix + "." + NUID.next()
     }
 }

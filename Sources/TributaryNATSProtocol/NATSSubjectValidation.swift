@@ -29,32 +29,53 @@ public enum NATSValidation {
     /// - Parameter forSubscription: when true, `*` and `>` must also be whole tokens and `>` must be last.
     @inlinable
     public static func subjectProblem(_ subject: String, forSubscription: Bool = false) -> NATSNameProblem? {
-        var copy = subject
-        return copy.withUTF8 { bytes -> NATSNameProblem? in
-            guard !bytes.isEmpty else { return .empty }
-            var tokenLength = 0
-            var sawWildcard = false
-            for offset in 0..<bytes.count {
-                let byte = bytes[offset]
-                // Common case first: an ordinary character (wildcards count as ordinary here).
-                if byte > 0x2E || (byte > 0x20 && byte != 0x2E) {
-                    tokenLength &+= 1
-                    if byte == 0x2A || byte == 0x3E { sawWildcard = true }
-                    continue
-                }
-                if byte == 0x2E {
-                    if tokenLength == 0 { return .emptyToken }
-                    tokenLength = 0
-                } else if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A {
-                    return .whitespace(offset: offset)
-                } else {
-                    tokenLength &+= 1
-                }
-            }
-            if tokenLength == 0 { return .emptyToken }
-            if forSubscription && sawWildcard { return wildcardPlacementProblem(subject) }
-            return nil
+        let problem = subject.utf8.withContiguousStorageIfAvailable { bytes in
+            scan(UnsafeRawBufferPointer(bytes), forSubscription: forSubscription)
         }
+        let found = problem ?? scan(Array(subject.utf8), forSubscription: forSubscription)
+        if case .misplacedWildcard? = found { return wildcardPlacementProblem(subject) }
+        return found
+    }
+
+    /// The byte scan of ``subjectProblem(_:forSubscription:)``: `.misplacedWildcard` stands for
+    /// "a subscription subject with a wildcard, check the placement".
+    @usableFromInline
+    static func scan(_ bytes: UnsafeRawBufferPointer, forSubscription: Bool) -> NATSNameProblem? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return .empty }
+        let count = bytes.count
+        var tokenLength = 0
+        var sawWildcard = false
+        var offset = 0
+        while offset < count {
+            let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+            offset &+= 1
+            // Common case first: an ordinary character (wildcards count as ordinary here).
+            if byte > 0x2E {
+                tokenLength &+= 1
+                if byte == 0x3E { sawWildcard = true }
+                continue
+            }
+            switch byte {
+            case 0x2E:
+                if tokenLength == 0 { return .emptyToken }
+                tokenLength = 0
+            case 0x20, 0x09, 0x0D, 0x0A:
+                return .whitespace(offset: offset &- 1)
+            case 0x2A:
+                tokenLength &+= 1
+                sawWildcard = true
+            default:
+                tokenLength &+= 1
+            }
+        }
+        if tokenLength == 0 { return .emptyToken }
+        if forSubscription && sawWildcard { return .misplacedWildcard }
+        return nil
+    }
+
+    @usableFromInline
+    static func scan(_ bytes: [UInt8], forSubscription: Bool) -> NATSNameProblem? {
+        bytes.withUnsafeBytes { scan($0, forSubscription: forSubscription) }
     }
 
     /// Checks that wildcards are whole tokens and `>` is the last token.

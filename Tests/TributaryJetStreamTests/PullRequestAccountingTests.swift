@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TributaryJetStream
 
@@ -57,5 +58,25 @@ struct PullRequestAccountingTests {
         let nextRequest = accounting.takeNextRequest()
         let next = try #require(nextRequest)
         #expect(next.batch == 2 && next.maxBytes == 600)
+    }
+}
+
+/// The pull request's hand-written JSON against the context's `JSONEncoder`, byte for byte.
+@Suite("Pull request JSON")
+struct PullRequestWireTests {
+    static let requests: [PullRequest] = [
+        PullRequest(batch: 1),
+        PullRequest(batch: 500, expires: .seconds(5)),
+        PullRequest(batch: 10, maxBytes: 1 << 20, expires: .milliseconds(1_500), noWait: nil, idleHeartbeat: .seconds(15)),
+        PullRequest(batch: 3, noWait: true),
+        PullRequest(batch: 3, noWait: false),
+        PullRequest(batch: Int.max, maxBytes: 0, expires: .nanoseconds(1), noWait: true, idleHeartbeat: .zero),
+        PullRequest(batch: 7, expires: .seconds(Int64.max)),
+    ]
+
+    @Test("the same bytes as JSONEncoder with sorted keys", arguments: requests)
+    func sameBytesAsTheEncoder(_ request: PullRequest) throws {
+        let encoded = Array(try JetStreamContext.makeEncoder().encode(request))
+        #expect(request.wireJSON == encoded, "\(String(decoding: request.wireJSON, as: UTF8.self)) vs \(String(decoding: encoded, as: UTF8.self))")
     }
 }

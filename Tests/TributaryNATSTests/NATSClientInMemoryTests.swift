@@ -377,3 +377,44 @@ struct NATSClientInMemoryTests {
         #expect(client.lostMessageCount == 0)
     }
 }
+
+/// The inbox and token generator (nuid): format, uniqueness, and a new prefix when the
+/// sequence runs out.
+@Suite("NUID tokens")
+struct NUIDTests {
+    static let alphabet = Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    @Test func tokensAre22Base62CharactersAndNeverRepeat() {
+        var random = SeededGenerator(seed: 7)
+        var generator = NUID(using: &random)
+        var seen = Set<String>()
+        for _ in 0..<200_000 {
+            let token = generator.next(using: &random)
+            #expect(token.utf8.count == 22)
+            #expect(token.utf8.allSatisfy(Self.alphabet.contains))
+            seen.insert(token)
+        }
+        #expect(seen.count == 200_000)
+        #expect(Set(seen.map { $0.prefix(12) }).count == 1, "one prefix until the sequence runs out")
+    }
+
+    /// Draws the largest value every time: the sequence starts at its last value.
+    struct Highest: RandomNumberGenerator {
+        mutating func next() -> UInt64 { .max }
+    }
+
+    @Test func aSpentSequenceTakesANewPrefix() {
+        var highest = Highest()
+        var generator = NUID(using: &highest)
+        var random = SeededGenerator(seed: 11)
+        let first = generator.next(using: &random)
+        #expect(first.prefix(12) != "zzzzzzzzzzzz", "the sequence ran out on the first token, so the prefix was drawn again")
+        let second = generator.next(using: &random)
+        #expect(first != second && first.prefix(12) == second.prefix(12))
+    }
+
+    @Test func theProcessWideGeneratorNeverRepeats() {
+        let tokens = (0..<1_000).map { _ in NUID.next() }
+        #expect(Set(tokens).count == 1_000)
+    }
+}
