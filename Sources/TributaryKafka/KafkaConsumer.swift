@@ -651,7 +651,13 @@ public final class KafkaConsumer: Sendable {
                     next = record.offset &+ 1
                     let consumerRecord = KafkaConsumerRecord(topic: key.topic, partition: key.partition, offset: record.offset, timestamp: record.timestamp,
                                                              timestampType: batch.attributes.timestampType, key: record.key, value: record.value, headers: record.headers)
-                    partCost += ConsumerState.size(of: consumerRecord)
+                    let cost = ConsumerState.size(of: consumerRecord)
+                    if part.isEmpty {
+                        // Sized once for the part's expected record count: growing by doubling
+                        // left the allocator with each discarded smaller array (megabytes per part).
+                        part.reserveCapacity(min(partLimit / max(cost, 1) + 1, 1 << 20))
+                    }
+                    partCost += cost
                     part.append(consumerRecord)
                     if partCost >= partLimit {
                         guard await hand(part, cost: partCost, from: job, marker: marker, next: next) else {
@@ -931,10 +937,7 @@ private struct ConsumerState: Sendable {
         let record = buffer[head]
         head += 1
         bufferedBytes -= Self.size(of: record)
-        if head == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            head = 0
-        }
+        if head == buffer.count { dropTakenBuffer() }
         return record
     }
 
@@ -951,11 +954,16 @@ private struct ConsumerState: Sendable {
         let slice = Array(buffer[head..<end])
         for record in slice { bufferedBytes -= Self.size(of: record) }
         head = end
-        if head == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            head = 0
-        }
+        if head == buffer.count { dropTakenBuffer() }
         return slice
+    }
+
+    /// Everything buffered was taken: the array goes (the next part is adopted whole by
+    /// `append`). Keeping its capacity allocated a new array of that size whenever the decoding
+    /// task still shared the adopted part, megabytes each time.
+    private mutating func dropTakenBuffer() {
+        buffer = []
+        head = 0
     }
 
     func firstBufferedOffset(_ key: KafkaTopicPartition) -> Int64? {
