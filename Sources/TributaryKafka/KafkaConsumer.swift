@@ -654,8 +654,11 @@ public final class KafkaConsumer: Sendable {
                     let cost = ConsumerState.size(of: consumerRecord)
                     if part.isEmpty {
                         // Sized once for the part's expected record count: growing by doubling
-                        // left the allocator with each discarded smaller array (megabytes per part).
-                        part.reserveCapacity(min(partLimit / max(cost, 1) + 1, 1 << 20))
+                        // left the allocator with each discarded smaller array (megabytes per
+                        // part). Expected: what the part's cost bound lets in, but no more than
+                        // what is left of the response, so a small fetch does not reserve room
+                        // for thousands.
+                        part.reserveCapacity(min(partLimit / max(cost, 1), reader.expectedRemainingRecords) + 1)
                     }
                     partCost += cost
                     part.append(consumerRecord)

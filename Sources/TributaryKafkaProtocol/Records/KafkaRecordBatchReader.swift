@@ -56,6 +56,18 @@ public struct KafkaRecordBatchReader: Sendable {
     /// (see ``KafkaRecordSet/truncatedByteCount``).
     public private(set) var truncatedByteCount = 0
 
+    /// At most how many records are still to come: the current batch's unread records plus one
+    /// per 16 bytes after it (a record takes at least 8 bytes, a compressed batch may hold more).
+    /// For sizing the array the records go into.
+    public var expectedRemainingRecords: Int {
+        let current = switch source {
+        case .none: 0
+        case .batch: left + (held == nil ? 0 : 1)
+        case .legacy: legacyRecords.count - legacyNext
+        }
+        return current + (bytes.count - position) / 16
+    }
+
     /// A reader over `bytes` with `decoder`'s settings (CRC checks, decompression bound,
     /// control records).
     public init(_ bytes: [UInt8], decoder: KafkaRecordBatchDecoder = KafkaRecordBatchDecoder()) {

@@ -54,6 +54,29 @@ struct KafkaRecordBatchReaderTests {
         #expect(reader.truncatedByteCount == 0)
     }
 
+    @Test func expectedRemainingRecordsCountsTheBatchLeftAndBoundsTheRest() throws {
+        var blob: [UInt8] = []
+        let first = (0..<5).map { KafkaRecord(offset: Int64($0), timestamp: 1, value: [UInt8](repeating: 7, count: 40)) }
+        let second = (5..<8).map { KafkaRecord(offset: Int64($0), timestamp: 1, value: [UInt8](repeating: 7, count: 40)) }
+        try KafkaRecordBatchEncoder(compression: .none).encode(first, into: &blob)
+        let firstSize = blob.count
+        try KafkaRecordBatchEncoder(compression: .none).encode(second, into: &blob)
+        var reader = KafkaRecordBatchReader(blob)
+        #expect(reader.expectedRemainingRecords == blob.count / 16, "before the first batch: a bound from the bytes")
+        _ = try reader.nextBatch()
+        let after = (blob.count - firstSize) / 16
+        #expect(reader.expectedRemainingRecords == 5 + after)
+        _ = try reader.nextRecord()
+        _ = try reader.nextRecord()
+        #expect(reader.expectedRemainingRecords == 3 + after)
+        _ = try reader.nextBatch()
+        #expect(reader.expectedRemainingRecords == 3)
+        while try reader.nextRecord() != nil {}
+        #expect(reader.expectedRemainingRecords == 0)
+        // The bound never falls below what is really left.
+        #expect(after >= second.count)
+    }
+
     /// The golden batch (base offset 5, last delta 1, records at deltas 0 and 1) with record 1's
     /// offset delta (zigzag varint at byte 74) replaced.
     static func goldenWithSecondDelta(_ zigzag: UInt8) -> [UInt8] {
