@@ -505,7 +505,6 @@ final class ConnectionCore: Sendable {
     }
 }
 
-/// Unique ids for inboxes: 22 random base-62 characters.
 /// Unique tokens made as NATS clients make them (nuid): 12 random base-62 characters, then a
 /// 10-character base-62 sequence that starts at a random value and grows by a random step of
 /// 33–332, with a fresh random prefix when the sequence runs out. One draw from the system's
