@@ -12,7 +12,7 @@
 //
 // Build offline against the Debian nats.go (1.22) the way peer-bench does:
 //
-//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o jsfetch-go .
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o ../../../.build/jsfetch-go .
 package main
 
 import (
