@@ -6,14 +6,13 @@ extension PullRequest {
     var wireJSON: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(96)
+        out.append(contentsOf: "{\"batch\":\(batch)".utf8)
+        // Every field after `batch`, the first key in sorted order.
         func field(_ name: StaticString, _ value: Int64) {
-            out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: ",\"".utf8)
             name.withUTF8Buffer { out.append(contentsOf: $0) }
-            out.append(contentsOf: "\":".utf8)
-            out.append(contentsOf: String(value).utf8)
+            out.append(contentsOf: "\":\(value)".utf8)
         }
-        field("batch", Int64(batch))
         if let expires { field("expires", expires.wholeNanoseconds) }
         if let idleHeartbeat { field("idle_heartbeat", idleHeartbeat.wholeNanoseconds) }
         if let maxBytes { field("max_bytes", Int64(maxBytes)) }

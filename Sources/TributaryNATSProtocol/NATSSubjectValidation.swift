@@ -32,7 +32,7 @@ public enum NATSValidation {
         let problem = subject.utf8.withContiguousStorageIfAvailable { bytes in
             scan(UnsafeRawBufferPointer(bytes), forSubscription: forSubscription)
         }
-        let found = problem ?? scan(Array(subject.utf8), forSubscription: forSubscription)
+        let found = problem ?? Array(subject.utf8).withUnsafeBytes { scan($0, forSubscription: forSubscription) }
         if case .misplacedWildcard? = found { return wildcardPlacementProblem(subject) }
         return found
     }
@@ -71,11 +71,6 @@ public enum NATSValidation {
         if tokenLength == 0 { return .emptyToken }
         if forSubscription && sawWildcard { return .misplacedWildcard }
         return nil
-    }
-
-    @usableFromInline
-    static func scan(_ bytes: [UInt8], forSubscription: Bool) -> NATSNameProblem? {
-        bytes.withUnsafeBytes { scan($0, forSubscription: forSubscription) }
     }
 
     /// Checks that wildcards are whole tokens and `>` is the last token.

@@ -495,7 +495,6 @@ let work = Task { () -> ToolExitCode in
 InterruptSignals.install { work.cancel() }
 exit(await work.value.rawValue)
 
-
 /// The timed loops of `runKeyValue`: `count` puts, then `count` gets, each one's latency in µs.
 /// They run on `isolation`: nil off any actor, the main actor for `kv --main-actor` (each call's
 /// result then has to come back to the main thread).
